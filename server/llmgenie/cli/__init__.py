@@ -1,0 +1,1 @@
+"""The `llmgenie` command line: an adapter over the same services the language server uses."""

@@ -1,0 +1,1 @@
+"""tree-sitter understanding of source files: symbols, references, chunks, graph, repo map."""

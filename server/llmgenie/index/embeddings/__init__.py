@@ -1,0 +1,1 @@
+"""Pluggable embedding providers (local ONNX MiniLM, Ollama, litellm) behind one protocol."""

@@ -1,0 +1,1 @@
+"""Structured logs (structlog → stderr) and Prometheus metrics shared by every service."""

@@ -1,0 +1,71 @@
+"""Prometheus metrics. One registry; names follow DESIGN.md's budgets and the issue texts."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_FAST = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_SLOW = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+
+# Context engine
+INDEX_FILES = Counter(
+    "llmgenie_index_files_total", "Files indexed, by outcome", ["outcome"], registry=REGISTRY
+)
+INDEX_DURATION = Histogram(
+    "llmgenie_index_duration_seconds", "Full index pass duration", buckets=_SLOW, registry=REGISTRY
+)
+INDEX_UPDATE_LATENCY = Histogram(
+    "llmgenie_index_update_latency_seconds",
+    "Single-document incremental update latency",
+    buckets=_FAST,
+    registry=REGISTRY,
+)
+SEARCH_LATENCY = Histogram(
+    "llmgenie_search_latency_seconds", "Hybrid search latency", buckets=_FAST, registry=REGISTRY
+)
+EMBEDDED_CHUNKS = Counter(
+    "llmgenie_embedded_chunks_total", "Chunks embedded into the vector store", registry=REGISTRY
+)
+
+# Language server
+LSP_REQUEST_LATENCY = Histogram(
+    "llmgenie_lsp_request_latency_seconds",
+    "LSP request handling latency",
+    ["method"],
+    buckets=_FAST,
+    registry=REGISTRY,
+)
+
+# Agents and smart wrapper
+AGENT_RESPONSE_TIME = Histogram(
+    "llmgenie_agent_response_time_seconds",
+    "Wall time of an agent run, by crew",
+    ["crew"],
+    buckets=_SLOW,
+    registry=REGISTRY,
+)
+AGENT_TASKS = Counter(
+    "llmgenie_agent_tasks_total",
+    "Agent task completions and errors",
+    ["crew", "agent", "outcome"],
+    registry=REGISTRY,
+)
+WRAPPER_STEP_LATENCY = Histogram(
+    "llmgenie_wrapper_step_seconds",
+    "Smart wrapper step duration",
+    ["step"],
+    buckets=_FAST,
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "llmgenie_llm_tokens_total", "Model tokens", ["model", "kind"], registry=REGISTRY
+)
+LLM_COST = Counter("llmgenie_llm_cost_usd_total", "Model cost in USD", ["model"], registry=REGISTRY)
+ACTIVE_RUNS = Gauge("llmgenie_active_runs", "Agent runs in progress", registry=REGISTRY)
+
+
+def render_metrics() -> bytes:
+    """The registry in Prometheus text format (for /metrics and `llmgenie doctor`)."""
+    return generate_latest(REGISTRY)

@@ -1,0 +1,1 @@
+"""Run lifecycle: requests, progress events, results (edits, findings, messages), records."""
