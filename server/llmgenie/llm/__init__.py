@@ -1,0 +1,1 @@
+"""Model access over litellm: routing, fallbacks, timeouts, retries, streaming, cost/budget."""

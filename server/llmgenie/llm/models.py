@@ -1,0 +1,46 @@
+"""The model-call contract the agents use (implemented over litellm in llm/client.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+
+class ModelCallError(RuntimeError):
+    """Every model in the chain failed; the message lists each model and its error."""
+
+
+class BudgetExceeded(RuntimeError):
+    """The run's token or cost budget is spent; the run stops cleanly."""
+
+
+class NoModelConfigured(RuntimeError):
+    """No model is configured: actions that need one explain how to set it."""
+
+
+class Completion(BaseModel):
+    """One model answer, with who answered and what it cost."""
+
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    fallbacks_tried: list[str] = Field(default_factory=list, description="models that failed first")
+
+
+class ModelClientProtocol(Protocol):
+    """Execute-with-fallback model access for one run (redaction and budget applied inside)."""
+
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """Call the chain in order; stream deltas to `on_delta` when given."""
+        ...
