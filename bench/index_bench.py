@@ -1,0 +1,353 @@
+"""Speed and memory of the workspace engine on a large real repository (sympy by default).
+
+    python -m bench.index_bench --git-dir REPOS/sympy.git [--commit REV] --work WORK_DIR \
+        [--updates 200] [--embed-seconds 60] [--out result.json]
+    python -m bench.index_bench --path EXISTING_CHECKOUT --work WORK_DIR
+
+Measures, each engine phase in a fresh child process (so peak RSS is per phase and counts
+index worker processes too): cold index files/s (lexical + symbols), a no-change re-index,
+single-file `update_document` latency p50/p95, search latency p50/p95 for short queries and
+for whole issue texts, index size on disk, and with local embeddings chunks/s on a
+time-boxed sample. Baselines measured in the same run on the same files: reading every file,
+and building the plain BM25 index of bench/bm25_baseline.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.bm25_baseline import Bm25FileIndex, read_document
+from bench.git_trees import WorkTree
+from bench.machine import describe
+from bench.rss import PeakRssSampler
+
+TARGETS = {
+    "cold_files_per_s": ">= 1000",
+    "update_p95_ms": "< 50",
+    "search_p95_ms": "< 100",
+    "peak_rss_mb": "< 600",
+}
+
+SHORT_QUERIES = [
+    "solve a system of linear equations",
+    "Matrix determinant",
+    "latex printing of Integral",
+    "simplify trigonometric expressions",
+    "series expansion around infinity",
+    "Poly factor over algebraic extension",
+    "lambdify numpy module",
+    "Piecewise with relational conditions",
+    "assumptions is_positive for Symbol",
+    "Rational __eq__ float comparison",
+    "pretty printer unicode for sums",
+    "integrate with meijerg",
+    "dsolve ordinary differential equation hint",
+    "subs with dictionary of replacements",
+    "ImageSet intersection with Reals",
+    "codegen C code printer",
+    "permutation group order",
+    "limit at oo of exponential",
+    "sympify string parsing transformations",
+    "MatrixSymbol indexing",
+]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between order statistics."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """n, p50, p95, max and mean in milliseconds."""
+    ms = [s * 1000.0 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "max_ms": round(max(ms), 2) if ms else float("nan"),
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan"),
+    }
+
+
+def dir_size(path: Path) -> int:
+    """Bytes of all regular files under `path`."""
+    total = 0
+    for dirpath, _, names in os.walk(path):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += (Path(dirpath) / name).stat().st_size
+    return total
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def tracked_files(root: Path) -> list[str]:
+    """Regular files under `root` (relative, posix), skipping VCS directories."""
+    out: list[str] = []
+    for dirpath, dirnames, names in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".hg", ".svn")]
+        for name in names:
+            full = Path(dirpath) / name
+            if full.is_file() and not full.is_symlink():
+                out.append(full.relative_to(root).as_posix())
+    return sorted(out)
+
+
+def baselines(root: Path, files: Sequence[str]) -> dict[str, Any]:
+    """Reading every file, and building plain BM25 over them: what 'fast' is relative to."""
+    t0 = time.perf_counter()
+    total_bytes = 0
+    for rel in files:
+        with contextlib.suppress(OSError):
+            total_bytes += len((root / rel).read_bytes())
+    read_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = Bm25FileIndex()
+    for rel in files:
+        text = read_document(root / rel)
+        if text is not None:
+            index.add(rel, text)
+    bm25_s = time.perf_counter() - t0
+    return {
+        "files": len(files),
+        "bytes": total_bytes,
+        "read_all_s": round(read_s, 3),
+        "read_all_files_per_s": round(len(files) / read_s, 1),
+        "bm25_build_s": round(bm25_s, 3),
+        "bm25_docs": len(index),
+        "bm25_files_per_s": round(len(index) / bm25_s, 1),
+    }
+
+
+def load_issue_queries(data: Path, repo: str) -> list[str]:
+    """Problem statements of the benchmark instances of `repo` (realistic long queries)."""
+    if not data.is_file():
+        return []
+    out: list[str] = []
+    with data.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["repo"].endswith("/" + repo) or row["repo"] == repo:
+                out.append(row["problem_statement"])
+    return out
+
+
+# ---------------------------------------------------------------- child: engine phases
+
+
+def _open_engine(root: Path, cache: Path, embeddings: str) -> Any:
+    from llmgenie.config import load_settings
+    from llmgenie.engine import WorkspaceEngine
+
+    settings = load_settings(root, index={"embeddings": embeddings, "cache_dir": str(cache)})
+    return WorkspaceEngine.open(root, settings)
+
+
+def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
+    """Cold index, no-op re-index, updates, searches, size: one fresh cache, one process."""
+    root, cache = args.path, args.cache
+    result: dict[str, Any] = {}
+    with PeakRssSampler() as rss:
+        t0 = time.perf_counter()
+        engine = _open_engine(root, cache, "none")
+        summary = engine.index()
+        cold_s = time.perf_counter() - t0
+        result["cold"] = {
+            "seconds": round(cold_s, 2),
+            "summary": summary.model_dump(),
+            "files_per_s": round(summary.indexed / cold_s, 1),
+        }
+        _log(f"cold index: {summary.indexed} files in {cold_s:.1f}s")
+        result["rss_after_cold_mb"] = round(rss.peak / 2**20, 1)
+
+        t0 = time.perf_counter()
+        again = engine.index()
+        result["reindex_nochange"] = {
+            "seconds": round(time.perf_counter() - t0, 3),
+            "indexed": again.indexed,
+        }
+
+        rng = random.Random(args.seed)
+        py_files = [f for f in tracked_files(root) if f.endswith(".py")]
+        picks = rng.sample(py_files, min(args.updates, len(py_files)))
+        times: list[float] = []
+        for i, rel in enumerate(picks):
+            text = (root / rel).read_text(encoding="utf-8", errors="replace")
+            edited = f"{text}\n\ndef _bench_edit_{i}(value):\n    return value + {i}\n"
+            t0 = time.perf_counter()
+            engine.update_document(rel, edited)
+            times.append(time.perf_counter() - t0)
+            engine.close_document(rel)
+        result["update_document"] = latency_summary(times)
+        sizes = sorted((root / p).stat().st_size for p in picks)
+        result["update_document"]["file_bytes_p50"] = sizes[len(sizes) // 2] if sizes else 0
+        _log(f"updates: {result['update_document']}")
+
+        issues = load_issue_queries(args.data, args.repo_name)
+        for label, queries in (("short", SHORT_QUERIES), ("issue_text", issues)):
+            if not queries:
+                continue
+            engine.search(queries[0], k=10)  # warm caches once, like a running server
+            lat: list[float] = []
+            for q in queries:
+                t0 = time.perf_counter()
+                engine.search(q, k=10)
+                lat.append(time.perf_counter() - t0)
+            result[f"search_{label}"] = latency_summary(lat)
+            _log(f"search {label}: {result[f'search_{label}']}")
+        engine.close()
+    result["peak_rss_mb"] = round(rss.peak / 2**20, 1)
+    result["ru_maxrss_self_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    result["index_bytes"] = dir_size(cache)
+    return result
+
+
+def child_embeddings(args: argparse.Namespace) -> dict[str, Any]:
+    """Lexical index, then local embeddings for a time-boxed sample: chunks/s."""
+    from llmgenie.progress import Cancelled, CancelToken, ProgressEvent
+
+    root, cache = args.path, args.cache
+    result: dict[str, Any] = {}
+    with PeakRssSampler() as rss:
+        engine = _open_engine(root, cache, "local")
+        t0 = time.perf_counter()
+        engine.index()
+        result["index_s"] = round(time.perf_counter() - t0, 2)
+        before = engine.health().vectors
+        cancel = CancelToken()
+        timer = threading.Timer(args.embed_seconds, cancel.cancel)
+        last: list[ProgressEvent] = []
+        t0 = time.perf_counter()
+        timer.start()
+        try:
+            count = engine.embed_pending(progress=last.append, cancel=cancel)
+        except Cancelled:
+            count = -1
+        elapsed = time.perf_counter() - t0
+        timer.cancel()
+        after = engine.health()
+        embedded = after.vectors - before
+        result.update(
+            embed_s=round(elapsed, 2),
+            embedded_chunks=embedded,
+            returned=count,
+            chunks_total=after.chunks,
+            chunks_per_s=round(embedded / elapsed, 1) if elapsed > 0 else None,
+            provider=after.embedding_provider,
+            status=after.embedding_status,
+        )
+        engine.close()
+    result["peak_rss_mb"] = round(rss.peak / 2**20, 1)
+    result["index_bytes"] = dir_size(cache)
+    return result
+
+
+def _run_child(phase: str, args: argparse.Namespace, cache: Path) -> dict[str, Any]:
+    cmd = [
+        sys.executable, "-m", "bench.index_bench", "--child", phase,
+        "--path", str(args.path), "--cache", str(cache), "--updates", str(args.updates),
+        "--embed-seconds", str(args.embed_seconds), "--seed", str(args.seed),
+        "--data", str(args.data), "--repo-name", args.repo_name,
+    ]  # fmt: skip
+    env = {**os.environ, "LLMGENIE_CACHE_DIR": str(cache)}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        return {"error": f"child {phase} exited {proc.returncode}"}
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.index_bench")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--path", type=Path, help="an existing checkout to index")
+    src.add_argument("--git-dir", type=Path, help="a bare repository to export --commit from")
+    p.add_argument("--commit", default="HEAD")
+    p.add_argument("--work", type=Path, default=Path(".bench-work/index"))
+    p.add_argument("--updates", type=int, default=200, help="update_document calls to time")
+    p.add_argument("--embed-seconds", type=float, default=60.0, help="0 skips embeddings")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--data", type=Path, default=Path("../shared/bench/swebench_lite_localization.jsonl")
+    )
+    p.add_argument("--repo-name", default="sympy", help="whose issue texts are the long queries")
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--child", choices=("lexical", "embeddings"), help=argparse.SUPPRESS)
+    p.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.child:
+        fn = child_lexical if args.child == "lexical" else child_embeddings
+        print(json.dumps(fn(args)))
+        return 0
+    info = describe("bench.index_bench", argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.git_dir is not None:
+        tree = WorkTree(args.git_dir, (args.work / "tree").resolve())
+        change = tree.checkout(args.commit)
+        info["source"] = {"git_dir": args.git_dir.name, "commit": change.commit}
+        args.path = tree.root
+    elif args.path is None:
+        raise SystemExit("give --path or --git-dir")
+    args.path = args.path.resolve()
+    files = tracked_files(args.path)
+    _log(
+        f"{info['date_utc']} {info['cpu']} x{info['nproc']}: {len(files)} files in {args.path.name}"
+    )
+    report: dict[str, Any] = {**info, "targets": TARGETS, "baseline": baselines(args.path, files)}
+    _log(f"baseline: {report['baseline']}")
+
+    for phase in ("lexical", "embeddings"):
+        if phase == "embeddings" and args.embed_seconds <= 0:
+            continue
+        cache = (args.work / f"cache-{phase}").resolve()
+        shutil.rmtree(cache, ignore_errors=True)
+        report[phase] = _run_child(phase, args, cache)
+    lex = report.get("lexical", {})
+    if "cold" in lex:
+        report["ratios"] = {
+            "cold_vs_bm25_build": round(
+                lex["cold"]["files_per_s"] / report["baseline"]["bm25_files_per_s"], 2
+            ),
+            "cold_vs_read_all": round(
+                lex["cold"]["files_per_s"] / report["baseline"]["read_all_files_per_s"], 3
+            ),
+        }
+    text = json.dumps(report, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
