@@ -12,7 +12,7 @@ import pytest
 from bench.bm25_baseline import Bm25FileIndex, tokenize
 from bench.git_trees import WorkTree, has_commit
 from bench.localization_metrics import gold_rank, summarize
-from bench.swebench_localization import main
+from bench.swebench_localization import LlmgenieRanker, main
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -192,3 +192,23 @@ def test_cli_scores_instances_and_skips_missing_commits(
     assert all(p.endswith(".py") for r in scored for p in r["top"])
     assert not any("logo.bin" in r.get("top", []) for r in rows)
     assert "acme/tiny bm25" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sync_mode", ["index", "refresh"])
+def test_llmgenie_ranker_follows_commits_incrementally(
+    tiny_repo: TinyRepo, tmp_path: Path, sync_mode: str
+) -> None:
+    ranker = LlmgenieRanker("lexical", sync_mode, tmp_path / "cache")
+    tree = WorkTree(tiny_repo.bare, tmp_path / "trees" / "tiny")
+    try:
+        ranker.sync(tree, tree.checkout(tiny_repo.first))
+    except NotImplementedError:
+        pytest.skip("WorkspaceEngine not implemented yet")
+    try:
+        assert ranker.rank("LruCache.evict never evicts anything", 5)[0] == "pkg/cache.py"
+        ranker.sync(tree, tree.checkout(tiny_repo.second))
+        assert ranker.rank("open_socket ignores the port argument", 5)[0] == "pkg/net.py"
+        # The file deleted by the second commit is gone from the index.
+        assert "pkg/cache.py" not in ranker.rank("LruCache evict", 5)
+    finally:
+        ranker.close()
