@@ -28,13 +28,18 @@ class Symbol:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A use of an identifier (`kind` is "call", "ref", "type" or "import")."""
+    """A use of an identifier (`kind` is "call", "ref", "type" or "import").
+
+    The parser keeps one Reference per (name, kind) and file: the first use, with `count`
+    saying how many uses of that kind the file has.
+    """
 
     name: str
     path: str
     line: int
     col: int
     kind: str = "ref"
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)

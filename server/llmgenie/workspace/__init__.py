@@ -1,0 +1,1 @@
+"""The workspace on disk: file discovery with git ignore semantics, safe reads, buffer overlay."""
