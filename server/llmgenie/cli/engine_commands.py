@@ -1,9 +1,237 @@
-"""(filled in by its owner)."""
+"""`llmgenie index | search | map | doctor`: the context engine from the command line.
+
+stdout carries only the command's result (one JSON object with --json); progress bars and
+logs go to stderr, so scripts and benchmarks can parse stdout directly.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from llmgenie.cli.common import err_console, settings_for, workspace_root
+
+if TYPE_CHECKING:
+    from llmgenie.engine import WorkspaceEngine
+    from llmgenie.progress import ProgressCallback
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on stderr fed by engine ProgressEvents (quiet when not a tty)."""
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from llmgenie.progress import ProgressEvent
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(event: ProgressEvent) -> None:
+            task = tasks.get(event.stage)
+            if task is None:
+                task = tasks[event.stage] = bar.add_task(event.stage, total=max(event.total, 1))
+            bar.update(task, completed=event.done, total=max(event.total, 1))
+
+        yield update
+
+
+@contextmanager
+def _engine(path: Path) -> Iterator[WorkspaceEngine]:
+    root = workspace_root(path)
+    settings = settings_for(root)
+    from llmgenie.engine import WorkspaceEngine
+
+    try:
+        engine = WorkspaceEngine.open(root, settings)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
+        raise typer.Exit(1) from exc
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _ensure_indexed(engine: WorkspaceEngine) -> None:
+    with _progress() as progress:
+        summary = engine.ensure_indexed(progress)
+    if summary is not None:
+        err_console.print(
+            f"indexed {summary.files} files ({summary.symbols} symbols, {summary.chunks} chunks)"
+            f" in {summary.seconds:.2f}s"
+        )
+
+
+def index_command(
+    path: Annotated[Path, typer.Argument(help="Workspace root to index.")] = Path("."),
+    embed: Annotated[
+        bool, typer.Option("--embed/--no-embed", help="Also compute dense vectors.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
+) -> None:
+    """Index a workspace (incremental): files, symbols, chunks; optionally embeddings."""
+    with _engine(path) as engine:
+        with _progress() as progress:
+            summary = engine.index(progress)
+        embedded = 0
+        embed_seconds = 0.0
+        if embed:
+            started = time.perf_counter()
+            with _progress() as progress:
+                embedded = engine.embed_pending(progress=progress)
+            embed_seconds = time.perf_counter() - started
+        health = engine.health() if as_json else None
+        status = engine.embedding_status()
+        if as_json:
+            payload = summary.model_dump()
+            payload.update(
+                embedded=embedded,
+                embed_seconds=round(embed_seconds, 3),
+                embedding_status=status,
+                vectors=health.vectors if health else 0,
+            )
+            typer.echo(json.dumps(payload))
+            return
+        skipped = ", ".join(f"{n} {r}" for r, n in sorted(summary.skipped.items())) or "none"
+        typer.echo(
+            f"{summary.files} files ({summary.indexed} parsed, {summary.removed} removed),"
+            f" {summary.symbols} symbols, {summary.chunks} chunks in {summary.seconds:.2f}s"
+        )
+        typer.echo(f"skipped: {skipped}")
+        if embed:
+            rate = embedded / embed_seconds if embed_seconds > 0 else 0.0
+            typer.echo(
+                f"embeddings: {embedded} chunks in {embed_seconds:.2f}s ({rate:.0f}/s); {status}"
+            )
+        else:
+            typer.echo(f"embeddings: not computed (use --embed); {status}")
+
+
+def search_command(
+    path: Annotated[Path, typer.Argument(help="Workspace root.")],
+    query: Annotated[
+        str, typer.Argument(help="Search text (words, identifiers, an issue report...).")
+    ],
+    k: Annotated[int, typer.Option("-k", "--top", min=1, max=500, help="Results per list.")] = 10,
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Workspace file to personalise on.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    reasons: Annotated[
+        bool, typer.Option("--reasons/--no-reasons", help="Include score reasons.")
+    ] = True,
+) -> None:
+    """Hybrid search; indexes PATH first if it has never been indexed."""
+    with _engine(path) as engine:
+        _ensure_indexed(engine)
+        result = engine.search(query, k=k, focus=focus)
+    if as_json:
+        exclude: dict[str, Any] = {"chunks": {"__all__": {"text"}}}
+        if not reasons:
+            exclude = {
+                "files": {"__all__": {"reasons"}},
+                "chunks": {"__all__": {"text", "reasons"}},
+            }
+        typer.echo(json.dumps(result.model_dump(exclude=exclude)))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console()
+    files = Table(title="files", show_lines=False)
+    files.add_column("#", justify="right")
+    files.add_column("path")
+    files.add_column("score", justify="right")
+    files.add_column("why")
+    for i, hit in enumerate(result.files, start=1):
+        why = ", ".join(f"{r.signal}#{r.rank}" for r in hit.reasons[:4])
+        files.add_row(str(i), hit.path, f"{hit.score:.4f}", why)
+    out.print(files)
+    chunks = Table(title="chunks")
+    chunks.add_column("#", justify="right")
+    chunks.add_column("location")
+    chunks.add_column("symbol")
+    chunks.add_column("score", justify="right")
+    for i, c in enumerate(result.chunks, start=1):
+        chunks.add_row(
+            str(i), f"{c.path}:{c.start_line}-{c.end_line}", c.symbol or "", f"{c.score:.4f}"
+        )
+    out.print(chunks)
+    for reason in result.degraded:
+        err_console.print(f"[yellow]degraded:[/yellow] {reason}")
+
+
+def map_command(
+    path: Annotated[Path, typer.Argument(help="Workspace root.")] = Path("."),
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="A file, symbol or free text.")
+    ] = None,
+    tokens: Annotated[int, typer.Option("--tokens", min=16, help="Token budget.")] = 1024,
+) -> None:
+    """Print a token-budgeted outline of the most relevant files and symbols."""
+    with _engine(path) as engine:
+        _ensure_indexed(engine)
+        text = engine.repo_map(focus=focus, tokens=tokens)
+    typer.echo(text, nl=False)
+
+
+def doctor_command(
+    path: Annotated[Path, typer.Argument(help="Workspace root.")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Index health: counts, stale files, embedding provider, what is degraded and why."""
+    with _engine(path) as engine:
+        health = engine.health()
+    if as_json:
+        typer.echo(health.model_dump_json())
+        return
+    typer.echo(f"root:        {health.root}")
+    typer.echo(f"index:       {health.index_path}")
+    typer.echo(
+        f"contents:    {health.files} files, {health.symbols} symbols, {health.references}"
+        f" references, {health.chunks} chunks, {health.vectors} vectors"
+    )
+    when = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(health.last_indexed_at))
+        if health.last_indexed_at
+        else "never"
+    )
+    typer.echo(f"last index:  {when}")
+    typer.echo(f"embeddings:  {health.embedding_provider or 'none'} ({health.embedding_status})")
+    typer.echo(f"stale files: {len(health.stale_files)}")
+    for stale in health.stale_files[:20]:
+        typer.echo(f"  {stale}")
+    if len(health.stale_files) > 20:
+        typer.echo(f"  ... and {len(health.stale_files) - 20} more")
+    if health.degraded:
+        typer.echo("degraded:")
+        for reason in health.degraded:
+            typer.echo(f"  - {reason}")
+    else:
+        typer.echo("degraded:    nothing")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `app`."""
+    app.command("index")(index_command)
+    app.command("search")(search_command)
+    app.command("map")(map_command)
+    app.command("doctor")(doctor_command)

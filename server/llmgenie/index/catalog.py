@@ -1,0 +1,206 @@
+"""Writes to the catalog: replace a file's rows, delete files, bookkeeping.
+
+The caller holds the engine's writer lock and wraps calls in `transaction()`, so a batch
+of files lands atomically: a killed process leaves whole files or nothing, and the next
+`index()` simply continues with whatever is still out of date.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from llmgenie.index.payload import FilePayload
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the catalog remembers about a file to decide whether it changed."""
+
+    file_id: int
+    size: int
+    mtime_ns: int
+    hash: str
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error) on an autocommit connection."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+        (key, value),
+    )
+
+
+def file_states(conn: sqlite3.Connection) -> dict[str, FileState]:
+    """path -> state for every indexed file."""
+    return {
+        path: FileState(fid, size, mtime, digest)
+        for fid, path, size, mtime, digest in conn.execute(
+            "SELECT id, path, size, mtime_ns, hash FROM files"
+        )
+    }
+
+
+def file_id(conn: sqlite3.Connection, path: str) -> int | None:
+    row = conn.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
+    """Drop a file's dependent rows; return its old vec_id -> embedded flags."""
+    old = {
+        vid: emb
+        for vid, emb in conn.execute("SELECT vec_id, embedded FROM chunks WHERE file_id=?", (fid,))
+    }
+    conn.execute(
+        "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
+    )
+    conn.execute("DELETE FROM chunks WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM symbols WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM refs WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM imports WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))
+    return old
+
+
+def delete_files(conn: sqlite3.Connection, paths: Iterable[str]) -> int:
+    """Remove files and every row that hangs off them; queue their vectors for deletion."""
+    removed = 0
+    for path in paths:
+        fid = file_id(conn, path)
+        if fid is None:
+            continue
+        old = _clear_file_rows(conn, fid)
+        conn.executemany(
+            "INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)",
+            [(vid,) for vid, emb in old.items() if emb],
+        )
+        conn.execute("DELETE FROM files WHERE id=?", (fid,))
+        removed += 1
+    return removed
+
+
+class BatchWriter:
+    """Writes payload batches with executemany; assigns chunk ids itself for FTS rowids."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def write(self, payloads: list[FilePayload]) -> tuple[int, int]:
+        """Apply one batch inside the caller's transaction; returns (symbols, chunks) added."""
+        conn = self.conn
+        now = time.time()
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()
+        next_chunk = int(row[0]) + 1
+        symbol_rows: list[tuple[object, ...]] = []
+        ref_rows: list[tuple[object, ...]] = []
+        import_rows: list[tuple[int, str]] = []
+        chunk_rows: list[tuple[object, ...]] = []
+        chunk_fts: list[tuple[int, str, str, str]] = []
+        file_fts: list[tuple[int, str, str]] = []
+        vector_drops: list[tuple[str]] = []
+        for p in payloads:
+            if p.status == "unchanged":
+                conn.execute(
+                    "UPDATE files SET size=?, mtime_ns=? WHERE path=?", (p.size, p.mtime_ns, p.path)
+                )
+                continue
+            if p.status == "skipped":
+                delete_files(conn, [p.path])
+                continue
+            fid = file_id(conn, p.path)
+            old: dict[str, int] = {}
+            values = (
+                p.hash,
+                p.size,
+                p.mtime_ns,
+                p.language,
+                int(p.is_test),
+                int(p.has_errors),
+                p.lines,
+                now,
+            )
+            if fid is None:
+                cur = conn.execute(
+                    "INSERT INTO files(hash, size, mtime_ns, language, is_test, has_errors, lines,"
+                    " indexed_at, path) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (*values, p.path),
+                )
+                fid = int(cur.lastrowid or 0)
+            else:
+                old = _clear_file_rows(conn, fid)
+                conn.execute(
+                    "UPDATE files SET hash=?, size=?, mtime_ns=?, language=?, is_test=?,"
+                    " has_errors=?, lines=?, indexed_at=?, state='indexed' WHERE id=?",
+                    (*values, fid),
+                )
+            kept: set[str] = set()
+            for s in p.symbols:
+                symbol_rows.append((fid, s[0], s[0].lower(), *s[1:]))
+            for r in p.refs:
+                ref_rows.append((fid, *r))
+            for module in p.imports:
+                import_rows.append((fid, module))
+            for start, end, symbol, kind, text, vid, sym_tokens, body_tokens in p.chunks:
+                embedded = 1 if old.get(vid) else 0
+                if embedded:
+                    kept.add(vid)
+                chunk_rows.append((next_chunk, fid, start, end, symbol, kind, text, vid, embedded))
+                chunk_fts.append((next_chunk, p.path_tokens, sym_tokens, body_tokens))
+                next_chunk += 1
+            file_fts.append((fid, p.path_tokens, p.symbol_tokens))
+            vector_drops.extend((vid,) for vid, emb in old.items() if emb and vid not in kept)
+        conn.executemany(
+            "INSERT INTO symbols(file_id, name, name_key, qualified_name, kind, start_line,"
+            " end_line, start_col, signature, docstring, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            symbol_rows,
+        )
+        conn.executemany(
+            "INSERT INTO refs(file_id, name, kind, count, positions) VALUES (?,?,?,?,?)", ref_rows
+        )
+        conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
+        conn.executemany(
+            "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, vec_id,"
+            " embedded) VALUES (?,?,?,?,?,?,?,?,?)",
+            chunk_rows,
+        )
+        conn.executemany(
+            "INSERT INTO chunks_fts(rowid, path, symbol, body) VALUES (?,?,?,?)", chunk_fts
+        )
+        conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)
+        conn.executemany("INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)", vector_drops)
+        return len(symbol_rows), len(chunk_rows)
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Row counts shown by `doctor` and the index summary."""
+    out: dict[str, int] = {}
+    for name, sql in (
+        ("files", "SELECT count(*) FROM files"),
+        ("symbols", "SELECT count(*) FROM symbols"),
+        ("references", "SELECT coalesce(sum(count), 0) FROM refs"),
+        ("chunks", "SELECT count(*) FROM chunks"),
+        ("vectors", "SELECT count(*) FROM chunks WHERE embedded=1"),
+    ):
+        out[name] = int(conn.execute(sql).fetchone()[0])
+    return out

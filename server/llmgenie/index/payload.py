@@ -1,0 +1,130 @@
+"""Turn one file's text into the rows the catalog stores (runs in worker processes).
+
+Everything here is a plain tuple so batches pickle quickly between processes; the single
+writer only has to assign ids and call executemany.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from llmgenie.context.models import ParsedFile
+from llmgenie.index.classify import is_test_path
+from llmgenie.index.tokens import fts_text, fts_text_of
+
+# (name, qualified_name, kind, start_line, end_line, start_col, signature, docstring, parent)
+SymbolRow = tuple[str, str, str, int, int, int, str, str, str | None]
+# (name, kind, count, "line:col,line:col,...")
+RefRow = tuple[str, str, int, str]
+# (start_line, end_line, symbol, kind, text, vec_id, fts_symbol_tokens, fts_body_tokens)
+ChunkRow = tuple[int, int, str | None, str, str, str, str, str]
+
+MAX_REF_POSITIONS = 200
+MAX_DOCSTRING = 2000
+
+
+@dataclass(slots=True)
+class FilePayload:
+    """One file ready to write: metadata plus symbol, reference, import and chunk rows."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    language: str | None = None
+    status: str = "parsed"  # parsed | unchanged | skipped
+    skip_reason: str = ""
+    has_errors: bool = False
+    is_test: bool = False
+    lines: int = 0
+    symbols: list[SymbolRow] = field(default_factory=list)
+    refs: list[RefRow] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    chunks: list[ChunkRow] = field(default_factory=list)
+    path_tokens: str = ""
+    symbol_tokens: str = ""
+
+
+def vector_id(path: str, text: str, seen: set[str]) -> str:
+    """Content-addressed chunk id for the vector store: unchanged chunks keep their vector."""
+    base = hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+    vid, n = base, 1
+    while vid in seen:
+        n += 1
+        vid = f"{base}-{n}"
+    seen.add(vid)
+    return vid
+
+
+def payload_from_parsed(
+    parsed: ParsedFile, *, size: int, mtime_ns: int, content_hash: str, text: str
+) -> FilePayload:
+    """Rows for a parsed file: compact references, per-chunk symbol tokens, FTS text."""
+    path = parsed.path
+    symbols: list[SymbolRow] = [
+        (
+            s.name,
+            s.qualified_name,
+            s.kind,
+            s.start_line,
+            s.end_line,
+            s.start_col,
+            s.signature[:500],
+            s.docstring[:MAX_DOCSTRING],
+            s.parent,
+        )
+        for s in parsed.symbols
+    ]
+    # The parser already keeps one reference per (name, kind) with a count; merge any
+    # repeats defensively and keep the first positions.
+    grouped: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for ref in parsed.references:
+        count, positions = grouped.get((ref.name, ref.kind), (0, []))
+        if len(positions) < MAX_REF_POSITIONS:
+            positions.append(f"{ref.line}:{ref.col}")
+        grouped[(ref.name, ref.kind)] = (count + ref.count, positions)
+    refs: list[RefRow] = [
+        (name, kind, count, ",".join(pos)) for (name, kind), (count, pos) in grouped.items()
+    ]
+    # Symbols sorted by start line, so each chunk finds the names it defines by bisection.
+    starts = sorted((s.start_line, s.name) for s in parsed.symbols)
+    start_lines = [line for line, _ in starts]
+    path_tokens = fts_text(path)
+    seen: set[str] = set()
+    chunks: list[ChunkRow] = []
+    for chunk in parsed.chunks:
+        lo = bisect_right(start_lines, chunk.start_line - 1)
+        hi = bisect_right(start_lines, chunk.end_line)
+        names = [name for _, name in starts[lo:hi]]
+        if chunk.symbol:
+            names.append(chunk.symbol)
+        chunks.append(
+            (
+                chunk.start_line,
+                chunk.end_line,
+                chunk.symbol,
+                chunk.kind,
+                chunk.text,
+                vector_id(path, chunk.text, seen),
+                fts_text_of(names),
+                fts_text(chunk.text),
+            )
+        )
+    return FilePayload(
+        path=path,
+        size=size,
+        mtime_ns=mtime_ns,
+        hash=content_hash,
+        language=parsed.language,
+        has_errors=parsed.has_errors,
+        is_test=is_test_path(path),
+        lines=text.count("\n") + 1 if text else 0,
+        symbols=symbols,
+        refs=refs,
+        imports=list(dict.fromkeys(parsed.imports)),
+        chunks=chunks,
+        path_tokens=path_tokens,
+        symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in parsed.symbols)),
+    )

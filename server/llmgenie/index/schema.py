@@ -1,0 +1,210 @@
+"""The catalog's SQLite schema, and opening it safely (corrupt or outdated → rebuilt).
+
+One database per workspace, WAL mode so readers never wait for the single writer.
+FTS5 columns hold pre-tokenized text (see tokens.py), so the FTS tokenizer only has to
+split on spaces; `_` stays inside tokens because the whole identifier is a token too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+
+from llmgenie.observability.logging import get_logger
+
+SCHEMA_VERSION = 3
+_FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
+
+_log = get_logger(__name__)
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    language TEXT,
+    state TEXT NOT NULL DEFAULT 'indexed',
+    is_test INTEGER NOT NULL DEFAULT 0,
+    has_errors INTEGER NOT NULL DEFAULT 0,
+    lines INTEGER NOT NULL DEFAULT 0,
+    indexed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS symbols (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    qualified_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    start_col INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    docstring TEXT NOT NULL,
+    parent TEXT
+);
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS symbols_key ON symbols(name_key);
+CREATE TABLE IF NOT EXISTS refs (
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    positions TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
+CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE TABLE IF NOT EXISTS imports (file_id INTEGER NOT NULL, module TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    symbol TEXT,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    vec_id TEXT NOT NULL,
+    embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
+CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded, file_id);
+CREATE TABLE IF NOT EXISTS vector_deletes (vec_id TEXT PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path, symbol, body, tokenize="{_FTS_TOKENIZER}", detail=column
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
+    path, symbols, tokenize="{_FTS_TOKENIZER}", detail=column
+);
+"""
+
+# Column weights for bm25(): identifiers defined in a chunk and its path count more than
+# words merely mentioned in its body.
+CHUNK_WEIGHTS = (2.0, 4.0, 1.0)
+FILE_WEIGHTS = (3.0, 2.0)
+
+
+class CatalogCorrupt(RuntimeError):
+    """The catalog file cannot be used; it will be moved aside and rebuilt."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the pragmas every catalog connection uses."""
+    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA cache_size=-32000")
+    conn.execute("PRAGMA mmap_size=268435456")
+    return conn
+
+
+def _expected_size_ok(path: Path) -> bool:
+    """Cheap truncation check: the header's page count × page size must fit in the file."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError:
+        return False
+    if size == 0:
+        return True
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return False
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid_for = int.from_bytes(header[92:96], "big")
+    change_counter = int.from_bytes(header[24:28], "big")
+    # The in-header page count is only trustworthy when its version stamp is current.
+    return not (valid_for == change_counter and pages * page_size > size)
+
+
+def _check(conn: sqlite3.Connection, thorough: bool) -> None:
+    try:
+        if thorough:
+            row = conn.execute("PRAGMA quick_check").fetchone()
+            if row is None or row[0] != "ok":
+                raise CatalogCorrupt(f"quick_check: {row[0] if row else 'no result'}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise CatalogCorrupt(str(exc)) from exc
+
+
+def _version(conn: sqlite3.Connection) -> int | None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return int(row[0]) if row else None
+
+
+def _move_aside(path: Path, reason: str) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for suffix in ("", "-wal", "-shm"):
+        src = path.with_name(path.name + suffix)
+        if src.exists():
+            dst = path.with_name(f"{path.name}.corrupt-{stamp}{suffix}")
+            with contextlib.suppress(OSError):
+                src.replace(dst)
+    _log.warning("catalog_rebuilt", path=str(path), reason=reason)
+
+
+def open_catalog(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """Open (creating, or rebuilding when corrupt/outdated) the catalog at `path`.
+
+    Returns the connection and, when the old file was discarded, why. A thorough
+    `quick_check` runs only when the last session did not close cleanly or the file
+    looks truncated, so opening a healthy index stays fast.
+    """
+    rebuilt: str | None = None
+    if path.exists():
+        try:
+            if not _expected_size_ok(path):
+                raise CatalogCorrupt("file is truncated or not an SQLite database")
+            conn = connect(path)
+            try:
+                row = None
+                with contextlib.suppress(sqlite3.OperationalError):
+                    row = conn.execute("SELECT value FROM meta WHERE key='clean_close'").fetchone()
+                _check(conn, thorough=row is None or row[0] != "1")
+                version = _version(conn)
+                if version != SCHEMA_VERSION:
+                    conn.close()
+                    rebuilt = f"schema version {version} != {SCHEMA_VERSION}"
+                    _move_aside(path, rebuilt)
+                else:
+                    _set_meta(conn, "clean_close", "0")
+                    return conn, None
+            except (CatalogCorrupt, sqlite3.DatabaseError):
+                conn.close()
+                raise
+        except (CatalogCorrupt, sqlite3.DatabaseError) as exc:
+            rebuilt = str(exc) or type(exc).__name__
+            _move_aside(path, rebuilt)
+    conn = connect(path)
+    conn.executescript(DDL)
+    _set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+    _set_meta(conn, "clean_close", "0")
+    return conn, rebuilt
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+        (key, value),
+    )
+
+
+def mark_clean_close(conn: sqlite3.Connection) -> None:
+    """Record a clean shutdown so the next open can skip the thorough check."""
+    with contextlib.suppress(sqlite3.Error):
+        _set_meta(conn, "clean_close", "1")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,224 @@
+"""Hybrid search: lexical + symbol + path + dense + graph signals fused into ranked files
+and chunks, each with the reasons for its score.
+
+Files and chunks are ranked separately. Files fuse file-level signals (best chunks per
+file, path/name bm25, definitions of query identifiers, path mentions, dense, PageRank);
+chunks fuse chunk-level signals and inherit a share of their file's rank, so the chunk
+list favours the files most likely to matter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llmgenie.observability.metrics import SEARCH_LATENCY
+from llmgenie.retrieval.fusion import Fused, Signal, fuse
+from llmgenie.retrieval.lexical import lexical_search
+from llmgenie.retrieval.mentions import path_mentions
+from llmgenie.retrieval.models import ChunkHit, FileHit, ScoreReason, SearchResult
+from llmgenie.retrieval.query import analyze_query
+from llmgenie.retrieval.snapshot import FilesSnapshot
+from llmgenie.retrieval.symbol_match import symbol_matches
+
+DenseSearch = Callable[[str, int], list[tuple[int, float]]]
+"""(query text, n) -> [(chunk id, cosine similarity)] best first."""
+GraphRank = Callable[[dict[int, float]], dict[int, float]]
+"""(seed file id -> weight) -> file id -> personalised PageRank score."""
+
+TEST_PENALTY = 0.55
+# Signal weights for file ranking (RRF); tuned on issue-to-file localisation.
+FILE_WEIGHTS = {
+    "path": 3.0,
+    "symbols": 2.0,
+    "lexical": 1.5,
+    "names": 0.8,
+    "dense": 1.2,
+    "graph": 0.5,
+    "focus": 1.0,
+}
+CHUNK_WEIGHTS = {"lexical": 1.0, "definition": 1.2, "dense": 1.0, "file": 1.5}
+
+
+@dataclass(slots=True)
+class RetrievalInputs:
+    """What a search needs from the engine (a read connection and cached views)."""
+
+    conn: sqlite3.Connection
+    snapshot: FilesSnapshot
+    total_chunks: int
+    dense: DenseSearch | None = None
+    graph: GraphRank | None = None
+    degraded: list[str] = field(default_factory=list)
+
+
+def _aggregate(chunk_scores: dict[int, float], chunk_file: dict[int, int]) -> dict[int, float]:
+    """Per-file score from its best chunks: best + 0.5·second + 0.25·third."""
+    per_file: dict[int, list[float]] = {}
+    for cid, score in chunk_scores.items():
+        fid = chunk_file.get(cid)
+        if fid is not None:
+            per_file.setdefault(fid, []).append(score)
+    out: dict[int, float] = {}
+    for fid, scores in per_file.items():
+        scores.sort(reverse=True)
+        out[fid] = sum(s * w for s, w in zip(scores, (1.0, 0.5, 0.25), strict=False))
+    return out
+
+
+def _chunk_rows(
+    conn: sqlite3.Connection, ids: list[int]
+) -> dict[int, tuple[int, int, int, str | None]]:
+    rows: dict[int, tuple[int, int, int, str | None]] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for cid, fid, s, e, sym in conn.execute(
+            f"SELECT id, file_id, start_line, end_line, symbol FROM chunks WHERE id IN ({marks})",
+            part,
+        ):
+            rows[int(cid)] = (int(fid), int(s), int(e), sym)
+    return rows
+
+
+def hybrid_search(
+    inputs: RetrievalInputs, query: str, k: int = 10, focus_file_id: int | None = None
+) -> SearchResult:
+    """Rank files and chunks for `query` (any text, e.g. a whole issue report)."""
+    started = time.perf_counter()
+    conn = inputs.conn
+    snap = inputs.snapshot
+    analysis = analyze_query(query)
+    degraded = list(inputs.degraded)
+
+    lex = lexical_search(conn, analysis, inputs.total_chunks)
+    syms = symbol_matches(conn, analysis, len(snap))
+    mentions = path_mentions(snap, analysis)
+    dense_hits: list[tuple[int, float]] = []
+    if inputs.dense is not None:
+        dense_hits = inputs.dense(query, 100)
+
+    # Chunks containing matched definitions (top definitions only, to stay fast).
+    def_chunks: dict[int, float] = {}
+    def_detail: dict[int, str] = {}
+    for d in syms.definitions[:40]:
+        row = conn.execute(
+            "SELECT id FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
+            " ORDER BY (end_line-start_line) LIMIT 1",
+            (d.file_id, d.start_line, d.start_line),
+        ).fetchone()
+        if row is not None and int(row[0]) not in def_chunks:
+            def_chunks[int(row[0])] = d.score
+            def_detail[int(row[0])] = f"defines {d.qualified_name}"
+
+    candidate_ids = list({*lex.chunks, *def_chunks, *(cid for cid, _ in dense_hits)})
+    rows = _chunk_rows(conn, candidate_ids)
+    chunk_file = {cid: r[0] for cid, r in rows.items()}
+
+    # ---- files
+    lexical_files = _aggregate(lex.chunks, chunk_file)
+    dense_scores = {cid: sim for cid, sim in dense_hits if cid in rows}
+    dense_files = _aggregate(dense_scores, chunk_file)
+    file_signals: list[Signal[int]] = [
+        Signal.from_scores("lexical", FILE_WEIGHTS["lexical"], lexical_files),
+        Signal.from_scores("names", FILE_WEIGHTS["names"], lex.files),
+        Signal.from_scores(
+            "symbols",
+            FILE_WEIGHTS["symbols"],
+            syms.files,
+            {fid: "defines " + ", ".join(names) for fid, names in syms.details.items()},
+        ),
+        Signal.from_scores(
+            "path",
+            FILE_WEIGHTS["path"],
+            {fid: s for fid, (s, _) in mentions.items()},
+            {fid: f"mentions {m}" for fid, (_, m) in mentions.items()},
+        ),
+    ]
+    if dense_files:
+        file_signals.append(Signal.from_scores("dense", FILE_WEIGHTS["dense"], dense_files))
+    if inputs.graph is not None:
+        seeds: dict[int, float] = {}
+        for fid, s in syms.files.items():
+            seeds[fid] = seeds.get(fid, 0.0) + s
+        for fid, (s, _) in mentions.items():
+            seeds[fid] = seeds.get(fid, 0.0) + s
+        if focus_file_id is not None:
+            seeds[focus_file_id] = seeds.get(focus_file_id, 0.0) + max(seeds.values(), default=1.0)
+        if seeds:
+            ranks = inputs.graph(seeds)
+            file_signals.append(
+                Signal.from_scores("graph", FILE_WEIGHTS["graph"], ranks, limit=200)
+            )
+    if focus_file_id is not None:
+        file_signals.append(Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus")]))
+    fused_files = fuse(file_signals)
+    if not analysis.mentions_tests:
+        for fid, item in fused_files.items():
+            row = snap.by_id.get(fid)
+            if row is not None and row.is_test:
+                item.score *= TEST_PENALTY
+                item.reasons.append(
+                    ScoreReason(
+                        signal="test_penalty",
+                        rank=0,
+                        contribution=TEST_PENALTY,
+                        detail="test file (query is not about tests)",
+                    )
+                )
+    ranked_files = sorted(
+        (fid for fid in fused_files if fid in snap.by_id), key=lambda f: -fused_files[f].score
+    )
+    file_rank = {fid: i for i, fid in enumerate(ranked_files, start=1)}
+
+    # ---- chunks
+    chunk_signals: list[Signal[int]] = [
+        Signal.from_scores(
+            "lexical", CHUNK_WEIGHTS["lexical"], {c: s for c, s in lex.chunks.items() if c in rows}
+        ),
+        Signal.from_scores("definition", CHUNK_WEIGHTS["definition"], def_chunks, def_detail),
+    ]
+    if dense_scores:
+        chunk_signals.append(Signal.from_scores("dense", CHUNK_WEIGHTS["dense"], dense_scores))
+    by_file_rank = sorted(
+        (cid for cid in rows if chunk_file[cid] in file_rank),
+        key=lambda c: file_rank[chunk_file[c]],
+    )
+    chunk_signals.append(
+        Signal(
+            "file",
+            CHUNK_WEIGHTS["file"],
+            [(cid, -float(file_rank[chunk_file[cid]]), "file rank") for cid in by_file_rank],
+        )
+    )
+    fused_chunks = fuse(chunk_signals)
+    ranked_chunks = sorted(fused_chunks, key=lambda c: -fused_chunks[c].score)[:k]
+
+    result = SearchResult(
+        query=query,
+        files=[_file_hit(snap, fid, fused_files[fid]) for fid in ranked_files[:k]],
+        chunks=[_chunk_hit(snap, rows[cid], fused_chunks[cid]) for cid in ranked_chunks],
+        degraded=degraded,
+    )
+    SEARCH_LATENCY.observe(time.perf_counter() - started)
+    return result
+
+
+def _file_hit(snap: FilesSnapshot, fid: int, fused: Fused[int]) -> FileHit:
+    return FileHit(path=snap.by_id[fid].path, score=round(fused.score, 6), reasons=fused.reasons)
+
+
+def _chunk_hit(
+    snap: FilesSnapshot, row: tuple[int, int, int, str | None], fused: Fused[int]
+) -> ChunkHit:
+    fid, start, end, symbol = row
+    return ChunkHit(
+        path=snap.by_id[fid].path,
+        start_line=start,
+        end_line=end,
+        symbol=symbol,
+        score=round(fused.score, 6),
+        reasons=fused.reasons,
+    )
