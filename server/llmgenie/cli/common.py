@@ -20,7 +20,9 @@ def settings_for(path: Path) -> Settings:
     except ConfigError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_level)
+    # The CLI talks to people: only warnings unless a log level was configured explicitly.
+    explicit = "log_level" in settings.model_fields_set
+    configure_logging(settings.log_level if explicit else "WARNING")
     return settings
 
 
