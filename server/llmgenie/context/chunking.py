@@ -14,7 +14,8 @@ symbol; a symbol with no children is cut into even windows. Code between top-lev
 Public API:
     Region(start_line, end_line, qualified_name, children)  # 1-based inclusive
     build_regions(ranges: Iterable[tuple[int, int, str]]) -> list[Region]
-    chunk_lines(path, lines, regions, max_lines, kind="code") -> list[Chunk]
+    chunk_lines(path, lines, regions, max_lines, kind="code", *, pack=False,
+                qualifier=".") -> list[Chunk]
     window_chunks(path, lines, max_lines, kind="text") -> list[Chunk]
 """
 
@@ -111,14 +112,34 @@ class _Span:
     blank: bool
 
 
-def _merge_small(spans: list[_Span], max_lines: int) -> list[_Span]:
-    """Fold blank spans into a neighbour and join runs of glue, within the cap."""
+def _common_owner(left: str | None, right: str | None, qualifier: str) -> str | None:
+    """Longest common qualified prefix: `A > B` and `A > C` -> `A`."""
+    if left is None or right is None:
+        return None
+    if left == right:
+        return left
+    common: list[str] = []
+    for a, b in zip(left.split(qualifier), right.split(qualifier), strict=False):
+        if a != b:
+            break
+        common.append(a)
+    return qualifier.join(common) if common else None
+
+
+def _merge_small(spans: list[_Span], max_lines: int, pack: bool, qualifier: str) -> list[_Span]:
+    """Fold blank spans into a neighbour and join runs of glue (or, with `pack`, of any
+    small neighbours: sections, config keys), within the cap."""
     out: list[_Span] = []
     for span in spans:
         prev = out[-1] if out else None
         if prev is not None and span.end - prev.start + 1 <= max_lines:
             if span.blank or (prev.glue and span.glue and prev.symbol == span.symbol):
                 prev.end = span.end
+                continue
+            if pack and not prev.blank:
+                prev.end = span.end
+                prev.symbol = _common_owner(prev.symbol, span.symbol, qualifier)
+                prev.glue = prev.glue and span.glue
                 continue
             if prev.blank:  # a blank run that could not join backwards joins forwards
                 span.start = prev.start
@@ -129,9 +150,21 @@ def _merge_small(spans: list[_Span], max_lines: int) -> list[_Span]:
 
 
 def chunk_lines(
-    path: str, lines: list[str], regions: list[Region], max_lines: int, kind: str = "code"
+    path: str,
+    lines: list[str],
+    regions: list[Region],
+    max_lines: int,
+    kind: str = "code",
+    *,
+    pack: bool = False,
+    qualifier: str = ".",
 ) -> list[Chunk]:
-    """Chunks for a file given its symbol regions (see the module docstring for rules)."""
+    """Chunks for a file given its symbol regions (see the module docstring for rules).
+
+    `pack` joins small neighbouring chunks up to the cap (used for prose and config, where
+    one chunk per heading or key would be too fine); the joined chunk's symbol is the
+    common owner of its parts (`qualifier` separates name parts).
+    """
     total = len(lines)
     if total == 0:
         return []
@@ -149,10 +182,10 @@ def chunk_lines(
             span.symbol,
             kind,
         )
-        for span in _merge_small(spans, max_lines)
+        for span in _merge_small(spans, max_lines, pack, qualifier)
     ]
 
 
 def window_chunks(path: str, lines: list[str], max_lines: int, kind: str = "text") -> list[Chunk]:
     """Plain line windows for files without a grammar."""
-    return chunk_lines(path, lines, [], max_lines, kind)
+    return chunk_lines(path, lines, [], max_lines, kind, pack=True)

@@ -21,6 +21,7 @@ captured, so the cost is dominated by the parse itself.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
@@ -43,9 +44,15 @@ CHUNK_KINDS = frozenset(
         "type", "macro", "union", "object", "key",
     }
 )  # fmt: skip
+# Kinds whose children are named after them (`Class.method`, `outer.inner`, `H1 > H2`).
+QUALIFYING_KINDS = frozenset(
+    {"class", "function", "method", "struct", "interface", "enum", "trait", "impl", "module",
+     "namespace", "object", "record", "union", "section", "key", "table", "stage", "resource",
+     "block"}
+)  # fmt: skip
+# Kinds whose nested functions are methods.
 CONTAINER_KINDS = frozenset(
-    {"class", "struct", "interface", "trait", "impl", "module", "namespace", "enum", "object",
-     "record", "union"}
+    {"class", "struct", "interface", "trait", "impl", "enum", "object", "record", "union"}
 )  # fmt: skip
 _CHUNK_KIND_BY_LANG = {
     "markdown": "doc",
@@ -93,24 +100,28 @@ def parse_document(
     root = tree.root_node
     query = _query(lang)
     matches = QueryCursor(query).matches(root) if query is not None else []
-    definitions: list[tuple[Node, str, Node]] = []
+    found: list[_Found] = []
     ref_captures: dict[str, list[Node]] = {}
     for _, captures in matches:
         def_capture = next((name for name in captures if name.startswith("def.")), None)
         if def_capture is not None:
-            names = captures.get("name")
-            if names:
-                definitions.append((captures[def_capture][0], def_capture[4:], names[0]))
+            item = _found(lang, spec, def_capture[4:], captures)
+            if item is not None:
+                found.append(item)
             continue
         for capture, nodes in captures.items():
+            if capture.startswith("_"):
+                continue
             bucket = ref_captures.get(capture)
             if bucket is None:
                 ref_captures[capture] = list(nodes)
             else:
                 bucket.extend(nodes)
-    symbols = _definitions(path, lang, spec, source, definitions)
+    if lang == "dockerfile":
+        _extend_stages(found, len(lines))
+    symbols, chunk_starts = _definitions(path, spec, source, found)
     references, imports = _references(path, ref_captures)
-    chunks = _chunks(path, lang, lines, symbols, max_chunk_lines)
+    chunks = _chunks(path, lang, lines, symbols, chunk_starts, max_chunk_lines, spec.qualifier)
     return ParsedFile(
         path=path,
         language=lang,
@@ -123,15 +134,24 @@ def parse_document(
 
 
 def _chunks(
-    path: str, lang: str, lines: list[str], symbols: list[Symbol], max_lines: int
+    path: str,
+    lang: str,
+    lines: list[str],
+    symbols: list[Symbol],
+    chunk_starts: list[int],
+    max_lines: int,
+    qualifier: str,
 ) -> list[Chunk]:
+    """Chunk at symbol boundaries; a symbol's chunk starts at its leading comments."""
     ranges = [
-        (s.start_line, min(s.end_line, len(lines)), s.qualified_name)
-        for s in symbols
+        (start, min(s.end_line, len(lines)), s.qualified_name)
+        for s, start in zip(symbols, chunk_starts, strict=True)
         if s.kind in CHUNK_KINDS
     ]
     kind = _CHUNK_KIND_BY_LANG.get(lang, "code")
-    return chunk_lines(path, lines, build_regions(ranges), max_lines, kind)
+    regions = build_regions(ranges)
+    pack = kind != "code"
+    return chunk_lines(path, lines, regions, max_lines, kind, pack=pack, qualifier=qualifier)
 
 
 def _end_row(node: Node) -> int:
@@ -141,61 +161,163 @@ def _end_row(node: Node) -> int:
     return row
 
 
+@dataclass(slots=True)
+class _Found:
+    """A definition match before qualification: outer range, name, kind, explicit owner."""
+
+    start_byte: int
+    end_byte: int
+    start_row: int
+    end_row: int
+    node: Node
+    kind: str
+    name: str
+    owner: str | None
+
+
+def _found(
+    lang: str, spec: LanguageSpec, kind: str, captures: dict[str, list[Node]]
+) -> _Found | None:
+    node = captures["def." + kind][0]
+    names = captures.get("name")
+    if not names:
+        return None
+    if lang == "hcl":
+        name, kind, owner = _hcl_block_name(node)
+    elif lang == "dockerfile" and kind == "stage":
+        name, owner = _docker_stage_name(node), None
+    else:
+        name = " ".join(_node_text(names[0]).split())
+        parent_nodes = captures.get("parent")
+        owner = _owner_name(_node_text(parent_nodes[0]), name) if parent_nodes else None
+    if not name:
+        return None
+    kind_nodes = captures.get("kind")
+    if kind_nodes:
+        kind = spec.kind_map.get(kind_nodes[0].type, kind)
+    outer = node
+    parent = node.parent
+    # Go `type (A struct{}; B int)` groups several specs: only a lone spec takes it over.
+    if (
+        parent is not None
+        and parent.type in spec.wrappers
+        and (lang != "go" or parent.named_child_count == 1)
+    ):
+        outer = parent
+    return _Found(
+        outer.start_byte, outer.end_byte, outer.start_point[0], _end_row(outer),
+        node, kind, name, owner,
+    )  # fmt: skip
+
+
+def _owner_name(text: str, name: str) -> str:
+    """`geo::Shape::draw` -> `geo.Shape` (the owner of `draw`); `*Server` -> `Server`."""
+    owner = text.split("(")[0].strip().lstrip("*&")
+    if owner.endswith("::" + name):
+        owner = owner[: -len(name) - 2]
+    return owner.replace("::", ".")
+
+
+def _hcl_block_name(node: Node) -> tuple[str, str, str | None]:
+    """Terraform-style address: resource "t" "n" -> (n, resource, t); module "m" -> m."""
+    block_type = ""
+    labels: list[str] = []
+    for child in node.named_children:
+        if child.type == "identifier" and not block_type:
+            block_type = _node_text(child)
+        elif child.type == "string_lit":
+            labels.append(_node_text(child).strip('"'))
+        elif child.type == "identifier":
+            labels.append(_node_text(child))
+        elif child.type in ("block_start", "body"):
+            break
+    if block_type in ("resource", "data") and len(labels) >= 2:
+        owner = labels[0] if block_type == "resource" else f"data.{labels[0]}"
+        return labels[1], "resource", owner
+    if block_type == "module" and labels:
+        return labels[0], "module", "module"
+    if block_type == "variable" and labels:
+        return labels[0], "variable", "var"
+    if labels:
+        return labels[-1], "block", block_type
+    return block_type, "block", None
+
+
+def _docker_stage_name(node: Node) -> str:
+    alias = node.child_by_field_name("as")
+    if alias is not None:
+        return _node_text(alias)
+    for child in node.named_children:
+        if child.type == "image_spec":
+            return _node_text(child)
+    return "stage"
+
+
+def _extend_stages(found: list[_Found], line_count: int) -> None:
+    """A Dockerfile stage runs from its FROM to the line before the next FROM."""
+    stages = sorted((f for f in found if f.kind == "stage"), key=lambda f: f.start_byte)
+    for current, following in zip(stages, [*stages[1:], None], strict=True):
+        if following is not None:
+            current.end_byte = following.start_byte - 1
+            current.end_row = following.start_row - 1
+        else:
+            current.end_byte = 1 << 62
+            current.end_row = max(current.end_row, line_count - 1)
+
+
 def _definitions(
-    path: str,
-    lang: str,
-    spec: LanguageSpec,
-    source: bytes,
-    definitions: list[tuple[Node, str, Node]],
-) -> list[Symbol]:
-    found: list[tuple[int, int, Node, str, str, Node]] = []
-    for def_node, kind, name_node in definitions:
-        name = _node_text(name_node).strip()
-        if not name:
-            continue
-        outer = _outer_node(lang, def_node)
-        found.append((outer.start_byte, -outer.end_byte, def_node, kind, name, outer))
-    found.sort(key=lambda item: (item[0], item[1]))
+    path: str, spec: LanguageSpec, source: bytes, found: list[_Found]
+) -> tuple[list[Symbol], list[int]]:
+    """Qualify names by nesting (a stack of open definitions) and build Symbols.
+
+    Also returns, per symbol, the 1-based line its chunk should start at (its leading
+    comment block, if any, so a doc comment travels with the code it documents).
+    """
+    found.sort(key=lambda item: (item.start_byte, -item.end_byte))
     symbols: list[Symbol] = []
-    # Stack of (end_byte, qualified_name, kind) of enclosing definitions.
-    stack: list[tuple[int, str, str]] = []
+    chunk_starts: list[int] = []
+    stack: list[tuple[int, str, str]] = []  # (end_byte, qualified_name, kind) of open defs
     seen: set[tuple[int, str]] = set()
-    for start_byte, neg_end, node, kind, name, outer in found:
-        if (start_byte, name) in seen:
+    for item in found:
+        if (item.start_byte, item.name) in seen:
             continue
-        seen.add((start_byte, name))
-        while stack and start_byte >= stack[-1][0]:
+        seen.add((item.start_byte, item.name))
+        while stack and item.start_byte >= stack[-1][0]:
             stack.pop()
         parent = stack[-1][1] if stack else None
         parent_kind = stack[-1][2] if stack else ""
+        if item.owner:
+            parent = f"{parent}{spec.qualifier}{item.owner}" if parent else item.owner
+            parent_kind = "class"
+        kind = item.kind
         if kind == "function" and parent_kind in CONTAINER_KINDS:
             kind = "method"
-        qualified = f"{parent}.{name}" if parent else name
+        qualified = f"{parent}{spec.qualifier}{item.name}" if parent else item.name
+        node = item.node
+        comments, comment_row = _comment_block(node) if spec.doc_style != "none" else ([], -1)
+        if spec.doc_style == "python":
+            docstring = _python_docstring(node)
+        else:
+            docstring = _clean_comments(comments)
+        start_row = item.start_row
+        chunk_starts.append((comment_row if 0 <= comment_row < start_row else start_row) + 1)
         symbols.append(
             Symbol(
-                name=name,
+                name=item.name,
                 qualified_name=qualified,
                 kind=kind,
                 path=path,
-                start_line=outer.start_point[0] + 1,
-                end_line=_end_row(node) + 1,
+                start_line=item.start_row + 1,
+                end_line=max(item.end_row, item.start_row) + 1,
                 start_col=node.start_point[1],
                 signature=_signature(spec, source, node),
-                docstring=_docstring(spec, node),
+                docstring=docstring,
                 parent=parent,
             )
         )
-        stack.append((-neg_end, qualified, kind))
-    return symbols
-
-
-def _outer_node(lang: str, node: Node) -> Node:
-    """The node whose range a definition covers (Python decorators included)."""
-    if lang == "python":
-        parent = node.parent
-        if parent is not None and parent.type == "decorated_definition":
-            return parent
-    return node
+        if kind in QUALIFYING_KINDS:
+            stack.append((item.end_byte, qualified, kind))
+    return symbols, chunk_starts
 
 
 def _node_text(node: Node) -> str:
@@ -206,7 +328,7 @@ def _node_text(node: Node) -> str:
 def _signature(spec: LanguageSpec, source: bytes, node: Node) -> str:
     """The definition's head: its text up to the body, whitespace collapsed."""
     end = node.end_byte
-    for field_name in spec.body_fields:
+    for field_name in () if spec.signature_one_line else spec.body_fields:
         body = node.child_by_field_name(field_name)
         if body is not None and body.start_byte > node.start_byte:
             end = body.start_byte
@@ -219,14 +341,6 @@ def _signature(spec: LanguageSpec, source: bytes, node: Node) -> str:
     text = " ".join(head.decode("utf-8", errors="replace").split())
     text = text.rstrip(":{ ")
     return text[:MAX_SIGNATURE_CHARS]
-
-
-def _docstring(spec: LanguageSpec, node: Node) -> str:
-    if spec.doc_style == "python":
-        return _python_docstring(node)
-    if spec.doc_style == "comment":
-        return _leading_comments(node)
-    return ""
 
 
 def _python_docstring(node: Node) -> str:
@@ -243,24 +357,33 @@ def _python_docstring(node: Node) -> str:
     return inspect.cleandoc(raw)[:MAX_DOCSTRING_CHARS]
 
 
-def _leading_comments(node: Node) -> str:
-    """Comment lines directly above a definition (doc comments, JSDoc, Rust ///)."""
+_COMMENT_WRAPPERS = frozenset(
+    {"export_statement", "decorated_definition", "template_declaration", "type_declaration",
+     "const_declaration", "var_declaration"}
+)  # fmt: skip
+_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment", "attribute_item"})
+
+
+def _comment_block(node: Node) -> tuple[list[str], int]:
+    """Comments directly above a definition (JSDoc, Rust ///...), and the row they start."""
     comments: list[str] = []
     current = node
-    if current.parent is not None and current.parent.type in (
-        "export_statement",
-        "decorated_definition",
-        "template_declaration",
-    ):
+    while current.parent is not None and current.parent.type in _COMMENT_WRAPPERS:
         current = current.parent
     expected_row = current.start_point[0]
     sibling = current.prev_named_sibling
-    while sibling is not None and sibling.type in ("comment", "line_comment", "block_comment"):
+    while sibling is not None and sibling.type in _COMMENT_TYPES:
         if _end_row(sibling) + 1 < expected_row:
             break
-        comments.append(_node_text(sibling))
+        if sibling.type != "attribute_item":
+            comments.append(_node_text(sibling))
         expected_row = sibling.start_point[0]
         sibling = sibling.prev_named_sibling
+    return comments, expected_row if comments else -1
+
+
+def _clean_comments(comments: list[str]) -> str:
+    """Comment text without its markers, innermost-last order restored."""
     if not comments:
         return ""
     cleaned: list[str] = []
