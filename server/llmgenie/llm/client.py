@@ -1,0 +1,447 @@
+"""ModelClient: execute-with-fallback model calls over litellm for one run.
+
+Per call: messages are redacted, then each model of the ordered chain is tried in turn.
+A model is retried with exponential backoff on rate limits and 5xx (bounded by
+`max_retries`); a timeout, an auth/bad-request error, a malformed answer or exhausted retries
+move on to the next model. The answer says which model answered and which failed first.
+
+Each attempt runs in a worker thread while the caller waits on a queue, checking the run's
+CancelToken and the timeout every few milliseconds: cancellation (or a timeout) shuts the
+call's sockets down (llm/transport.py), so the provider sees the connection close at once.
+With streaming, the timeout is an idle timeout: it restarts with every chunk received.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from llmgenie.config import Settings
+from llmgenie.llm.budget import RunBudget
+from llmgenie.llm.litellm_setup import load_litellm
+from llmgenie.llm.models import BudgetExceeded, Completion, ModelCallError, NoModelConfigured
+from llmgenie.llm.transport import AbortableHTTPClient
+from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import LLM_COST, LLM_TOKENS
+from llmgenie.progress import Cancelled, CancelToken
+
+log = get_logger(__name__)
+
+NO_MODEL_MESSAGE = (
+    "No model configured: set llm.model in llmgenie.toml or LLMGENIE_LLM__MODEL, "
+    "e.g. openai/gpt-4o-mini"
+)
+_POLL_S = 0.02
+# litellm's own preparation before the request goes out can take a second on a busy
+# machine; the timeout is measured from the connect, with this much grace before it.
+_PREPARE_GRACE_S = 10.0
+# Providers that litellm drives through the OpenAI SDK: we hand it a client whose sockets
+# we can shut down on cancel. Other providers are abandoned on cancel (they end at timeout).
+_OPENAI_SDK_PROVIDERS = frozenset({"openai", "custom_openai"})
+
+
+class ModelTimeout(TimeoutError):
+    """One model did not answer (or went silent mid-stream) within the per-call timeout."""
+
+
+def model_chain(settings: Settings, override: str | None = None) -> list[str]:
+    """The ordered models to try: an explicit override, the configured model, its fallbacks."""
+    ordered = [override or "", settings.llm.model, *settings.llm.fallbacks]
+    chain: list[str] = []
+    for model in ordered:
+        model = model.strip()
+        if model and model not in chain:
+            chain.append(model)
+    return chain
+
+
+def _redact_value(redact: Callable[[str], str], value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_value(redact, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_value(redact, v) for k, v in value.items()}
+    return value
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, TimeoutError) or type(exc).__name__ in {"Timeout", "APITimeoutError"}
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        value = headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    status = _status_of(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(text) > 300:
+        text = text[:300] + "…"
+    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
+
+
+def _tool_calls_of(message: Any) -> list[dict[str, Any]]:
+    calls = getattr(message, "tool_calls", None) or []
+    out: list[dict[str, Any]] = []
+    for call in calls:
+        function = getattr(call, "function", None)
+        out.append(
+            {
+                "id": getattr(call, "id", None) or "",
+                "type": "function",
+                "function": {
+                    "name": getattr(function, "name", "") or "",
+                    "arguments": getattr(function, "arguments", "") or "",
+                },
+            }
+        )
+    return out
+
+
+def _delta_text(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return ""
+    delta = getattr(choices[0], "delta", None)
+    content = getattr(delta, "content", None)
+    return content if isinstance(content, str) else ""
+
+
+class ModelClient:
+    """Model access for one run: fallback chain, retries, timeouts, streaming, budget.
+
+    Thread-safe; siblings made with `with_model` share the run's budget, cancel token,
+    redactor and completion callback.
+    """
+
+    def __init__(
+        self,
+        models: Sequence[str],
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        budget: RunBudget | None = None,
+        redact: Callable[[str], str] | None = None,
+        cancel: CancelToken | None = None,
+        on_completion: Callable[[Completion], None] | None = None,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 8.0,
+    ) -> None:
+        if not models:
+            raise NoModelConfigured(NO_MODEL_MESSAGE)
+        self.models = list(models)
+        self.api_base = api_base
+        self._api_key = api_key
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.budget = budget or RunBudget()
+        self._redact = redact
+        self.cancel = cancel or CancelToken()
+        self._on_completion = on_completion
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        model: str | None = None,
+        budget: RunBudget | None = None,
+        redact: Callable[[str], str] | None = None,
+        cancel: CancelToken | None = None,
+        on_completion: Callable[[Completion], None] | None = None,
+    ) -> ModelClient:
+        """A client for `settings.llm` (with `model` tried first); NoModelConfigured if none."""
+        llm = settings.llm
+        return cls(
+            model_chain(settings, model),
+            api_base=llm.api_base,
+            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
+            budget=budget or RunBudget(llm.budget_tokens, llm.budget_usd),
+            redact=redact,
+            cancel=cancel,
+            on_completion=on_completion,
+        )
+
+    def with_model(self, model: str) -> ModelClient:
+        """A sibling whose chain starts with `model` (per-agent model choice)."""
+        chain = [model, *(m for m in self.models if m != model)]
+        sibling = ModelClient(
+            chain,
+            api_base=self.api_base,
+            api_key=self._api_key,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            budget=self.budget,
+            redact=self._redact,
+            cancel=self.cancel,
+            on_completion=self._on_completion,
+            backoff_s=self.backoff_s,
+            max_backoff_s=self.max_backoff_s,
+        )
+        return sibling
+
+    # --- the contract -------------------------------------------------------------------
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """Call the chain in order; stream deltas to `on_delta` when given.
+
+        Raises Cancelled, BudgetExceeded, or ModelCallError naming every model's error.
+        """
+        self.cancel.raise_if_cancelled()
+        self.budget.check()
+        safe = messages
+        if self._redact is not None:
+            safe = [_redact_value(self._redact, m) for m in messages]
+        failed: list[str] = []
+        errors: list[str] = []
+        for model in self.models:
+            try:
+                completion = self._complete_with_retries(model, safe, tools, on_delta)
+            except (Cancelled, BudgetExceeded):
+                raise
+            except Exception as exc:
+                failed.append(model)
+                errors.append(f"{model}: {_describe(exc)}")
+                log.warning("model_fallback_needed", model=model, error=_describe(exc))
+                continue
+            completion.fallbacks_tried = failed
+            self._account(completion)
+            return completion
+        raise ModelCallError("every model failed: " + "; ".join(errors))
+
+    # --- internals ----------------------------------------------------------------------
+    def _complete_with_retries(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        on_delta: Callable[[str], None] | None,
+    ) -> Completion:
+        attempt = 0
+        while True:
+            self.cancel.raise_if_cancelled()
+            try:
+                return self._call_once(model, messages, tools, on_delta)
+            except (Cancelled, BudgetExceeded):
+                raise
+            except Exception as exc:
+                status = _status_of(exc)
+                retryable = (
+                    not _is_timeout(exc) and status is not None and (status == 429 or status >= 500)
+                )
+                if not retryable or attempt >= self.max_retries:
+                    raise
+                delay = min(self.max_backoff_s, self.backoff_s * (2**attempt))
+                delay *= 0.75 + random.random() / 2  # jitter: concurrent runs do not sync up
+                hinted = _retry_after(exc)
+                if hinted is not None:
+                    delay = min(self.max_backoff_s, max(delay, hinted))
+                log.info(
+                    "model_call_retrying",
+                    model=model,
+                    attempt=attempt + 1,
+                    status=status,
+                    delay_s=round(delay, 3),
+                )
+                self._sleep(delay)
+                attempt += 1
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            self.cancel.raise_if_cancelled()
+            time.sleep(min(_POLL_S, remaining))
+
+    def _request_kwargs(
+        self, litellm: Any, model: str, http: AbortableHTTPClient
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": model, "timeout": self.timeout_s, "num_retries": 0}
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self._api_key:
+            kwargs["api_key"] = self._api_key
+        try:
+            provider = litellm.get_llm_provider(model, api_base=self.api_base)[1]
+        except Exception:
+            provider = ""
+        if provider in _OPENAI_SDK_PROVIDERS and http.tracking:
+            import openai
+
+            kwargs["client"] = openai.OpenAI(
+                api_key=self._api_key or os.environ.get("OPENAI_API_KEY") or "no-key-configured",
+                base_url=self.api_base or os.environ.get("OPENAI_BASE_URL") or None,
+                http_client=http.client,
+                max_retries=0,
+                timeout=self.timeout_s,
+            )
+        return kwargs
+
+    def _call_once(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        on_delta: Callable[[str], None] | None,
+    ) -> Completion:
+        litellm = load_litellm()
+        http = AbortableHTTPClient(self.timeout_s)
+        kwargs = self._request_kwargs(litellm, model, http)
+        kwargs["messages"] = messages
+        if tools:
+            kwargs["tools"] = tools
+        events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                if on_delta is None:
+                    events.put(("response", litellm.completion(**kwargs)))
+                    return
+                stream = litellm.completion(
+                    **kwargs, stream=True, stream_options={"include_usage": True}
+                )
+                for chunk in stream:
+                    if stop.is_set():
+                        break
+                    events.put(("chunk", chunk))
+                events.put(("end", None))
+            except BaseException as exc:  # handed to the caller's thread
+                events.put(("error", exc))
+            finally:
+                http.close()
+
+        started = time.monotonic()
+        worker = threading.Thread(target=work, name=f"llm-call:{model}", daemon=True)
+        worker.start()
+        last_progress: float | None = None  # the connect, then each chunk received
+        chunks: list[Any] = []
+        streamed: list[str] = []
+        streamed_chars = 0
+        try:
+            while True:
+                if self.cancel.cancelled:
+                    raise Cancelled()
+                if last_progress is None and http.connected_at is not None:
+                    last_progress = http.connected_at
+                if last_progress is not None:
+                    deadline = last_progress + self.timeout_s
+                elif http.tracking:
+                    deadline = started + self.timeout_s + _PREPARE_GRACE_S
+                else:
+                    deadline = started + self.timeout_s
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ModelTimeout(f"no answer within {self.timeout_s:g}s")
+                try:
+                    kind, payload = events.get(timeout=min(_POLL_S, remaining))
+                except queue.Empty:
+                    continue
+                if kind == "error":
+                    raise payload
+                if kind == "response":
+                    response = payload
+                    break
+                if kind == "end":
+                    response = self._assemble(litellm, chunks, messages, "".join(streamed))
+                    break
+                chunks.append(payload)
+                last_progress = time.monotonic()  # idle timeout while streaming
+                text = _delta_text(payload)
+                if text and on_delta is not None:
+                    streamed.append(text)
+                    streamed_chars += len(text)
+                    # ~4 chars per token: stop a runaway stream before the budget is blown.
+                    self.budget.check(pending_tokens=streamed_chars // 4)
+                    on_delta(text)
+        except BaseException:
+            stop.set()
+            http.abort()
+            raise
+        return self._to_completion(litellm, model, response, started)
+
+    def _assemble(self, litellm: Any, chunks: list[Any], messages: Any, text: str) -> Any:
+        """Rebuild a full response (text, tool calls, usage) from stream chunks."""
+        try:
+            built = litellm.stream_chunk_builder(chunks, messages=messages)
+            if built is not None:
+                return built
+        except Exception as exc:
+            log.warning("model_stream_assembly_failed", error=str(exc))
+        return litellm.ModelResponse(choices=[{"message": {"role": "assistant", "content": text}}])
+
+    def _to_completion(self, litellm: Any, model: str, response: Any, started: float) -> Completion:
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            raise ModelCallError(f"{model}: the answer has no choices")
+        message = getattr(choices[0], "message", None)
+        usage = getattr(response, "usage", None)
+        try:
+            cost = float(litellm.completion_cost(completion_response=response, model=model))
+        except Exception:  # unknown model (local, custom): no price known
+            cost = 0.0
+        completion = Completion(
+            text=getattr(message, "content", None) or "",
+            model=model,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=cost,
+            tool_calls=_tool_calls_of(message),
+        )
+        log.info(
+            "model_call_finished",
+            model=model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_usd=cost,
+            tool_calls=len(completion.tool_calls),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return completion
+
+    def _account(self, completion: Completion) -> None:
+        self.budget.add(
+            completion.prompt_tokens + completion.completion_tokens, completion.cost_usd
+        )
+        LLM_TOKENS.labels(completion.model, "prompt").inc(completion.prompt_tokens)
+        LLM_TOKENS.labels(completion.model, "completion").inc(completion.completion_tokens)
+        if completion.cost_usd:
+            LLM_COST.labels(completion.model).inc(completion.cost_usd)
+        if completion.fallbacks_tried:
+            log.warning(
+                "model_fallback_used", model=completion.model, failed=completion.fallbacks_tried
+            )
+        if self._on_completion is not None:
+            try:
+                self._on_completion(completion)
+            except Exception as exc:  # accounting must never break the run
+                log.warning("model_completion_callback_failed", error=str(exc))
