@@ -46,3 +46,12 @@ def describe(module: str, argv: list[str]) -> dict[str, Any]:
         "python": platform.python_version(),
         "llmgenie_commit": project_commit(),
     }
+
+
+def quiet_engine_logs(level: str | None = None) -> None:
+    """Keep the engine's structlog INFO lines out of the benchmark's progress output.
+
+    LLMGENIE_LOG_LEVEL overrides (e.g. INFO to see index events)."""
+    from llmgenie.observability.logging import configure_logging
+
+    configure_logging(level or os.environ.get("LLMGENIE_LOG_LEVEL", "WARNING"))

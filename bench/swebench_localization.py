@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from bench.bm25_baseline import Bm25FileIndex, read_document
 from bench.git_trees import GitError, TreeChange, WorkTree, commit_time, has_commit
 from bench.localization_metrics import Outcome, breakdown, gold_rank, markdown_table
-from bench.machine import describe
+from bench.machine import describe, quiet_engine_logs
 
 DEFAULT_DATA = Path("../shared/bench/swebench_lite_localization.jsonl")
 DEFAULT_CLASSES = Path("../shared/bench/agentless_swebench_lite_classifications.csv")
@@ -353,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     info = describe("bench.swebench_localization", argv)
+    quiet_engine_logs()
     instances = select(
         load_instances(args.data, args.classifications),
         args.repo,
