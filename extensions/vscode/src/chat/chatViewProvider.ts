@@ -1,0 +1,320 @@
+/**
+ * The chat panel (a webview view in the llmgenie sidebar). The extension host owns the chat
+ * state (core/chatState.ts reducer), persists it per workspace, talks to the server, and
+ * sends message snapshots to the webview, which only renders them.
+ */
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+import {
+  activeRun,
+  chatReducer,
+  fromPersisted,
+  historyFor,
+  toPersisted,
+  type ChatAction,
+  type ChatMessage,
+  type ChatState,
+} from '../core/chatState';
+import { extractCodeBlocks } from '../core/codeBlocks';
+import { Methods, type ChatParams, type ChatResult, type RunEventParams, type WireRange } from '../core/protocol';
+import type { RunStarted, ServerManager } from '../server/serverManager';
+import { webviewHtml } from './webviewHtml';
+
+const STATE_KEY = 'llmgenie.chat.v1';
+const REQUEST_CANCELLED = -32800;
+
+export interface AskOptions {
+  uri?: vscode.Uri;
+  range?: vscode.Range;
+  title?: string;
+}
+
+/** Messages the webview sends. */
+type FromWebview =
+  | { type: 'ready' }
+  | { type: 'ask'; prompt: string }
+  | { type: 'stop' }
+  | { type: 'clear' }
+  | { type: 'codeAction'; action: 'copy' | 'insert' | 'apply'; messageId: string; index: number }
+  | { type: 'openChip'; path: string; line?: number }
+  | { type: 'openLink'; href: string };
+
+let counter = 0;
+const newId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'llmgenie.chat';
+  private view: vscode.WebviewView | undefined;
+  private state: ChatState;
+  private readonly cancellers = new Map<string, vscode.CancellationTokenSource>();
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly server: ServerManager,
+  ) {
+    this.state = fromPersisted(context.workspaceState.get(STATE_KEY));
+    this.disposables.push(
+      server.onRunEvent((e) => this.onRunEvent(e)),
+      server.onRunStarted((e) => this.onRunStarted(e)),
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e) {
+          this.lastEditor = e;
+        }
+      }),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const roots = [vscode.Uri.joinPath(this.context.extensionUri, 'out'), vscode.Uri.joinPath(this.context.extensionUri, 'media')];
+    view.webview.options = { enableScripts: true, localResourceRoots: roots };
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri);
+    view.webview.onDidReceiveMessage((m: FromWebview) => void this.onWebviewMessage(m), undefined, this.disposables);
+    view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
+  }
+
+  /** Opens the panel and puts the cursor in its input box. */
+  async reveal(focusInput = true): Promise<void> {
+    await vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`);
+    if (focusInput) {
+      void this.post({ type: 'focusInput' });
+    }
+  }
+
+  private post(message: unknown): Thenable<boolean> | undefined {
+    return this.view?.webview.postMessage(message);
+  }
+
+  private postState(): void {
+    void this.post({ type: 'state', messages: this.state.messages, busy: activeRun(this.state) !== undefined });
+  }
+
+  private dispatch(action: ChatAction): void {
+    const before = new Map(this.state.messages.map((m) => [m.id, m]));
+    this.state = chatReducer(this.state, action);
+    if (action.type === 'clear') {
+      this.postState();
+    } else {
+      // only send what changed: streaming re-renders one message, not the whole history
+      for (const m of this.state.messages) {
+        if (before.get(m.id) !== m) {
+          void this.post({ type: 'upsert', message: m });
+        }
+      }
+      void this.post({ type: 'busy', busy: activeRun(this.state) !== undefined });
+    }
+    this.schedulePersist();
+  }
+
+  private schedulePersist(): void {
+    if (this.persistTimer) {
+      return;
+    }
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      void this.context.workspaceState.update(STATE_KEY, toPersisted(this.state));
+    }, 500);
+  }
+
+  private async onWebviewMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.postState();
+        return;
+      case 'ask':
+        await this.ask(m.prompt);
+        return;
+      case 'stop':
+        await this.stop();
+        return;
+      case 'clear':
+        this.clear();
+        return;
+      case 'codeAction':
+        await this.codeAction(m.action, m.messageId, m.index);
+        return;
+      case 'openChip':
+        await this.openChip(m.path, m.line);
+        return;
+      case 'openLink':
+        if (/^https?:/i.test(m.href)) {
+          await vscode.env.openExternal(vscode.Uri.parse(m.href));
+        } else {
+          await this.openChip(m.href);
+        }
+        return;
+    }
+  }
+
+  clear(): void {
+    for (const c of this.cancellers.values()) {
+      c.cancel();
+    }
+    this.dispatch({ type: 'clear' });
+  }
+
+  /** Sends a chat request; the answer streams in through llmgenie/runEvent deltas. */
+  async ask(prompt: string, options: AskOptions = {}): Promise<void> {
+    const text = prompt.trim();
+    if (!text) {
+      return;
+    }
+    const history = historyFor(this.state);
+    const userId = newId('user');
+    const assistantId = newId('answer');
+    const uri = options.uri?.toString();
+    this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri });
+    const c2p = this.server.code2Protocol;
+    const params: ChatParams = { prompt: text, history };
+    if (uri) {
+      params.uri = uri;
+    }
+    if (options.range && c2p) {
+      params.range = c2p.asRange(options.range) as WireRange;
+    }
+    const cancel = new vscode.CancellationTokenSource();
+    this.cancellers.set(assistantId, cancel);
+    try {
+      const result = await this.server.request<ChatResult>(Methods.chat, params, cancel.token);
+      this.dispatch({ type: 'chatCompleted', assistantId, result });
+    } catch (err) {
+      const cancelled = cancel.token.isCancellationRequested || (err instanceof ResponseError && err.code === REQUEST_CANCELLED);
+      this.dispatch({ type: 'chatFailed', assistantId, error: err instanceof Error ? err.message : String(err), cancelled });
+    } finally {
+      this.cancellers.delete(assistantId);
+      cancel.dispose();
+    }
+  }
+
+  /** Stops the newest active run: llmgenie/runs/cancel for its runId, $/cancelRequest for a chat request. */
+  async stop(): Promise<boolean> {
+    const run = activeRun(this.state);
+    if (!run) {
+      return false;
+    }
+    await this.cancelMessage(run);
+    return true;
+  }
+
+  async cancelRunId(runId: string): Promise<boolean> {
+    const m = this.state.messages.find((x) => x.runId === runId);
+    if (m) {
+      await this.cancelMessage(m);
+      return true;
+    }
+    const r = await this.server.request<{ cancelled: boolean }>(Methods.runsCancel, { runId });
+    return r.cancelled;
+  }
+
+  private async cancelMessage(m: ChatMessage): Promise<void> {
+    if (m.runId) {
+      try {
+        await this.server.request<{ cancelled: boolean }>(Methods.runsCancel, { runId: m.runId });
+      } catch (err) {
+        this.server.log.appendLine(`[chat] llmgenie/runs/cancel failed: ${String(err)}`);
+      }
+    }
+    const canceller = this.cancellers.get(m.id);
+    if (canceller) {
+      canceller.cancel();
+    } else if (!m.runId) {
+      this.dispatch({ type: 'chatFailed', assistantId: m.id, error: 'stopped', cancelled: true });
+    }
+  }
+
+  private onRunEvent(event: RunEventParams): void {
+    const known = this.state.messages.some((m) => m.runId === event.runId) || this.state.pendingId !== undefined;
+    this.dispatch({ type: 'runEvent', event });
+    if (!known && !this.view?.visible) {
+      void this.reveal(false);
+    }
+  }
+
+  private onRunStarted(e: RunStarted): void {
+    const file = e.uri ? vscode.workspace.asRelativePath(vscode.Uri.parse(e.uri)) : undefined;
+    const crew = e.crew.charAt(0).toUpperCase() + e.crew.slice(1);
+    this.dispatch({ type: 'runStarted', runId: e.runId, title: file ? `${crew} · ${file}` : crew, uri: e.uri });
+    if (!this.view?.visible) {
+      void this.reveal(false);
+    }
+  }
+
+  runningRuns(): ChatMessage[] {
+    return this.state.messages.filter((m) => m.role === 'assistant' && m.runId && (m.status === 'pending' || m.status === 'streaming'));
+  }
+
+  private async codeAction(action: 'copy' | 'insert' | 'apply', messageId: string, index: number): Promise<void> {
+    const message = this.state.messages.find((m) => m.id === messageId);
+    const block = message ? extractCodeBlocks(message.text)[index] : undefined;
+    if (!block) {
+      return;
+    }
+    if (action === 'copy') {
+      await vscode.env.clipboard.writeText(block.code);
+      void vscode.window.setStatusBarMessage('llmgenie: code copied', 2000);
+      return;
+    }
+    const editor = this.targetEditor();
+    if (!editor) {
+      void vscode.window.showWarningMessage('llmgenie: open an editor to insert or apply code into.');
+      return;
+    }
+    if (action === 'insert') {
+      await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+      await editor.edit((b) => b.replace(editor.selection, block.code));
+      return;
+    }
+    // Apply: replace the selection (or the whole file) through the refactor preview
+    const doc = editor.document;
+    const range = editor.selection.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : editor.selection;
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, range, block.code, {
+      label: 'llmgenie: apply code from chat',
+      description: editor.selection.isEmpty ? 'replaces the whole file' : 'replaces the selection',
+      needsConfirmation: true,
+    });
+    await vscode.workspace.applyEdit(edit, { isRefactoring: true });
+  }
+
+  private targetEditor(): vscode.TextEditor | undefined {
+    const active = vscode.window.activeTextEditor;
+    if (active) {
+      return active;
+    }
+    const last = this.lastEditor;
+    return last && vscode.window.visibleTextEditors.includes(last) ? last : vscode.window.visibleTextEditors[0];
+  }
+
+  private async openChip(p: string, line?: number): Promise<void> {
+    let uri: vscode.Uri | undefined;
+    if (/^[a-z][a-z0-9+.-]+:\/\//i.test(p)) {
+      uri = vscode.Uri.parse(p);
+    } else if (p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p)) {
+      uri = vscode.Uri.file(p);
+    } else {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      uri = folder ? vscode.Uri.joinPath(folder.uri, p) : undefined;
+    }
+    if (!uri) {
+      return;
+    }
+    const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), preview: true });
+  }
+
+  dispose(): void {
+    if (this.persistTimer) {
+      clearTimeout(this.persistTimer);
+      void this.context.workspaceState.update(STATE_KEY, toPersisted(this.state));
+    }
+    for (const c of this.cancellers.values()) {
+      c.dispose();
+    }
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Palette commands. Each maps to a server command or request from docs/protocol.md; results
+ * open as documents, quick picks or the chat panel. Command ids live under `llmgenie.ui.*`
+ * because the language client registers the server's own `llmgenie.*` command ids.
+ */
+import * as vscode from 'vscode';
+import type { ChatViewProvider } from './chat/chatViewProvider';
+import { computeStatus } from './core/statusText';
+import { CREWS, Methods, ServerCommands, type RunCrewArgs, type SearchResult, type WireRange } from './core/protocol';
+import type { SecretStore } from './server/secrets';
+import type { ServerManager } from './server/serverManager';
+
+async function guarded(what: string, f: () => Promise<unknown>): Promise<void> {
+  try {
+    await f();
+  } catch (err) {
+    void vscode.window.showErrorMessage(`llmgenie: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function showJson(title: string, value: unknown): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(value, null, 2) });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  void vscode.window.setStatusBarMessage(`llmgenie: ${title}`, 3000);
+}
+
+function editorContext(server: ServerManager): { uri?: string; range?: WireRange } {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    return {};
+  }
+  const c2p = server.code2Protocol;
+  const uri = editor.document.uri.toString();
+  return editor.selection.isEmpty || !c2p ? { uri } : { uri, range: c2p.asRange(editor.selection) as WireRange };
+}
+
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  server: ServerManager,
+  chat: ChatViewProvider,
+  secrets: SecretStore,
+): void {
+  const reg = (id: string, f: (...args: unknown[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, f));
+  };
+
+  reg('llmgenie.ui.chat', () => chat.reveal(true));
+
+  reg('llmgenie.ui.askAboutSelection', async () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      await chat.reveal(true);
+      return;
+    }
+    const selection = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
+    const question = await vscode.window.showInputBox({
+      title: 'llmgenie: Ask about Selection',
+      prompt: `About ${vscode.workspace.asRelativePath(editor.document.uri)}:${selection.start.line + 1}-${selection.end.line + 1}`,
+      placeHolder: 'What does this do? (Enter for a general explanation)',
+    });
+    if (question === undefined) {
+      return;
+    }
+    await chat.reveal(false);
+    await chat.ask(question.trim() || 'Explain this code.', { uri: editor.document.uri, range: selection });
+  });
+
+  reg('llmgenie.ui.runCrew', () =>
+    guarded('running the crew', async () => {
+      const pick = await vscode.window.showQuickPick(
+        CREWS.map((c) => ({ label: c.label, detail: c.detail, crew: c })),
+        { title: 'llmgenie: Run a Crew', placeHolder: 'What should the crew do?' },
+      );
+      if (!pick) {
+        return;
+      }
+      const args: RunCrewArgs = { crew: pick.crew.crew, ...editorContext(server) };
+      if (pick.crew.needsPrompt) {
+        const prompt = await vscode.window.showInputBox({ title: `llmgenie: ${pick.label}`, prompt: 'Your request' });
+        if (!prompt) {
+          return;
+        }
+        args.prompt = prompt;
+      }
+      await chat.reveal(false);
+      await server.executeCommand(ServerCommands.runCrew, args);
+    }),
+  );
+
+  reg('llmgenie.ui.search', () =>
+    guarded('search', async () => {
+      const query = await vscode.window.showInputBox({ title: 'llmgenie: Search Workspace', placeHolder: 'e.g. where are sessions persisted?' });
+      if (!query) {
+        return;
+      }
+      const result = await server.request<SearchResult>(Methods.search, { query, k: 30 });
+      const items = result.chunks.map((c) => ({
+        label: c.symbol ?? c.path,
+        description: `${c.path}:${c.start_line}-${c.end_line}`,
+        detail: `score ${c.score.toFixed(3)}`,
+        chunk: c,
+      }));
+      if (items.length === 0) {
+        void vscode.window.showInformationMessage(`llmgenie: no results for "${query}".`);
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(items, {
+        title: `llmgenie: ${items.length} results for "${query}"${result.degraded?.length ? ` (degraded: ${result.degraded.join('; ')})` : ''}`,
+        matchOnDescription: true,
+      });
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (pick && folder) {
+        const uri = pick.chunk.path.startsWith('/') ? vscode.Uri.file(pick.chunk.path) : vscode.Uri.joinPath(folder.uri, pick.chunk.path);
+        const pos = new vscode.Position(Math.max(0, pick.chunk.start_line - 1), 0);
+        await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos) });
+      }
+    }),
+  );
+
+  reg('llmgenie.ui.repoMap', () =>
+    guarded('repo map', async () => {
+      const focus = vscode.window.activeTextEditor?.document.uri.toString();
+      const result = await server.executeCommand<{ map: string }>(ServerCommands.repoMap, focus ? { focus } : {});
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: result.map });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }),
+  );
+
+  reg('llmgenie.ui.reindex', () =>
+    guarded('reindex', async () => {
+      await server.executeCommand(ServerCommands.reindex);
+      void vscode.window.setStatusBarMessage('llmgenie: reindexing the workspace…', 3000);
+    }),
+  );
+  reg('llmgenie.ui.pauseIndexing', () => guarded('pause indexing', () => server.executeCommand(ServerCommands.pauseIndexing)));
+  reg('llmgenie.ui.resumeIndexing', () => guarded('resume indexing', () => server.executeCommand(ServerCommands.resumeIndexing)));
+
+  reg('llmgenie.ui.cancelRun', () =>
+    guarded('cancel', async () => {
+      const runs = chat.runningRuns();
+      let runId: string | undefined;
+      if (runs.length === 1) {
+        runId = runs[0]?.runId;
+      } else if (runs.length > 1) {
+        const pick = await vscode.window.showQuickPick(
+          runs.map((r) => ({ label: r.title ?? r.text.slice(0, 60) ?? r.runId ?? '', description: r.runId, runId: r.runId })),
+          { title: 'llmgenie: Cancel Run' },
+        );
+        runId = pick?.runId;
+      } else {
+        const list = await server.request<{ runs: Array<{ run_id: string; status: string; request?: { crew?: string } }> }>(Methods.runsList, {});
+        const active = list.runs.filter((r) => r.status === 'running' || r.status === 'queued');
+        if (active.length === 0) {
+          void vscode.window.showInformationMessage('llmgenie: no run is active.');
+          return;
+        }
+        const pick = await vscode.window.showQuickPick(
+          active.map((r) => ({ label: r.request?.crew ?? 'run', description: r.run_id, runId: r.run_id })),
+          { title: 'llmgenie: Cancel Run' },
+        );
+        runId = pick?.runId;
+      }
+      if (runId) {
+        await chat.cancelRunId(runId);
+      }
+    }),
+  );
+
+  reg('llmgenie.ui.indexHealth', () =>
+    guarded('index health', async () => showJson('index health', await server.executeCommand(ServerCommands.indexHealth))),
+  );
+
+  reg('llmgenie.ui.signIn', () =>
+    guarded('sign in', async () => {
+      const config = vscode.workspace.getConfiguration('llmgenie');
+      const url = await vscode.window.showInputBox({
+        title: 'llmgenie: Sign in to Team Server (1/2)',
+        prompt: 'Team server URL',
+        value: config.get<string>('teamServerUrl') || 'https://',
+        validateInput: (v) => (/^(https?|wss?):\/\/\S+$/.test(v.trim()) ? undefined : 'Enter an http(s):// or ws(s):// URL'),
+      });
+      if (!url) {
+        return;
+      }
+      const token = await vscode.window.showInputBox({
+        title: 'llmgenie: Sign in to Team Server (2/2)',
+        prompt: 'Access token (stored in the OS keychain via VS Code SecretStorage, never in settings)',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (!token) {
+        return;
+      }
+      await secrets.setTeamToken(token.trim());
+      await config.update('teamServerUrl', url.trim(), vscode.ConfigurationTarget.Global);
+      void vscode.window.showInformationMessage(`llmgenie: signed in to ${url.trim()}; restarting the server to connect.`);
+      await server.restart();
+    }),
+  );
+  reg('llmgenie.ui.signOut', () =>
+    guarded('sign out', async () => {
+      await secrets.clearTeamToken();
+      await server.restart();
+    }),
+  );
+
+  reg('llmgenie.ui.setApiKey', () =>
+    guarded('set API key', async () => {
+      const key = await vscode.window.showInputBox({
+        title: 'llmgenie: Set API Key',
+        prompt: 'API key for the model provider (stored in the OS keychain via VS Code SecretStorage, never in settings.json)',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (!key) {
+        return;
+      }
+      await secrets.setApiKey(key.trim());
+      void vscode.window.showInformationMessage('llmgenie: API key stored; restarting the server to use it.');
+      await server.restart();
+    }),
+  );
+  reg('llmgenie.ui.clearApiKey', () =>
+    guarded('clear API key', async () => {
+      await secrets.clearApiKey();
+      await server.restart();
+    }),
+  );
+
+  reg('llmgenie.ui.showLogs', () => server.log.show(true));
+  reg('llmgenie.ui.restartServer', () => guarded('restart', () => server.restart()));
+  reg('llmgenie.ui.clearChat', () => chat.clear());
+
+  reg('llmgenie.ui.showStatus', async () => {
+    const view = computeStatus(server.phase, server.status);
+    const items: Array<vscode.QuickPickItem & { run?: string }> = view.tooltip
+      .split('\n')
+      .slice(1, -1)
+      .map((line) => ({ label: line }));
+    items.push(
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      { label: '$(output) Show Logs', run: 'llmgenie.ui.showLogs' },
+      { label: '$(pulse) Index Health', run: 'llmgenie.ui.indexHealth' },
+      { label: '$(debug-restart) Restart Server', run: 'llmgenie.ui.restartServer' },
+      { label: '$(gear) Settings', run: 'workbench.action.openSettings' },
+    );
+    if (server.status?.indexing.state === 'paused') {
+      items.push({ label: '$(debug-start) Resume Indexing', run: 'llmgenie.ui.resumeIndexing' });
+    } else if (server.status?.indexing.state === 'indexing') {
+      items.push({ label: '$(debug-pause) Pause Indexing', run: 'llmgenie.ui.pauseIndexing' });
+    }
+    const pick = await vscode.window.showQuickPick(items, { title: 'llmgenie status' });
+    if (pick?.run) {
+      await vscode.commands.executeCommand(pick.run, ...(pick.run === 'workbench.action.openSettings' ? ['llmgenie'] : []));
+    }
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Which Python runs the language server. Order: the `llmgenie.pythonPath` setting, then the
+ * Python extension's active interpreter if llmgenie is importable there, then a virtual
+ * environment the extension manages (created with the newest Python >= 3.11 found on PATH).
+ * Pure logic: probing an interpreter is injected, so this is testable without processes.
+ */
+
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+
+export type InterpreterSource = 'setting' | 'pythonExtension' | 'managed';
+
+export interface InterpreterProbe {
+  /** `sys.version_info[:3]`, or undefined if the interpreter did not run. */
+  version?: [number, number, number];
+  /** `import llmgenie` works. */
+  hasLlmgenie: boolean;
+  /** Output of the failed probe, for the error message. */
+  error?: string;
+}
+
+export type Probe = (python: string) => Promise<InterpreterProbe>;
+
+export interface InterpreterInputs {
+  settingPath?: string;
+  pythonExtensionPath?: string;
+  managedVenvPython: string;
+  /** Base interpreters to create the managed venv with, best first. */
+  baseCandidates: string[];
+}
+
+export type InterpreterPlan =
+  | { kind: 'use'; python: string; source: InterpreterSource }
+  | { kind: 'install'; python: string; basePython: string; reason: string }
+  | { kind: 'error'; message: string };
+
+/** Parses the output of `python -c "import sys; print(*sys.version_info[:3])"`. */
+export function parsePythonVersion(output: string): [number, number, number] | undefined {
+  const m = /(\d+)[ .](\d+)[ .](\d+)/.exec(output.trim());
+  if (!m) {
+    return undefined;
+  }
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+export function isSupported(version: readonly number[] | undefined): boolean {
+  if (!version) {
+    return false;
+  }
+  const [major = 0, minor = 0] = version;
+  return major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1]);
+}
+
+/** Names to look for on PATH when creating the managed venv, newest first. */
+export function baseCandidates(platform: string): string[] {
+  const names = ['python3.14', 'python3.13', 'python3.12', 'python3.11', 'python3'];
+  return platform === 'win32' ? ['py', 'python', ...names] : [...names, 'python'];
+}
+
+/** The python executable inside a venv directory. */
+export function venvPython(venvDir: string, platform: string): string {
+  return platform === 'win32' ? `${venvDir}\\Scripts\\python.exe` : `${venvDir}/bin/python`;
+}
+
+const versionText = (v: readonly number[] | undefined): string => (v ? v.join('.') : 'unknown');
+
+/** Decides which interpreter runs the server, or how to get one. */
+export async function planInterpreter(inputs: InterpreterInputs, probe: Probe): Promise<InterpreterPlan> {
+  const setting = inputs.settingPath?.trim();
+  if (setting) {
+    const p = await probe(setting);
+    if (!p.version) {
+      return { kind: 'error', message: `llmgenie.pythonPath "${setting}" does not run: ${p.error ?? 'no output'}` };
+    }
+    if (!isSupported(p.version)) {
+      return {
+        kind: 'error',
+        message: `llmgenie.pythonPath "${setting}" is Python ${versionText(p.version)}; llmgenie needs Python ≥ ${MIN_PYTHON.join('.')}.`,
+      };
+    }
+    if (!p.hasLlmgenie) {
+      return {
+        kind: 'error',
+        message: `llmgenie is not installed for llmgenie.pythonPath "${setting}": run "${setting} -m pip install llmgenie", or clear the setting to let the extension manage an environment.`,
+      };
+    }
+    return { kind: 'use', python: setting, source: 'setting' };
+  }
+
+  if (inputs.pythonExtensionPath) {
+    const p = await probe(inputs.pythonExtensionPath);
+    if (p.hasLlmgenie && isSupported(p.version)) {
+      return { kind: 'use', python: inputs.pythonExtensionPath, source: 'pythonExtension' };
+    }
+  }
+
+  const managed = await probe(inputs.managedVenvPython);
+  if (managed.hasLlmgenie && isSupported(managed.version)) {
+    return { kind: 'use', python: inputs.managedVenvPython, source: 'managed' };
+  }
+
+  const tried: string[] = [];
+  for (const base of inputs.baseCandidates) {
+    const p = await probe(base);
+    if (isSupported(p.version)) {
+      return {
+        kind: 'install',
+        python: inputs.managedVenvPython,
+        basePython: base,
+        reason: managed.version ? 'llmgenie is missing from the managed environment' : 'first run',
+      };
+    }
+    if (p.version) {
+      tried.push(`${base} (${versionText(p.version)})`);
+    }
+  }
+  const found = tried.length ? ` Found: ${tried.join(', ')}.` : ' No Python found on PATH.';
+  return {
+    kind: 'error',
+    message: `llmgenie needs Python ≥ ${MIN_PYTHON.join('.')} to run its language server.${found} Install Python ${MIN_PYTHON.join('.')}+ or set llmgenie.pythonPath.`,
+  };
+}
+
+/** Probe script: prints the version on line 1 and whether llmgenie imports on line 2. */
+export const PROBE_SCRIPT =
+  'import sys, importlib.util\nprint(*sys.version_info[:3])\nprint(importlib.util.find_spec("llmgenie") is not None)';
+
+export function parseProbeOutput(stdout: string): InterpreterProbe {
+  const [first = '', second = ''] = stdout.split(/\r?\n/);
+  const version = parsePythonVersion(first);
+  return version ? { version, hasLlmgenie: second.trim() === 'True' } : { hasLlmgenie: false, error: stdout.trim() };
+}
+
+/** The server command line for an interpreter. */
+export function serverArgs(): string[] {
+  return ['-m', 'llmgenie', 'serve', '--stdio'];
+}

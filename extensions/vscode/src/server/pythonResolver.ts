@@ -1,0 +1,133 @@
+/**
+ * Finds (or creates) the Python that runs the language server, following the plan in
+ * core/interpreter.ts: setting, then the Python extension's interpreter, then a managed
+ * venv in the extension's global storage, installed with a progress notification.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  PROBE_SCRIPT,
+  baseCandidates,
+  parseProbeOutput,
+  planInterpreter,
+  venvPython,
+  type InterpreterProbe,
+  type InterpreterSource,
+} from '../core/interpreter';
+
+export interface ResolvedInterpreter {
+  python: string;
+  source: InterpreterSource;
+}
+
+export class InterpreterError extends Error {}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && err.code !== undefined && typeof err.code !== 'number' ? err.message : '')) });
+    });
+  });
+}
+
+async function probe(python: string): Promise<InterpreterProbe> {
+  if (path.isAbsolute(python) && !fs.existsSync(python)) {
+    return { hasLlmgenie: false, error: 'file not found' };
+  }
+  const r = await run(python, ['-c', PROBE_SCRIPT], 20_000);
+  const parsed = parseProbeOutput(r.stdout);
+  return parsed.version ? parsed : { hasLlmgenie: false, error: (r.stderr || r.stdout).trim() || `exit code ${r.code}` };
+}
+
+/** The Python extension's active interpreter for the workspace, if that extension is installed. */
+async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension<{
+    environments?: {
+      getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
+      resolveEnvironment(env: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
+    };
+  }>('ms-python.python');
+  if (!ext) {
+    return undefined;
+  }
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const envs = api.environments;
+    if (!envs) {
+      return undefined;
+    }
+    const active = envs.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    const resolved = await envs.resolveEnvironment(active);
+    return resolved?.executable.uri?.fsPath ?? active.path;
+  } catch (err) {
+    log.appendLine(`[client] Python extension API unavailable: ${String(err)}`);
+    return undefined;
+  }
+}
+
+async function createManagedVenv(
+  basePython: string,
+  venvDir: string,
+  python: string,
+  serverPackage: string,
+  log: vscode.LogOutputChannel,
+): Promise<void> {
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'llmgenie: setting up the language server', cancellable: false },
+    async (progress) => {
+      fs.mkdirSync(path.dirname(venvDir), { recursive: true });
+      if (!fs.existsSync(python)) {
+        progress.report({ message: `creating a virtual environment with ${basePython}…` });
+        log.appendLine(`[client] creating managed venv ${venvDir} with ${basePython}`);
+        const r = await run(basePython, ['-m', 'venv', venvDir], 120_000);
+        log.append(r.stdout + r.stderr);
+        if (r.code !== 0) {
+          throw new InterpreterError(`Could not create a virtual environment with ${basePython}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+        }
+      }
+      progress.report({ message: `installing ${serverPackage} (this can take a few minutes)…` });
+      log.appendLine(`[client] pip install ${serverPackage}`);
+      const r = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--upgrade', serverPackage], 30 * 60_000);
+      log.append(r.stdout + r.stderr);
+      if (r.code !== 0) {
+        throw new InterpreterError(
+          `Installing "${serverPackage}" failed (see "llmgenie: Show Logs"). Set llmgenie.serverPackage to a reachable package or wheel, or llmgenie.pythonPath to a Python that has llmgenie.`,
+        );
+      }
+    },
+  );
+}
+
+export async function resolveInterpreter(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<ResolvedInterpreter> {
+  const config = vscode.workspace.getConfiguration('llmgenie');
+  const venvDir = path.join(context.globalStorageUri.fsPath, 'venv');
+  const managed = venvPython(venvDir, process.platform);
+  const settingPath = config.get<string>('pythonPath') ?? '';
+  const plan = await planInterpreter(
+    {
+      settingPath,
+      pythonExtensionPath: settingPath.trim() ? undefined : await pythonExtensionInterpreter(log),
+      managedVenvPython: managed,
+      baseCandidates: baseCandidates(process.platform),
+    },
+    probe,
+  );
+  switch (plan.kind) {
+    case 'use':
+      return { python: plan.python, source: plan.source };
+    case 'error':
+      throw new InterpreterError(plan.message);
+    case 'install': {
+      log.appendLine(`[client] managed environment needed (${plan.reason})`);
+      await createManagedVenv(plan.basePython, venvDir, plan.python, config.get<string>('serverPackage') || 'llmgenie', log);
+      const after = await probe(plan.python);
+      if (!after.hasLlmgenie) {
+        throw new InterpreterError(`llmgenie is still not importable in ${plan.python} after installing it: ${after.error ?? ''}`);
+      }
+      return { python: plan.python, source: 'managed' };
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// The Cursor package is derived from the VS Code manifest, not a copy of it.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deriveCursorManifest } from '../../../cursor/manifest.mjs';
+
+const base = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+describe('deriveCursorManifest', () => {
+  const m = deriveCursorManifest(base);
+  it('renames the package for Cursor / Open VSX and keeps the same code', () => {
+    expect(m.name).toBe('llmgenie-cursor');
+    expect(m.displayName).toContain('for Cursor');
+    expect(m.main).toBe(base.main);
+    expect(m.publisher).toBe(base.publisher);
+    expect(m.contributes.commands).toEqual(base.contributes.commands);
+  });
+  it('turns Cursor rules on by default, only in the Cursor build', () => {
+    expect(m.contributes.configuration.properties['llmgenie.cursorRules'].default).toBe(true);
+    expect(base.contributes.configuration.properties['llmgenie.cursorRules'].default).toBe(false);
+  });
+  it('drops dev-only fields', () => {
+    expect(m.scripts).toBeUndefined();
+    expect(m.devDependencies).toBeUndefined();
+    expect(m.dependencies).toEqual(base.dependencies);
+  });
+});
