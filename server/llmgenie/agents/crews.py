@@ -1,0 +1,231 @@
+"""Run a crew: `execute_crew(ctx, env) -> RunResult`, the smart wrapper's last step.
+
+Every crew but chat is a real CrewAI crew: one specialist with a single task (sequential),
+or, for `review`, a hierarchical crew whose manager is the coordinator and whose members
+are the specialists. Agents talk to models only through `GenieLLM` (our model layer) and
+touch the workspace only through `AgentToolbox`.
+
+Structured output: the final task asks for a `CrewReport` (CrewAI's `output_pydantic`) and
+carries a guardrail that parses and validates it (schema, edits that apply exactly once,
+findings on real lines). A failing answer goes back to the agent with the error, at most
+`VALIDATION_RETRIES` times; then the run fails with `CrewRunFailed` naming the reason.
+
+Errors: `Cancelled` (the user cancelled), `BudgetExceeded`, `ModelCallError` and
+`NoModelConfigured` propagate unchanged; anything else becomes `CrewRunFailed`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
+from llmgenie.agents.crew_specs import CREWS, CrewSpec
+from llmgenie.agents.knowledge import KnowledgeBase
+from llmgenie.agents.results import (
+    CrewReport,
+    InvalidReport,
+    merge_result,
+    parse_report,
+    validate_report,
+)
+from llmgenie.agents.roles import ROLES, RoleKey
+from llmgenie.agents.run_state import RunState
+from llmgenie.agents.tools import AgentToolbox
+from llmgenie.agents.workspace_view import WorkspaceView
+from llmgenie.observability.logging import get_logger
+from llmgenie.progress import Cancelled
+from llmgenie.runs.models import RunResult
+from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
+
+log = get_logger(__name__)
+
+VALIDATION_RETRIES = 2
+MAX_AGENT_ITERATIONS = 15
+
+
+class CrewRunFailed(RuntimeError):
+    """The crew could not produce a valid result; the message says why, for the user."""
+
+
+class UnknownCrew(ValueError):
+    """The request names a crew that does not exist."""
+
+
+def execute_crew(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:
+    """Run the crew `ctx.request.crew` on the analysed context and return its result."""
+    name = ctx.request.crew
+    state = RunState(ctx=ctx, env=env)
+    started = time.monotonic()
+    log.info("crew_started", run_id=state.run_id, crew=name)
+    state.emit("status", f"{name} crew started", stage="crew_started", crew=name)
+    try:
+        state.raise_if_stopped()
+        if name == "chat":
+            from llmgenie.agents.chat import run_chat
+
+            result = run_chat(state)
+        else:
+            spec = CREWS.get(name)
+            if spec is None:
+                raise UnknownCrew(f"unknown crew {name!r}; known: chat, {', '.join(CREWS)}")
+            result = _run_crewai(spec, state)
+    except Exception as exc:
+        log.info(
+            "crew_finished",
+            run_id=state.run_id,
+            crew=name,
+            outcome=type(exc).__name__,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        raise
+    result = result.model_copy(
+        update={"model": state.model, "tokens": state.tokens, "cost_usd": state.cost_usd}
+    )
+    log.info(
+        "crew_finished",
+        run_id=state.run_id,
+        crew=name,
+        outcome="ok",
+        edits=len(result.edits),
+        findings=len(result.findings),
+        model_calls=state.model_calls,
+        tokens=state.tokens,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    state.emit(
+        "status",
+        f"{name} crew finished: {len(result.edits)} edit(s), {len(result.findings)} finding(s)",
+        stage="crew_finished",
+        model=state.model,
+    )
+    return result
+
+
+class _Validation:
+    """The guardrail state of one task: the last valid report, or why the last one failed."""
+
+    def __init__(self, state: RunState, spec: CrewSpec) -> None:
+        self.state = state
+        self.spec = spec
+        self.view = WorkspaceView(state.root, state.env.engine)
+        self.report: CrewReport | None = None
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, output: Any) -> tuple[bool, Any]:
+        """CrewAI guardrail: (True, normalised JSON) or (False, error for the agent)."""
+        raw = str(getattr(output, "raw", "") or "")
+        try:
+            report = parse_report(raw)
+            report = validate_report(
+                report,
+                self.view,
+                self.spec.policy,
+                self.state.snapshot_edits(),
+                list(self.state.findings),
+            )
+        except InvalidReport as exc:
+            with self._lock:
+                self.failures.append(str(exc))
+                attempt = len(self.failures)
+            log.info(
+                "crew_answer_invalid", run_id=self.state.run_id, attempt=attempt, error=str(exc)
+            )
+            self.state.emit(
+                "status",
+                f"answer did not validate (attempt {attempt}); asking again",
+                stage="validation_failed",
+                error=str(exc),
+            )
+            return (False, str(exc))
+        with self._lock:
+            self.report = report
+        return (True, report.model_dump_json())
+
+
+def _agent(
+    spec_key: RoleKey, state: RunState, knowledge: KnowledgeBase, policy: Any, *, manager: bool
+) -> Any:
+    """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
+    from crewai import Agent
+
+    from llmgenie.agents.crewai_tools import crewai_tools
+    from llmgenie.agents.llm_adapter import GenieLLM
+
+    role = ROLES[spec_key]
+    model = state.model_for(spec_key)
+    llm = GenieLLM.for_agent(
+        state.client_for(spec_key), state, model=model or "default", agent_role=role.role
+    )
+    tools: list[Any] = []
+    if not manager:
+        toolbox = AgentToolbox(state, spec_key, knowledge=knowledge, policy=policy)
+        tools = crewai_tools(toolbox, role.tools)
+    return Agent(
+        role=role.role,
+        goal=role.goal,
+        backstory=role.backstory,
+        llm=llm,
+        tools=tools,
+        allow_delegation=manager,
+        verbose=False,
+        max_iter=MAX_AGENT_ITERATIONS,
+        max_retry_limit=0,  # our model layer retries; CrewAI must not re-run whole tasks
+        respect_context_window=False,  # no hidden summarisation calls
+        cache=False,
+    )
+
+
+def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
+    """Build and kick off the CrewAI crew for `spec`; validate and merge its result."""
+    from crewai import Crew, Process, Task
+
+    state.emit("status", "preparing agents", stage="setup", crew=spec.name)
+    knowledge = KnowledgeBase(state.env.engine)
+    lead = _agent(spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical)
+    validation = _Validation(state, spec)
+    description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
+    task = Task(
+        description=description,
+        expected_output="One JSON object with the keys message, edits and findings.",
+        agent=None if spec.hierarchical else lead,
+        output_pydantic=CrewReport,
+        # a lambda: CrewAI inspects annotations, which are strings in this module
+        guardrail=lambda output: validation(output),
+        guardrail_max_retries=VALIDATION_RETRIES,
+    )
+    if spec.hierarchical:
+        members = [
+            _agent(key, state, knowledge, spec.policy, manager=False) for key in spec.members
+        ]
+        crew = Crew(
+            agents=members,
+            tasks=[task],
+            process=Process.hierarchical,
+            manager_agent=lead,
+            verbose=False,
+            tracing=False,
+            cache=False,
+        )
+    else:
+        crew = Crew(agents=[lead], tasks=[task], verbose=False, tracing=False, cache=False)
+    state.emit("status", "agents working", stage="running", crew=spec.name)
+    try:
+        crew.kickoff()
+    except Cancelled:
+        raise
+    except Exception as exc:
+        if state.fatal is not None:
+            raise state.fatal from exc
+        if validation.failures and validation.report is None:
+            raise CrewRunFailed(
+                f"the model's answer did not validate after {len(validation.failures)} "
+                f"attempt(s): {validation.failures[-1]}"
+            ) from exc
+        raise CrewRunFailed(f"the {spec.name} crew failed: {type(exc).__name__}: {exc}") from exc
+    state.raise_if_stopped()
+    if validation.report is None:
+        raise CrewRunFailed(f"the {spec.name} crew ended without a final answer")
+    return merge_result(validation.report, state.snapshot_edits(), list(state.findings))

@@ -1,0 +1,126 @@
+"""A CrewAI LLM that sends every call through llmgenie's model layer.
+
+CrewAI never talks to a provider: `GenieLLM.call` delegates to `ModelClientProtocol.complete`,
+so fallback, timeouts, retries, budget, redaction, cancellation and token accounting all
+happen in one place, and no provider API key has to be visible to CrewAI.
+
+Native function calling is supported: CrewAI passes OpenAI tool schemas, the client returns
+OpenAI-format tool calls, and this adapter hands them back for CrewAI's executor to run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from llmgenie.agents.crewai_setup import load_crewai
+from llmgenie.agents.run_state import RunState
+from llmgenie.llm.models import (
+    BudgetExceeded,
+    ModelCallError,
+    ModelClientProtocol,
+    NoModelConfigured,
+)
+from llmgenie.progress import Cancelled
+
+load_crewai()
+
+from crewai.llms.base_llm import BaseLLM  # noqa: E402  (after the offline environment is set)
+from pydantic import BaseModel, PrivateAttr  # noqa: E402
+
+# Errors that end the whole run: re-raised on every later call so that CrewAI swallowing
+# one inside a delegated agent's tool call cannot let the run continue.
+RUN_ENDING = (BudgetExceeded, ModelCallError, NoModelConfigured, Cancelled)
+_CONTEXT_WINDOW = 128_000
+
+
+def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages as a provider expects them: only the keys the chat API knows."""
+    keep = ("role", "content", "tool_calls", "tool_call_id", "name")
+    return [{k: m[k] for k in keep if k in m} for m in messages]
+
+
+class GenieLLM(BaseLLM):
+    """CrewAI's view of one agent's model; the run's ModelClient does the real work."""
+
+    llm_type: str = "llmgenie"
+    agent_role: str = ""
+    _client: ModelClientProtocol = PrivateAttr()
+    _state: RunState = PrivateAttr()
+
+    @classmethod
+    def for_agent(
+        cls, client: ModelClientProtocol, state: RunState, *, model: str, agent_role: str
+    ) -> GenieLLM:
+        """An adapter bound to one run and one agent (for events and accounting)."""
+        llm = cls(model=model or "llmgenie-default", agent_role=agent_role, provider="llmgenie")
+        llm._client = client
+        llm._state = state
+        return llm
+
+    def call(
+        self,
+        messages: str | list[Any],
+        tools: list[dict[str, Any]] | None = None,
+        callbacks: list[Any] | None = None,
+        available_functions: dict[str, Any] | None = None,
+        from_task: Any | None = None,
+        from_agent: Any | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> str | Any:
+        """One model call through the run's client; tool calls go back to CrewAI."""
+        state = self._state
+        state.raise_if_stopped()
+        role = getattr(from_agent, "role", None) or self.agent_role
+        state.note_agent(role)
+        formatted = _plain_messages(cast(list[dict[str, Any]], self._format_messages(messages)))
+        try:
+            completion = self._client.complete(formatted, tools=tools or None)
+        except RUN_ENDING as exc:
+            state.set_fatal(exc)
+            raise
+        state.record_completion(completion)
+        self._track_token_usage_internal(
+            {
+                "prompt_tokens": completion.prompt_tokens,
+                "completion_tokens": completion.completion_tokens,
+                "total_tokens": completion.prompt_tokens + completion.completion_tokens,
+            }
+        )
+        if completion.tool_calls and tools:
+            if available_functions:
+                # Called outside an agent executor (e.g. a converter): run the first call here.
+                call = completion.tool_calls[0]
+                function = call.get("function", {})
+                try:
+                    arguments = json.loads(function.get("arguments") or "{}")
+                except json.JSONDecodeError:
+                    arguments = {}
+                return self._handle_tool_execution(
+                    function.get("name", ""), arguments, available_functions, from_task, from_agent
+                )
+            return list(completion.tool_calls)
+        return self._apply_stop_words(completion.text or "")
+
+    # Our model layer already retries rate limits with backoff; CrewAI must not retry again.
+    call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
+
+    def supports_function_calling(self) -> bool:
+        return True
+
+    def supports_stop_words(self) -> bool:
+        return True
+
+    def get_context_window_size(self) -> int:
+        return _CONTEXT_WINDOW
+
+    def get_input_tokens_count(
+        self,
+        messages: str | list[Any],
+        tools: list[dict[str, Any]] | None = None,
+        response_model: type[BaseModel] | None = None,
+    ) -> int:
+        """Rough estimate (four characters per token), without CrewAI's warning."""
+        if isinstance(messages, str):
+            return (len(messages) + 3) // 4
+        return sum(len(str(m.get("content") or "")) for m in messages) // 4
