@@ -1,0 +1,104 @@
+"""Schemas of llmgenie's command arguments and custom request params (see docs/protocol.md).
+
+Every handler validates its raw JSON here first, so a wrong type is answered with
+InvalidParams (-32602) naming the field, never a crash deep inside a service.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llmgenie.lsp.errors import InvalidParams
+
+CrewId = Literal[
+    "explain", "document", "tests", "refactor", "fix", "security", "performance", "devops",
+    "review", "chat",
+]  # fmt: skip
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class WirePosition(_Params):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class WireRange(_Params):
+    start: WirePosition
+    end: WirePosition
+
+
+class WireDocument(_Params):
+    uri: str = Field(min_length=1)
+
+
+class HistoryMessage(_Params):
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class ChatArgs(_Params):
+    prompt: str = Field(min_length=1)
+    uri: str | None = None
+    range: WireRange | None = None
+    history: list[HistoryMessage] = Field(default_factory=list)
+
+
+class RunCrewArgs(_Params):
+    crew: CrewId
+    uri: str | None = None
+    range: WireRange | None = None
+    diagnostic: str | dict[str, Any] | None = None
+    prompt: str = ""
+
+
+class SearchArgs(_Params):
+    query: str = Field(min_length=1)
+    k: int = Field(10, ge=1, le=200)
+    focus: str | None = None
+
+
+class RepoMapArgs(_Params):
+    focus: str | None = None
+    tokens: int = Field(1024, ge=64, le=32768)
+
+
+class RunIdArgs(_Params):
+    run_id: str = Field(alias="runId", min_length=1)
+
+
+class ContextArgs(_Params):
+    text_document: WireDocument = Field(alias="textDocument")
+    position: WirePosition
+
+
+class NoArgs(_Params):
+    pass
+
+
+P = TypeVar("P", bound=_Params)
+
+
+def parse_params(model: type[P], raw: Any, what: str) -> P:
+    """Validate `raw` against `model` or raise InvalidParams naming the offending field."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidParams(f"{what}: expected an object, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "params"
+        raise InvalidParams(f"{what}: {loc}: {err['msg']}") from exc
+
+
+def command_argument(arguments: tuple[Any, ...], command: str) -> Any:
+    """The single object argument of a command (an absent argument means `{}`)."""
+    if len(arguments) > 1:
+        raise InvalidParams(f"{command}: expected one argument object, got {len(arguments)}")
+    return arguments[0] if arguments else {}

@@ -1,0 +1,131 @@
+"""pygls' LSP protocol hardened against bad clients.
+
+pygls drops some malformed messages without an answer (the client would wait forever).
+Here every request gets a JSON-RPC response: ParseError for bytes that are not JSON,
+InvalidRequest for messages that are not JSON-RPC 2.0 (or arrive after shutdown),
+InvalidParams for params that do not match the method's schema, and
+ServerNotInitialized for requests before `initialize`. The server keeps running.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
+
+from llmgenie.lsp.errors import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    SERVER_NOT_INITIALIZED,
+)
+from llmgenie.observability.logging import get_logger
+
+_log = get_logger(__name__)
+
+_ALLOWED_BEFORE_INIT = {types.INITIALIZE, types.EXIT}
+
+
+@attrs.define
+class RejectedMessage:
+    """A request that failed validation while being decoded; answered with `code`."""
+
+    id: int | str | None
+    method: str
+    code: int
+    message: str
+    jsonrpc: str = "2.0"
+
+
+def _message_id(data: dict[str, Any]) -> int | str | None:
+    msg_id = data.get("id")
+    return msg_id if isinstance(msg_id, int | str) and not isinstance(msg_id, bool) else None
+
+
+class LlmgenieProtocol(LanguageServerProtocol):
+    """LanguageServerProtocol that always answers requests, even malformed ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_received = False
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" not in data:
+            return data
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            method = data.get("method")
+            if "id" in data and isinstance(method, str):
+                detail = str(exc.__cause__ or exc)
+                first = detail.strip().splitlines()[0] if detail.strip() else "schema mismatch"
+                return RejectedMessage(
+                    id=_message_id(data),
+                    method=method,
+                    code=INVALID_PARAMS,
+                    message=f"Invalid params for {method}: {first}",
+                )
+            _log.warning("message_invalid", method=method, error=str(exc.__cause__ or exc))
+            return RejectedMessage(id=None, method=str(method), code=0, message="")
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, RejectedMessage):
+            if message.code:
+                self._reply_error(message.id, message.code, message.message)
+            return
+        if not hasattr(message, "jsonrpc") or getattr(message, "jsonrpc", None) != "2.0":
+            data = message if isinstance(message, dict) else {}
+            _log.warning("message_not_jsonrpc", kind=type(message).__name__)
+            self._reply_error(
+                _message_id(data), INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message"
+            )
+            return
+        method = getattr(message, "method", None)
+        is_request = method is not None and hasattr(message, "id")
+        if self._shutdown and is_request and method != types.EXIT:
+            self._reply_error(
+                message.id, INVALID_REQUEST, "Invalid request: server is shutting down"
+            )
+            return
+        if (
+            method is not None
+            and not self.initialize_received
+            and method not in _ALLOWED_BEFORE_INIT
+        ):
+            if is_request:
+                self._reply_error(
+                    message.id,
+                    SERVER_NOT_INITIALIZED,
+                    f"Server not initialized: {method} before initialize",
+                )
+            else:
+                _log.warning("notification_before_initialize", method=method)
+            return
+        if method == types.INITIALIZE and is_request:
+            if self.initialize_received:
+                self._reply_error(
+                    message.id, INVALID_REQUEST, "Invalid request: already initialized"
+                )
+                return
+            self.initialize_received = True
+        super().handle_message(message)
+
+    def reply_parse_error(self, error: Exception) -> None:
+        """Answer bytes that are not JSON (the id is unknowable, so it is null)."""
+        self._reply_error(None, PARSE_ERROR, f"Parse error: {error}")
+
+    def _reply_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        _log.warning("request_rejected", id=msg_id, code=code, message=message)
+        self._send_data(
+            types.ResponseErrorMessage(
+                id=msg_id, error=types.ResponseError(code=code, message=message)
+            )
+        )
+
+
+def is_parse_error(error: Exception) -> bool:
+    return isinstance(error, json.JSONDecodeError | UnicodeDecodeError)
