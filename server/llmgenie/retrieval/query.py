@@ -110,13 +110,14 @@ def analyze_query(text: str) -> QueryAnalysis:
 
 
 def quote_term(term: str) -> str:
-    """An FTS5 string literal: double quotes around, inner quotes doubled."""
-    return '"' + term.replace('"', '""') + '"'
+    """An FTS5 string literal: double quotes around, inner quotes doubled, NULs dropped
+    (SQLite ends the string at a NUL, which would leave the literal unterminated)."""
+    return '"' + term.replace("\x00", "").replace('"', '""') + '"'
 
 
 def fts_match_expression(terms: list[str]) -> str | None:
     """`"a" OR "b" ...` for the MATCH operator; None when there is nothing to search."""
-    cleaned = [t for t in terms if t and t.strip()]
+    cleaned = [t for t in terms if t.replace("\x00", "").strip()]
     if not cleaned:
         return None
     return " OR ".join(quote_term(t) for t in cleaned)
