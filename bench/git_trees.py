@@ -59,6 +59,7 @@ class TreeChange:
     modified: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     fresh: bool = False  # True when the tree was exported from scratch
+    missing: list[str] = field(default_factory=list)  # blobs absent from a partial mirror
 
     @property
     def changed(self) -> list[str]:
@@ -83,22 +84,84 @@ class WorkTree:
         return env
 
     def checkout(self, commit: str) -> TreeChange:
-        """Make the work tree match `commit`; return what changed since the last call."""
+        """Make the work tree match `commit`; return what changed since the last call.
+
+        A snapshot mirror may lack its largest blobs (data files). `read-tree` then refuses
+        the whole move, so the tree is updated file by file instead, leaving the missing
+        ones out (listed in `TreeChange.missing`) rather than failing the instance.
+        """
         env = self._env()
         if self.commit is None:
             if self.root.exists():
                 shutil.rmtree(self.root)
             self._index_file.unlink(missing_ok=True)
             self.root.mkdir(parents=True)
-            _git(self.git_dir, "read-tree", "--reset", "-u", commit, env=env)
             files = _git(self.git_dir, "ls-tree", "-r", "--name-only", "-z", commit)
             change = TreeChange(commit, added=[p for p in files.split("\0") if p], fresh=True)
+            try:
+                _git(self.git_dir, "read-tree", "--reset", "-u", commit, env=env)
+            except GitError:
+                change.missing = self._write_files(commit, change.added)
+                _git(self.git_dir, "read-tree", "--reset", commit, env=env)
         else:
             change = self._diff(self.commit, commit)
-            # Two-tree merge: updates exactly the paths that differ, removes deleted ones.
-            _git(self.git_dir, "read-tree", "-m", "-u", self.commit, commit, env=env)
+            try:
+                # Two-tree merge: updates exactly the paths that differ, removes deleted ones.
+                _git(self.git_dir, "read-tree", "-m", "-u", self.commit, commit, env=env)
+            except GitError:
+                for path in change.deleted:
+                    (self.root / path).unlink(missing_ok=True)
+                change.missing = self._write_files(commit, change.added + change.modified)
+                _git(self.git_dir, "read-tree", "--reset", commit, env=env)
         self.commit = commit
         return change
+
+    def _write_files(self, commit: str, paths: list[str]) -> list[str]:
+        """Write `paths` as they are at `commit` via `git cat-file --batch`; return missing."""
+        wanted = set(paths)
+        entries = {p: e for p, e in self._entries(commit).items() if p in wanted}
+        missing: list[str] = []
+        proc = subprocess.Popen(
+            ["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            for path, (mode, sha) in sorted(entries.items()):
+                proc.stdin.write(sha.encode() + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) < 3 or header[1] != b"blob":
+                    missing.append(path)  # "<sha> missing", or a submodule commit
+                    continue
+                data = proc.stdout.read(int(header[2]))
+                proc.stdout.read(1)  # the newline after each object
+                target = self.root / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.is_symlink() or target.exists():
+                    target.unlink()
+                if mode == "120000":
+                    target.symlink_to(data.decode())
+                else:
+                    target.write_bytes(data)
+                    if mode == "100755":
+                        target.chmod(0o755)
+        finally:
+            proc.stdin.close()
+            proc.wait()
+        return missing
+
+    def _entries(self, commit: str) -> dict[str, tuple[str, str]]:
+        """path -> (mode, object id) for every non-tree entry at `commit`."""
+        out = _git(self.git_dir, "ls-tree", "-r", "-z", commit)
+        entries: dict[str, tuple[str, str]] = {}
+        for entry in out.split("\0"):
+            if entry:
+                meta, path = entry.split("\t", 1)
+                mode, _, sha = meta.split(" ")
+                entries[path] = (mode, sha)
+        return entries
 
     def _diff(self, old: str, new: str) -> TreeChange:
         out = _git(self.git_dir, "diff", "--name-status", "--no-renames", "-z", old, new)
@@ -114,16 +177,11 @@ class WorkTree:
         return change
 
     def blob_ids(self) -> dict[str, str]:
-        """path -> blob id at the current commit (content-addressed cache key)."""
+        """path -> blob id of the regular files at the current commit (no symlinks)."""
         if self.commit is None:
             return {}
-        out = _git(self.git_dir, "ls-tree", "-r", "-z", self.commit)
-        ids: dict[str, str] = {}
-        for entry in out.split("\0"):
-            if not entry:
-                continue
-            meta, path = entry.split("\t", 1)
-            mode, kind, sha = meta.split(" ")
-            if kind == "blob" and mode != "120000":
-                ids[path] = sha
-        return ids
+        return {
+            path: sha
+            for path, (mode, sha) in self._entries(self.commit).items()
+            if mode.startswith("100")
+        }

@@ -212,3 +212,36 @@ def test_llmgenie_ranker_follows_commits_incrementally(
         assert "pkg/cache.py" not in ranker.rank("LruCache evict", 5)
     finally:
         ranker.close()
+
+
+def test_work_tree_survives_blobs_missing_from_a_partial_mirror(
+    tiny_repo: TinyRepo, tmp_path: Path
+) -> None:
+    """Snapshot mirrors may lack their largest blobs: the rest of the tree still updates."""
+    src = tmp_path / "src"
+    (src / "data").mkdir()
+    (src / "data" / "big.dat").write_text("large table that the mirror does not carry\n")
+    (src / "pkg" / "net.py").write_text("def open_socket(host, port=80):\n    return host\n")
+    _git(src, "add", "-A")
+    _git(src, "commit", "-q", "-m", "three", when="2022-01-01T00:00:00")
+    third = _git(src, "rev-parse", "HEAD")
+    blob = _git(src, "rev-parse", f"{third}:data/big.dat")
+    _git(tiny_repo.bare, "fetch", "-q", str(src), "main:main")
+    loose = tiny_repo.bare / "objects" / blob[:2] / blob[2:]
+    assert loose.is_file()
+    loose.unlink()
+
+    tree = WorkTree(tiny_repo.bare, tmp_path / "trees" / "tiny")
+    tree.checkout(tiny_repo.second)
+    change = tree.checkout(third)
+    assert change.missing == ["data/big.dat"]
+    assert "port=80" in (tree.root / "pkg" / "net.py").read_text()
+    assert not (tree.root / "data" / "big.dat").exists()
+    # Moving on from the degraded state with read-tree works again.
+    back = tree.checkout(tiny_repo.first)
+    assert (tree.root / "pkg" / "cache.py").is_file() and not (
+        tree.root / "pkg" / "net.py"
+    ).exists()
+    assert back.missing == []
+    fresh = WorkTree(tiny_repo.bare, tmp_path / "trees" / "again").checkout(third)
+    assert fresh.fresh and fresh.missing == ["data/big.dat"]
