@@ -28,6 +28,7 @@ export interface RunStarted {
   uri?: string;
 }
 
+const PROGRESS_POLL_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function readSettings(): ExtensionSettings {
@@ -49,6 +50,7 @@ export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly backoff = new RestartBackoff(DEFAULT_BACKOFF);
   private stopping = false;
+  private progressTimer: NodeJS.Timeout | undefined;
   private lastStatus: ServerStatus | undefined;
   private _phase: ClientPhase = { phase: 'starting' };
   private readonly disposables: vscode.Disposable[] = [];
@@ -117,7 +119,6 @@ export class ServerManager implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.log,
       initializationOptions,
-      synchronize: { configurationSection: 'llmgenie' },
       errorHandler: {
         error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
         closed: () => this.onClosed(),
@@ -154,10 +155,7 @@ export class ServerManager implements vscode.Disposable {
         void this.refreshHealth();
       }
     });
-    client.onNotification(Methods.status, (status: ServerStatus) => {
-      this.lastStatus = status;
-      this.statusEmitter.fire(status);
-    });
+    client.onNotification(Methods.status, (status: ServerStatus) => this.setStatus(status));
     client.onNotification(Methods.runEvent, (event: RunEventParams) => this.runEventEmitter.fire(event));
     try {
       await client.start();
@@ -205,13 +203,30 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
-  /** Polls llmgenie/health once so the status bar has data before the first notification. */
+  private setStatus(status: ServerStatus): void {
+    this.lastStatus = status;
+    this.statusEmitter.fire(status);
+    // llmgenie/status is sent on state changes; while indexing, poll the counts for the bar
+    if (status.indexing.state === 'indexing' && !this.progressTimer) {
+      this.progressTimer = setInterval(() => void this.refreshHealth(), PROGRESS_POLL_MS);
+    } else if (status.indexing.state !== 'indexing' && this.progressTimer) {
+      clearInterval(this.progressTimer);
+      this.progressTimer = undefined;
+    }
+  }
+
+  /** Reads llmgenie/health: initial status before the first notification, and indexing counts. */
   private async refreshHealth(): Promise<void> {
+    if (!this.running) {
+      return;
+    }
     try {
       const h = await this.request<{ indexing: ServerStatus['indexing']; model: ServerStatus['model']; degraded: string[] }>(Methods.health, {});
-      if (!this.lastStatus) {
-        this.lastStatus = { indexing: h.indexing, model: h.model, degraded: h.degraded };
-        this.statusEmitter.fire(this.lastStatus);
+      const current = this.lastStatus;
+      if (!current) {
+        this.setStatus({ indexing: h.indexing, model: h.model, degraded: h.degraded });
+      } else if (current.indexing.state === 'indexing' && h.indexing.state === 'indexing' && h.indexing.done !== current.indexing.done) {
+        this.setStatus({ ...current, indexing: h.indexing });
       }
     } catch (err) {
       this.log.appendLine(`[client] llmgenie/health failed: ${String(err)}`);
@@ -220,6 +235,8 @@ export class ServerManager implements vscode.Disposable {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client && client.state !== State.Stopped) {

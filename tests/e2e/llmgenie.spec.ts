@@ -1,0 +1,163 @@
+// The llmgenie extension in a real VS Code (code-server), checked as a user would: the
+// server starts and indexes, the lightbulb lists the crew's actions, Explain streams into
+// the chat panel, Document proposes a reviewable edit that applies, Stop cancels a slow run.
+// Started by scripts/e2e.sh, which provides code-server, the .vsix and the model server.
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  chatFrame,
+  chooseCodeAction,
+  clickLine,
+  env,
+  lastAnswer,
+  model,
+  openCodeActions,
+  openFile,
+  openWorkbench,
+  shot,
+  statusItem,
+  statusText,
+} from './workbench';
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+let editor: Locator;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /llmgenie|webview/i.test(m.text())) {
+      console.log(`[browser] ${m.text()}`);
+    }
+  });
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+test('the language server starts and indexing finishes in the status bar', async () => {
+  const t0 = Date.now();
+  await openWorkbench(page);
+  await statusItem(page).waitFor({ timeout: 60_000 });
+  const seen: string[] = [];
+  let indexingShot = false;
+  await expect
+    .poll(
+      async () => {
+        const s = await statusText(page);
+        if (seen[seen.length - 1] !== s) {
+          seen.push(s);
+          if (!indexingShot && /indexing/i.test(s)) {
+            indexingShot = true;
+            await shot(page, 'status-indexing');
+          }
+        }
+        return s;
+      },
+      { timeout: 120_000, intervals: [200] },
+    )
+    // idle index (check icon) and the configured model's short name
+    .toMatch(/codicon-check.*scripted|scripted.*codicon-check/);
+  console.log(`status bar states after ${Date.now() - t0} ms:\n  ${seen.join('\n  ')}`);
+  // progress was shown while the ~600-file workspace was indexed
+  expect(seen.some((s) => /indexing \d+\/\d+/.test(s)), 'indexing progress in the status bar').toBe(true);
+  await shot(page, 'status-ready');
+  // hovering shows the details: the index is up to date and the model is named
+  await statusItem(page).hover();
+  await expect(page.locator('.monaco-hover, .workbench-hover').first()).toContainText('openai/scripted', { timeout: 10_000 });
+  await shot(page, 'status-tooltip');
+  await page.mouse.move(5, 500);
+});
+
+test('the lightbulb on a Python function lists the llmgenie actions', async () => {
+  editor = await openFile(page, 'calc/ops.py', 'def add');
+  await clickLine(editor, 'return a + b');
+  const widget = await openCodeActions(page, 'llmgenie: Explain');
+  const text = await widget.innerText();
+  for (const title of ['llmgenie: Explain', 'llmgenie: Document', 'llmgenie: Write tests', 'llmgenie: Refactor']) {
+    expect(text).toContain(title);
+  }
+  await shot(page, 'lightbulb-actions');
+  await page.keyboard.press('Escape');
+});
+
+test('Explain streams an answer into the chat panel', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await model.reset();
+  const chunks = ['`add` returns ', 'the sum of ', 'its two arguments.\n\n', '```python\n', 'add(2, 3)  # 5\n', '```\n'];
+  await model.script({
+    replies: [{ kind: 'stream', chunks, chunk_delay: 0.4 }],
+    default: { kind: 'text', text: '`add` returns the sum of its two arguments.' },
+  });
+  await clickLine(editor, 'return a + b');
+  const widget = await openCodeActions(page, 'llmgenie: Explain');
+  await chooseCodeAction(widget, 'llmgenie: Explain');
+
+  const answer = await lastAnswer(page);
+  // streaming: part of the answer is visible before the run has finished
+  await expect(answer).toContainText('returns', { timeout: 60_000 });
+  await shot(page, 'explain-streaming');
+  await expect(answer).toHaveClass(/status-done/, { timeout: 60_000 });
+  await expect(answer).toContainText('the sum of its two arguments');
+  await expect(answer.locator('header')).toContainText('Explain');
+  // the answer's code block is highlighted and has Copy / Insert / Apply
+  const block = answer.locator('.code-block').first();
+  if (await block.count()) {
+    await expect(block.locator('.hljs-number').first()).toBeVisible();
+    await expect(block.locator('button.code-action')).toHaveText(['Copy', 'Insert', 'Apply']);
+  }
+  await shot(page, 'explain-done');
+  const chats = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(chats.length).toBeGreaterThan(0);
+});
+
+test('Document produces a reviewable edit that applies', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await model.reset();
+  const documented = 'def scale(values: Iterable[float], factor: float) -> list[float]:\n    """Return every value multiplied by `factor`."""\n';
+  await model.script({ default: { kind: 'text', text: documentReply(documented) } });
+  await clickLine(editor, 'def scale');
+  const widget = await openCodeActions(page, 'llmgenie: Document');
+  await chooseCodeAction(widget, 'llmgenie: Document');
+
+  // the edit is not applied silently: it waits in the refactor preview
+  const preview = page.locator('.refactor-preview, [id="workbench.view.bulkEdit"]').first();
+  await preview.waitFor({ timeout: 120_000 });
+  await shot(page, 'document-preview');
+  expect(fs.readFileSync(path.join(env.workspace, 'calc/ops.py'), 'utf8')).not.toContain('multiplied by');
+  await page.locator('.monaco-button', { hasText: /^Apply$/ }).first().click();
+  await expect(editor.locator('.view-lines')).toContainText('Return every value multiplied by', { timeout: 30_000 });
+  await shot(page, 'document-applied');
+});
+
+test('Stop cancels a slow run', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await model.reset();
+  const chunks = Array.from({ length: 60 }, (_, i) => `word${i} `);
+  await model.script({ replies: [{ kind: 'stream', chunks, chunk_delay: 0.5 }], default: { kind: 'text', text: 'late' } });
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  await input.fill('Walk me through mean() slowly.');
+  await input.press('Enter');
+  const answer = await lastAnswer(page);
+  await expect(answer).toContainText('word1', { timeout: 60_000 });
+  const stop = chat.locator('#stop');
+  await expect(stop).toBeVisible();
+  await shot(page, 'stop-before');
+  await stop.click();
+  await expect(answer).toHaveClass(/status-cancelled/, { timeout: 30_000 });
+  await expect(stop).toBeHidden();
+  await shot(page, 'stop-after');
+  const text = await answer.locator('.body').innerText();
+  expect(text).not.toContain('word59');
+  // the model call itself was abandoned, not just hidden
+  await expect.poll(async () => (await model.requests()).some((r) => r.disconnected), { timeout: 20_000 }).toBe(true);
+});
+
+/** What the documentation crew's model answers to produce an edit (see docs/protocol.md). */
+function documentReply(newDef: string): string {
+  return ['Added a docstring.', '', '```python', newDef.trimEnd(), '```'].join('\n');
+}
