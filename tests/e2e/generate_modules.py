@@ -39,7 +39,9 @@ def main() -> None:
     out, n = Path(sys.argv[1]), int(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        (out / f"warehouse_{i:04d}.py").write_text(TEMPLATE.format(i=i, cap=3 + i % 7), encoding="utf-8")
+        (out / f"warehouse_{i:04d}.py").write_text(
+            TEMPLATE.format(i=i, cap=3 + i % 7), encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":
