@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from llmgenie.config import Settings, load_settings
+from llmgenie.context.graph import CodeGraph
 from llmgenie.context.models import Reference, Symbol
 from llmgenie.index import catalog
+from llmgenie.index.code_graph import load_code_graph
 from llmgenie.index.embeddings.base import EmbeddingProvider
-from llmgenie.index.graph_source import FileGraph, load_file_graph
 from llmgenie.index.indexer import run_index_pass
 from llmgenie.index.layout import IndexLayout, layout_for
 from llmgenie.index.models import (
@@ -39,6 +40,7 @@ from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_UPDATE_LATENCY
 from llmgenie.progress import CancelToken, ProgressCallback
 from llmgenie.retrieval.hybrid import RetrievalInputs, hybrid_search
+from llmgenie.retrieval.lexical import ChunkStats
 from llmgenie.retrieval.models import ChunkHit, SearchResult
 from llmgenie.retrieval.snapshot import FilesSnapshot
 from llmgenie.workspace.discovery import discover_files
@@ -110,8 +112,9 @@ class WorkspaceEngine:
         self._files_generation = 0
         self._content_generation = 0
         self._snapshot: tuple[int, FilesSnapshot] | None = None
-        self._chunk_count: tuple[int, int, int] | None = None
-        self._graph: tuple[int, float, FileGraph] | None = None
+        self._chunk_stats: tuple[int, ChunkStats] | None = None
+        self._embedded_count: tuple[int, int] | None = None
+        self._graph: tuple[int, float, CodeGraph] | None = None
         self._provider_lock = threading.Lock()
         self._provider_loaded = False
         self._provider: EmbeddingProvider | None = None
@@ -418,22 +421,30 @@ class WorkspaceEngine:
             self._snapshot = (gen, snap)
         return snap
 
-    def _chunk_counts(self) -> tuple[int, int]:
-        """(chunks, embedded chunks), cached per content generation."""
+    def _stats(self) -> ChunkStats:
+        """Per-chunk file ids and lengths for lexical scoring, cached per content generation."""
         with self._cache_lock:
             gen = self._content_generation
-            if self._chunk_count is not None and self._chunk_count[0] == gen:
-                return self._chunk_count[1], self._chunk_count[2]
-        total, embedded = (
-            self._reader()
-            .execute("SELECT count(*), coalesce(sum(embedded), 0) FROM chunks")
-            .fetchone()
-        )
+            if self._chunk_stats is not None and self._chunk_stats[0] == gen:
+                return self._chunk_stats[1]
+        stats = ChunkStats.load(self._reader())
         with self._cache_lock:
-            self._chunk_count = (gen, int(total), int(embedded))
-        return int(total), int(embedded)
+            self._chunk_stats = (gen, stats)
+        return stats
 
-    def file_graph(self) -> FileGraph:
+    def _chunk_counts(self) -> tuple[int, int]:
+        """(chunks, embedded chunks), cached per content generation."""
+        total = self._stats().count
+        with self._cache_lock:
+            gen = self._content_generation
+            if self._embedded_count is not None and self._embedded_count[0] == gen:
+                return total, self._embedded_count[1]
+        row = self._reader().execute("SELECT count(*) FROM chunks WHERE embedded=1").fetchone()
+        with self._cache_lock:
+            self._embedded_count = (gen, int(row[0]))
+        return total, int(row[0])
+
+    def file_graph(self) -> CodeGraph:
         """The file-level definition/reference graph (rebuilt lazily; small edits may reuse
         a graph up to 30 s old, because one edit barely moves PageRank)."""
         with self._cache_lock:
@@ -443,7 +454,7 @@ class WorkspaceEngine:
             cached[0] == gen or time.monotonic() - cached[1] < _GRAPH_MAX_AGE_S
         ):
             return cached[2]
-        graph = load_file_graph(self._reader())
+        graph = load_code_graph(self._reader())
         with self._cache_lock:
             self._graph = (gen, time.monotonic(), graph)
         return graph
@@ -483,35 +494,47 @@ class WorkspaceEngine:
                 focus_id = snap.by_path.get(self._rel(focus))
             except ValueError:
                 focus_id = None
-        total, _ = self._chunk_counts()
         graph = self.file_graph()
+
+        def graph_rank(focus_paths: list[str], mentioned: list[str]) -> dict[int, float]:
+            ranking = graph.rank(focus_files=focus_paths, mentioned=mentioned, top_symbols=1)
+            out: dict[int, float] = {}
+            for path, score in ranking.files[:300]:
+                fid = snap.by_path.get(path)
+                if fid is not None and score > 0:
+                    out[fid] = score
+            return out
+
         inputs = RetrievalInputs(
             conn=self._reader(),
             snapshot=snap,
-            total_chunks=total,
+            stats=self._stats(),
             dense=self._dense_search(),
-            graph=graph.personalized_rank if graph.edge_count else None,
+            graph=graph_rank if graph.edge_count else None,
             degraded=self._degraded(),
         )
         return hybrid_search(inputs, query, k=k, focus_file_id=focus_id)
 
     def repo_map(self, focus: str | None = None, tokens: int = 1024) -> str:
-        """A token-budgeted outline of the most relevant files and symbols."""
+        """A token-budgeted outline of the most relevant files and symbols.
+
+        `focus` is a workspace file, or else a symbol name or free text (searched first).
+        """
         from llmgenie.index.repo_map import build_repo_map
 
         snap = self._files_snapshot()
-        focus_ids: dict[int, float] = {}
+        focus_paths: list[str] = []
         query_text = ""
         if focus:
             try:
-                fid = snap.by_path.get(self._rel(focus))
+                rel: str | None = self._rel(focus)
             except ValueError:
-                fid = None
-            if fid is not None:
-                focus_ids[fid] = 1.0
+                rel = None
+            if rel is not None and rel in snap.by_path:
+                focus_paths.append(rel)
             else:
-                query_text = focus  # a symbol name or free text
-        return build_repo_map(self, snap, self.file_graph(), focus_ids, query_text, tokens)
+                query_text = focus
+        return build_repo_map(self, self.file_graph(), focus_paths, query_text, tokens)
 
     # ------------------------------------------------------------------ symbols
 

@@ -161,11 +161,13 @@ class BatchWriter:
                 ref_rows.append((fid, *r))
             for module in p.imports:
                 import_rows.append((fid, module))
-            for start, end, symbol, kind, text, vid, sym_tokens, body_tokens in p.chunks:
+            for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in p.chunks:
                 embedded = 1 if old.get(vid) else 0
                 if embedded:
                     kept.add(vid)
-                chunk_rows.append((next_chunk, fid, start, end, symbol, kind, text, vid, embedded))
+                chunk_rows.append(
+                    (next_chunk, fid, start, end, symbol, kind, text, vid, ntok, embedded)
+                )
                 chunk_fts.append((next_chunk, p.path_tokens, sym_tokens, body_tokens))
                 next_chunk += 1
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
@@ -181,7 +183,7 @@ class BatchWriter:
         conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
         conn.executemany(
             "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, vec_id,"
-            " embedded) VALUES (?,?,?,?,?,?,?,?,?)",
+            " ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
         )
         conn.executemany(

@@ -18,8 +18,9 @@ from llmgenie.index.tokens import fts_text, fts_text_of
 SymbolRow = tuple[str, str, str, int, int, int, str, str, str | None]
 # (name, kind, count, "line:col,line:col,...")
 RefRow = tuple[str, str, int, str]
-# (start_line, end_line, symbol, kind, text, vec_id, fts_symbol_tokens, fts_body_tokens)
-ChunkRow = tuple[int, int, str | None, str, str, str, str, str]
+# (start_line, end_line, symbol, kind, text, vec_id, fts_symbol_tokens, fts_body_tokens,
+#  body token count)
+ChunkRow = tuple[int, int, str | None, str, str, str, str, str, int]
 
 MAX_REF_POSITIONS = 200
 MAX_DOCSTRING = 2000
@@ -100,6 +101,7 @@ def payload_from_parsed(
         names = [name for _, name in starts[lo:hi]]
         if chunk.symbol:
             names.append(chunk.symbol)
+        body = fts_text(chunk.text)
         chunks.append(
             (
                 chunk.start_line,
@@ -109,7 +111,8 @@ def payload_from_parsed(
                 chunk.text,
                 vector_id(path, chunk.text, seen),
                 fts_text_of(names),
-                fts_text(chunk.text),
+                body,
+                body.count(" ") + 1 if body else 0,
             )
         )
     return FilePayload(

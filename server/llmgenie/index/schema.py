@@ -14,7 +14,7 @@ from pathlib import Path
 
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 
 _log = get_logger(__name__)
@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     kind TEXT NOT NULL,
     text TEXT NOT NULL,
     vec_id TEXT NOT NULL,
+    ntok INTEGER NOT NULL DEFAULT 0,
     embedded INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);

@@ -42,8 +42,17 @@ class Signal(Generic[K]):
 
 @dataclass(slots=True)
 class Fused(Generic[K]):
+    """A fused item: its score and (signal, rank, contribution, detail) per signal."""
+
     score: float = 0.0
-    reasons: list[ScoreReason] = field(default_factory=list)
+    reasons: list[tuple[str, int, float, str]] = field(default_factory=list)
+
+    def reason_models(self) -> list[ScoreReason]:
+        """Pydantic reasons, built only for items that are actually returned."""
+        return [
+            ScoreReason(signal=s, rank=r, contribution=round(c, 6), detail=d)
+            for s, r, c, d in self.reasons
+        ]
 
 
 def fuse(signals: list[Signal[K]], k: float = RRF_K) -> dict[K, Fused[K]]:
@@ -67,10 +76,5 @@ def fuse(signals: list[Signal[K]], k: float = RRF_K) -> dict[K, Fused[K]]:
             if item is None:
                 item = out[key] = Fused()
             item.score += contribution
-            text = f"{detail} ({raw:.3g})" if detail else f"{raw:.3g}"
-            item.reasons.append(
-                ScoreReason(
-                    signal=signal.name, rank=rank, contribution=round(contribution, 6), detail=text
-                )
-            )
+            item.reasons.append((signal.name, rank, contribution, detail or f"{raw:.3g}"))
     return out

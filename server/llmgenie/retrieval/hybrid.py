@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 
 from llmgenie.observability.metrics import SEARCH_LATENCY
 from llmgenie.retrieval.fusion import Fused, Signal, fuse
-from llmgenie.retrieval.lexical import lexical_search
+from llmgenie.retrieval.lexical import ChunkStats, lexical_search
 from llmgenie.retrieval.mentions import path_mentions
-from llmgenie.retrieval.models import ChunkHit, FileHit, ScoreReason, SearchResult
+from llmgenie.retrieval.models import ChunkHit, FileHit, SearchResult
 from llmgenie.retrieval.query import analyze_query
 from llmgenie.retrieval.snapshot import FilesSnapshot
 from llmgenie.retrieval.symbol_match import symbol_matches
 
 DenseSearch = Callable[[str, int], list[tuple[int, float]]]
 """(query text, n) -> [(chunk id, cosine similarity)] best first."""
-GraphRank = Callable[[dict[int, float]], dict[int, float]]
-"""(seed file id -> weight) -> file id -> personalised PageRank score."""
+GraphRank = Callable[[list[str], list[str]], dict[int, float]]
+"""(focus paths, mentioned identifiers) -> file id -> personalised PageRank score."""
 
 TEST_PENALTY = 0.55
 # Signal weights for file ranking (RRF); tuned on issue-to-file localisation.
@@ -48,23 +48,19 @@ class RetrievalInputs:
 
     conn: sqlite3.Connection
     snapshot: FilesSnapshot
-    total_chunks: int
+    stats: ChunkStats
     dense: DenseSearch | None = None
     graph: GraphRank | None = None
     degraded: list[str] = field(default_factory=list)
 
 
-def _aggregate(chunk_scores: dict[int, float], chunk_file: dict[int, int]) -> dict[int, float]:
-    """Per-file score from its best chunks: best + 0.5·second + 0.25·third."""
-    per_file: dict[int, list[float]] = {}
+def _best_per_file(chunk_scores: dict[int, float], chunk_file: dict[int, int]) -> dict[int, float]:
+    """Per-file score from its best chunk (used for dense hits)."""
+    out: dict[int, float] = {}
     for cid, score in chunk_scores.items():
         fid = chunk_file.get(cid)
-        if fid is not None:
-            per_file.setdefault(fid, []).append(score)
-    out: dict[int, float] = {}
-    for fid, scores in per_file.items():
-        scores.sort(reverse=True)
-        out[fid] = sum(s * w for s, w in zip(scores, (1.0, 0.5, 0.25), strict=False))
+        if fid is not None and score > out.get(fid, float("-inf")):
+            out[fid] = score
     return out
 
 
@@ -90,15 +86,16 @@ def hybrid_search(
     started = time.perf_counter()
     conn = inputs.conn
     snap = inputs.snapshot
+    stats = inputs.stats
     analysis = analyze_query(query)
-    degraded = list(inputs.degraded)
 
-    lex = lexical_search(conn, analysis, inputs.total_chunks)
+    lex = lexical_search(conn, analysis, stats, len(snap))
     syms = symbol_matches(conn, analysis, len(snap))
     mentions = path_mentions(snap, analysis)
-    dense_hits: list[tuple[int, float]] = []
-    if inputs.dense is not None:
-        dense_hits = inputs.dense(query, 100)
+    dense_hits = inputs.dense(query, 100) if inputs.dense is not None else []
+
+    def file_of(cid: int) -> int:
+        return int(stats.chunk_file[cid]) if 0 <= cid < stats.chunk_file.shape[0] else -1
 
     # Chunks containing matched definitions (top definitions only, to stay fast).
     def_chunks: dict[int, float] = {}
@@ -113,17 +110,14 @@ def hybrid_search(
             def_chunks[int(row[0])] = d.score
             def_detail[int(row[0])] = f"defines {d.qualified_name}"
 
-    candidate_ids = list({*lex.chunks, *def_chunks, *(cid for cid, _ in dense_hits)})
-    rows = _chunk_rows(conn, candidate_ids)
-    chunk_file = {cid: r[0] for cid, r in rows.items()}
+    dense_scores = {cid: sim for cid, sim in dense_hits if file_of(cid) >= 0}
+    chunk_file = {cid: file_of(cid) for cid in {*lex.chunks, *def_chunks, *dense_scores}}
+    chunk_file = {cid: fid for cid, fid in chunk_file.items() if fid in snap.by_id}
 
     # ---- files
-    lexical_files = _aggregate(lex.chunks, chunk_file)
-    dense_scores = {cid: sim for cid, sim in dense_hits if cid in rows}
-    dense_files = _aggregate(dense_scores, chunk_file)
     file_signals: list[Signal[int]] = [
-        Signal.from_scores("lexical", FILE_WEIGHTS["lexical"], lexical_files),
-        Signal.from_scores("names", FILE_WEIGHTS["names"], lex.files),
+        Signal.from_scores("lexical", FILE_WEIGHTS["lexical"], lex.files),
+        Signal.from_scores("names", FILE_WEIGHTS["names"], lex.names),
         Signal.from_scores(
             "symbols",
             FILE_WEIGHTS["symbols"],
@@ -137,23 +131,23 @@ def hybrid_search(
             {fid: f"mentions {m}" for fid, (_, m) in mentions.items()},
         ),
     ]
+    dense_files = _best_per_file(dense_scores, chunk_file)
     if dense_files:
         file_signals.append(Signal.from_scores("dense", FILE_WEIGHTS["dense"], dense_files))
     if inputs.graph is not None:
-        seeds: dict[int, float] = {}
-        for fid, s in syms.files.items():
-            seeds[fid] = seeds.get(fid, 0.0) + s
-        for fid, (s, _) in mentions.items():
-            seeds[fid] = seeds.get(fid, 0.0) + s
-        if focus_file_id is not None:
-            seeds[focus_file_id] = seeds.get(focus_file_id, 0.0) + max(seeds.values(), default=1.0)
-        if seeds:
-            ranks = inputs.graph(seeds)
+        focus_paths = [snap.by_id[fid].path for fid in mentions if fid in snap.by_id]
+        if focus_file_id is not None and focus_file_id in snap.by_id:
+            focus_paths.append(snap.by_id[focus_file_id].path)
+        mentioned = list(dict.fromkeys(d.name for d in syms.definitions[:20]))
+        if focus_paths or mentioned:
+            ranks = inputs.graph(focus_paths, mentioned)
             file_signals.append(
                 Signal.from_scores("graph", FILE_WEIGHTS["graph"], ranks, limit=200)
             )
     if focus_file_id is not None:
-        file_signals.append(Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus")]))
+        file_signals.append(
+            Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])
+        )
     fused_files = fuse(file_signals)
     if not analysis.mentions_tests:
         for fid, item in fused_files.items():
@@ -161,12 +155,7 @@ def hybrid_search(
             if row is not None and row.is_test:
                 item.score *= TEST_PENALTY
                 item.reasons.append(
-                    ScoreReason(
-                        signal="test_penalty",
-                        rank=0,
-                        contribution=TEST_PENALTY,
-                        detail="test file (query is not about tests)",
-                    )
+                    ("test_penalty", 0, TEST_PENALTY, "test file (query is not about tests)")
                 )
     ranked_files = sorted(
         (fid for fid in fused_files if fid in snap.by_id), key=lambda f: -fused_files[f].score
@@ -176,14 +165,16 @@ def hybrid_search(
     # ---- chunks
     chunk_signals: list[Signal[int]] = [
         Signal.from_scores(
-            "lexical", CHUNK_WEIGHTS["lexical"], {c: s for c, s in lex.chunks.items() if c in rows}
+            "lexical",
+            CHUNK_WEIGHTS["lexical"],
+            {c: s for c, s in lex.chunks.items() if c in chunk_file},
         ),
         Signal.from_scores("definition", CHUNK_WEIGHTS["definition"], def_chunks, def_detail),
     ]
     if dense_scores:
         chunk_signals.append(Signal.from_scores("dense", CHUNK_WEIGHTS["dense"], dense_scores))
     by_file_rank = sorted(
-        (cid for cid in rows if chunk_file[cid] in file_rank),
+        (cid for cid in chunk_file if chunk_file[cid] in file_rank),
         key=lambda c: file_rank[chunk_file[c]],
     )
     chunk_signals.append(
@@ -195,19 +186,24 @@ def hybrid_search(
     )
     fused_chunks = fuse(chunk_signals)
     ranked_chunks = sorted(fused_chunks, key=lambda c: -fused_chunks[c].score)[:k]
+    rows = _chunk_rows(conn, ranked_chunks)
 
     result = SearchResult(
         query=query,
         files=[_file_hit(snap, fid, fused_files[fid]) for fid in ranked_files[:k]],
-        chunks=[_chunk_hit(snap, rows[cid], fused_chunks[cid]) for cid in ranked_chunks],
-        degraded=degraded,
+        chunks=[
+            _chunk_hit(snap, rows[cid], fused_chunks[cid]) for cid in ranked_chunks if cid in rows
+        ],
+        degraded=list(inputs.degraded),
     )
     SEARCH_LATENCY.observe(time.perf_counter() - started)
     return result
 
 
 def _file_hit(snap: FilesSnapshot, fid: int, fused: Fused[int]) -> FileHit:
-    return FileHit(path=snap.by_id[fid].path, score=round(fused.score, 6), reasons=fused.reasons)
+    return FileHit(
+        path=snap.by_id[fid].path, score=round(fused.score, 6), reasons=fused.reason_models()
+    )
 
 
 def _chunk_hit(
@@ -220,5 +216,5 @@ def _chunk_hit(
         end_line=end,
         symbol=symbol,
         score=round(fused.score, 6),
-        reasons=fused.reasons,
+        reasons=fused.reason_models(),
     )

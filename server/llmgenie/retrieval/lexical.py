@@ -1,7 +1,12 @@
-"""Lexical signal: FTS5 bm25 over chunks (aggregated per file) and over file paths+names.
+"""Lexical signal: BM25F over the FTS5 index, scored in numpy.
 
-Long queries are trimmed to the most specific terms using the FTS vocabulary's document
-frequencies: terms in no chunk are useless, terms in most chunks only cost time.
+FTS5's own bm25() costs (matching rows × query terms), which for a long issue text on a
+large repository is hundreds of milliseconds. Instead each (term, column) posting list is
+fetched as one `group_concat(rowid)` string, parsed by numpy, and the BM25F sum (idf ×
+column weight × length norm; the index is detail=column, so term frequency is presence)
+is accumulated in a dense array indexed by chunk id. Per-file scores aggregate a file's
+best chunks. Long queries are trimmed to their most specific terms using the FTS
+vocabulary's document frequencies.
 """
 
 from __future__ import annotations
@@ -10,35 +15,76 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from llmgenie.index.schema import CHUNK_WEIGHTS, FILE_WEIGHTS
-from llmgenie.retrieval.query import QueryAnalysis, fts_match_expression
+from llmgenie.retrieval.query import QueryAnalysis, quote_term
 
 MAX_TERMS = 40
-COMMON_FRACTION = 0.2
+COMMON_FRACTION = 0.25
+K1 = 1.2
+B = 0.75
+CHUNK_COLUMNS = ("path", "symbol", "body")
+FILE_COLUMNS = ("path", "symbols")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkStats:
+    """Per-chunk file id and body length, indexed by chunk id (cached per generation)."""
+
+    chunk_file: IntArray
+    chunk_len: FloatArray
+    avg_len: float
+    count: int
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> ChunkStats:
+        ids_s, files_s, lens_s, n = conn.execute(
+            "SELECT group_concat(id), group_concat(file_id), group_concat(ntok), count(*)"
+            " FROM chunks"
+        ).fetchone()
+        if not n:
+            return cls(np.zeros(1, np.int64) - 1, np.ones(1), 1.0, 0)
+        ids = _ints(ids_s)
+        size = int(ids.max()) + 1
+        chunk_file = np.full(size, -1, dtype=np.int64)
+        chunk_file[ids] = _ints(files_s)
+        chunk_len = np.ones(size, dtype=np.float64)
+        lens = _ints(lens_s).astype(np.float64)
+        chunk_len[ids] = np.maximum(lens, 1.0)
+        return cls(chunk_file, chunk_len, float(lens.mean()) or 1.0, int(n))
 
 
 @dataclass(frozen=True, slots=True)
 class LexicalHits:
-    """chunk id -> score and file id -> score (higher is better), plus the terms used."""
+    """Top chunk scores, per-file aggregated chunk scores, file name/path scores, terms."""
 
     chunks: dict[int, float]
     files: dict[int, float]
+    names: dict[int, float]
     terms: list[str]
 
 
+def _ints(text: str | None) -> IntArray:
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.array(text.split(","), dtype=np.int64)
+
+
 def ensure_vocab(conn: sqlite3.Connection) -> None:
-    """The fts5vocab views over the FTS tables (cheap to create, kept in the temp schema)."""
+    """The fts5vocab view over the chunk FTS table (temp schema, per connection)."""
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab"
         " USING fts5vocab(main, chunks_fts, row)"
     )
 
 
-def select_terms(conn: sqlite3.Connection, analysis: QueryAnalysis, total_chunks: int) -> list[str]:
-    """The query's terms that exist in the index, most specific (and most repeated) first."""
-    terms = analysis.terms
-    if not terms:
-        return []
+def term_frequencies(conn: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
+    """term -> number of chunks containing it (terms absent from the index are left out)."""
     ensure_vocab(conn)
     df: dict[str, int] = {}
     for start in range(0, len(terms), 500):
@@ -48,7 +94,12 @@ def select_terms(conn: sqlite3.Connection, analysis: QueryAnalysis, total_chunks
             f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", part
         ):
             df[str(term)] = int(doc)
-    present = [t for t in terms if t in df]
+    return df
+
+
+def select_terms(analysis: QueryAnalysis, df: dict[str, int], total_chunks: int) -> list[str]:
+    """The query's indexed terms, most specific (and most repeated) first, capped."""
+    present = [t for t in analysis.terms if t in df]
     if not present:
         return []
     limit = max(1, int(total_chunks * COMMON_FRACTION))
@@ -63,35 +114,77 @@ def select_terms(conn: sqlite3.Connection, analysis: QueryAnalysis, total_chunks
     return specific[:MAX_TERMS]
 
 
+def _postings(conn: sqlite3.Connection, table: str, column: str, term: str) -> IntArray:
+    row = conn.execute(
+        f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?",
+        (f"{column} : {quote_term(term)}",),
+    ).fetchone()
+    return _ints(row[0] if row else None)
+
+
+def _idf(df: int, n: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
 def lexical_search(
     conn: sqlite3.Connection,
     analysis: QueryAnalysis,
-    total_chunks: int,
+    stats: ChunkStats,
+    n_files: int,
     chunk_limit: int = 400,
-    file_limit: int = 200,
 ) -> LexicalHits:
-    """bm25 over chunks and over files (path + defined names); FTS5 bm25 is negative, so
-    scores are negated to make higher better."""
-    terms = select_terms(conn, analysis, total_chunks)
-    expr = fts_match_expression(terms)
-    if expr is None:
-        return LexicalHits({}, {}, [])
-    cw = ",".join(str(w) for w in CHUNK_WEIGHTS)
-    fw = ",".join(str(w) for w in FILE_WEIGHTS)
-    chunk_scores = {
-        int(rowid): -float(score)
-        for rowid, score in conn.execute(
-            f"SELECT rowid, bm25(chunks_fts, {cw}) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
-            " ORDER BY s LIMIT ?",
-            (expr, chunk_limit),
-        )
-    }
-    file_scores = {
-        int(rowid): -float(score)
-        for rowid, score in conn.execute(
-            f"SELECT rowid, bm25(files_fts, {fw}) AS s FROM files_fts WHERE files_fts MATCH ?"
-            " ORDER BY s LIMIT ?",
-            (expr, file_limit),
-        )
-    }
-    return LexicalHits(chunk_scores, file_scores, terms)
+    """BM25F scores for chunks (top `chunk_limit`), files (best chunks) and file names."""
+    df = term_frequencies(conn, analysis.terms)
+    terms = select_terms(analysis, df, stats.count)
+    if not terms:
+        return LexicalHits({}, {}, {}, [])
+    n = max(stats.count, 1)
+    scores = np.zeros(stats.chunk_file.shape[0], dtype=np.float64)
+    body_norm = (K1 + 1.0) / (1.0 + K1 * (1.0 - B + B * stats.chunk_len / stats.avg_len))
+    name_scores: dict[int, float] = {}
+    for term in terms:
+        idf = _idf(df[term], n)
+        qweight = 1.0 + 0.5 * math.log(analysis.term_counts.get(term, 1))
+        for column, weight in zip(CHUNK_COLUMNS, CHUNK_WEIGHTS, strict=True):
+            ids = _postings(conn, "chunks_fts", column, term)
+            ids = ids[ids < scores.shape[0]]
+            if not ids.size:
+                continue
+            if column == "body":
+                scores[ids] += idf * qweight * weight * body_norm[ids]
+            else:
+                scores[ids] += idf * qweight * weight
+        for column, weight in zip(FILE_COLUMNS, FILE_WEIGHTS, strict=True):
+            for fid in _postings(conn, "files_fts", column, term).tolist():
+                name_scores[fid] = name_scores.get(fid, 0.0) + idf * qweight * weight
+    hit = np.nonzero(scores)[0]
+    if hit.size > chunk_limit:
+        top = hit[np.argpartition(-scores[hit], chunk_limit - 1)[:chunk_limit]]
+    else:
+        top = hit
+    chunks = {int(i): float(scores[i]) for i in top}
+    return LexicalHits(chunks, aggregate_files(scores, hit, stats.chunk_file), name_scores, terms)
+
+
+def aggregate_files(scores: FloatArray, hit: IntArray, chunk_file: IntArray) -> dict[int, float]:
+    """Per-file score from its best chunks: best + 0.5·second + 0.25·third."""
+    if not hit.size:
+        return {}
+    files = chunk_file[hit]
+    valid = files >= 0
+    hit, files = hit[valid], files[valid]
+    # Sort by file, then by descending score; position within each file's run = its rank.
+    order = np.lexsort((-scores[hit], files))
+    files_sorted = files[order]
+    scores_sorted = scores[hit][order]
+    starts = np.r_[0, np.nonzero(np.diff(files_sorted))[0] + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, files_sorted.size]))
+    position = np.arange(files_sorted.size) - run_start
+    keep = position < 3
+    weights = np.array([1.0, 0.5, 0.25])[position[keep]]
+    unique_files = files_sorted[starts]
+    totals = np.zeros(unique_files.size)
+    np.add.at(
+        totals, np.searchsorted(unique_files, files_sorted[keep]), scores_sorted[keep] * weights
+    )
+    return {int(f): float(s) for f, s in zip(unique_files, totals, strict=True)}
