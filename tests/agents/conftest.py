@@ -15,6 +15,7 @@ import pytest
 from llmgenie.agents.roles import default_allowed_tools
 from llmgenie.config import load_settings
 from llmgenie.engine import WorkspaceEngine
+from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.client import ModelClient
 from llmgenie.progress import CancelToken
 from llmgenie.runs.models import LineRange, RunEvent, RunRequest
@@ -116,6 +117,7 @@ class Harness:
     cancel: CancelToken = field(default_factory=CancelToken)
     agent_models: dict[str, str] = field(default_factory=dict)
     allowed: dict[str, list[str]] = field(default_factory=default_allowed_tools)
+    budget_tokens: int | None = None
 
     @property
     def root(self) -> Path:
@@ -157,6 +159,7 @@ class Harness:
             max_retries=0,
             redact=redact,
             cancel=self.cancel,
+            budget=RunBudget(max_tokens=self.budget_tokens),
         )
         return RunEnvironment(
             engine=self.engine,

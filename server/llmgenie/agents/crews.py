@@ -5,10 +5,11 @@ or, for `review`, a hierarchical crew whose manager is the coordinator and whose
 are the specialists. Agents talk to models only through `GenieLLM` (our model layer) and
 touch the workspace only through `AgentToolbox`.
 
-Structured output: the final task asks for a `CrewReport` (CrewAI's `output_pydantic`) and
-carries a guardrail that parses and validates it (schema, edits that apply exactly once,
-findings on real lines). A failing answer goes back to the agent with the error, at most
-`VALIDATION_RETRIES` times; then the run fails with `CrewRunFailed` naming the reason.
+Structured output: the final task asks for a `CrewReport` (its JSON schema is in the task's
+expected output) and carries a CrewAI guardrail that parses and validates it (schema, edits
+that apply exactly once, findings on real lines). A failing answer goes back to the agent
+with the error, at most `VALIDATION_RETRIES` times; then the run fails with `CrewRunFailed`
+naming the reason.
 
 Errors: `Cancelled` (the user cancelled), `BudgetExceeded`, `ModelCallError` and
 `NoModelConfigured` propagate unchanged; anything else becomes `CrewRunFailed`.
@@ -16,6 +17,7 @@ Errors: `Cancelled` (the user cancelled), `BudgetExceeded`, `ModelCallError` and
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -42,6 +44,10 @@ from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 log = get_logger(__name__)
 
 VALIDATION_RETRIES = 2
+REPORT_EXPECTED_OUTPUT = (
+    "One JSON object (no code fence, no other text) matching this JSON schema:\n"
+    + json.dumps(CrewReport.model_json_schema(), separators=(",", ":"))
+)
 MAX_AGENT_ITERATIONS = 15
 
 
@@ -187,11 +193,12 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     lead = _agent(spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical)
     validation = _Validation(state, spec)
     description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
+    # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
+    # extra model call. The guardrail validates against CrewReport itself instead.
     task = Task(
         description=description,
-        expected_output="One JSON object with the keys message, edits and findings.",
+        expected_output=REPORT_EXPECTED_OUTPUT,
         agent=None if spec.hierarchical else lead,
-        output_pydantic=CrewReport,
         # a lambda: CrewAI inspects annotations, which are strings in this module
         guardrail=lambda output: validation(output),
         guardrail_max_retries=VALIDATION_RETRIES,

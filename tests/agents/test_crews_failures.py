@@ -1,0 +1,142 @@
+"""How crews handle bad model output, refusals, budget stops and cancellation."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmgenie.agents.crews import VALIDATION_RETRIES, CrewRunFailed, execute_crew
+from llmgenie.llm.models import BudgetExceeded
+from llmgenie.progress import Cancelled
+from llmgenie.runs.models import RunEvent
+from tests.agents.conftest import SQL_LINE, Harness, final, tool_messages
+from tests.support.model_server import Reply
+
+
+def test_malformed_answer_is_retried_with_the_error_then_succeeds(harness: Harness) -> None:
+    harness.server.script(
+        Reply.plain("Sure! The function finds a user."),  # not JSON
+        final("`find_user` returns the first matching row."),
+    )
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == "`find_user` returns the first matching row."
+    retry = harness.chat_bodies()[1]
+    assert "not a JSON object" in str(retry["messages"])
+    assert any(e.data.get("stage") == "validation_failed" for e in harness.recorder.events)
+
+
+def test_edit_that_does_not_match_is_sent_back_then_fixed(harness: Harness) -> None:
+    wrong = {"path": "app/db.py", "old_text": "def find_user(conn, username):\n", "new_text": "x"}
+    right = {
+        "path": "app/db.py",
+        "old_text": "def find_user(conn, name):\n",
+        "new_text": 'def find_user(conn, name):\n    """Find a user."""\n',
+    }
+    harness.server.script(final("v1", edits=[wrong]), final("v2", edits=[right]))
+    result = execute_crew(harness.context("document"), harness.env())
+
+    assert [e.old_text for e in result.edits] == [right["old_text"]]
+    assert "old_text was not found" in str(harness.chat_bodies()[1]["messages"])
+
+
+def test_invalid_output_every_time_fails_the_run_clearly(harness: Harness) -> None:
+    attempts = VALIDATION_RETRIES + 1
+    harness.server.script(Reply.plain('{"message": 42'), repeat=attempts)
+    with pytest.raises(CrewRunFailed) as failure:
+        execute_crew(harness.context("explain"), harness.env())
+
+    assert f"did not validate after {attempts} attempt(s)" in str(failure.value)
+    assert "not valid JSON" in str(failure.value)
+    assert len(harness.chat_bodies()) == attempts
+
+
+def test_document_without_any_edit_is_not_accepted(harness: Harness) -> None:
+    harness.server.script(final("I documented it."), repeat=VALIDATION_RETRIES + 1)
+    with pytest.raises(CrewRunFailed, match="must propose at least one edit"):
+        execute_crew(harness.context("document"), harness.env())
+
+
+def test_propose_edit_tool_reports_a_mismatch_and_accepts_the_correction(
+    harness: Harness,
+) -> None:
+    harness.server.script(
+        Reply.tool_call(
+            "propose_edit",
+            {"path": "app/db.py", "old_text": "def connect(p):", "new_text": "def connect(path):"},
+        ),
+        Reply.tool_call(
+            "propose_edit",
+            {
+                "path": "app/db.py",
+                "old_text": "def connect(path):\n",
+                "new_text": 'def connect(path):\n    """Open the SQLite database."""\n',
+                "description": "docstring",
+            },
+        ),
+        final("Documented `connect`."),
+    )
+    result = execute_crew(harness.context("document"), harness.env())
+
+    first, second = (tool_messages(b)[-1] for b in harness.chat_bodies()[1:3])
+    assert first.startswith("Error: edit not recorded") and "not found" in first
+    assert second.startswith("Edit #1 to app/db.py recorded")
+    assert [e.description for e in result.edits] == ["docstring"]
+    assert len(harness.recorder.actions("edit_proposed")) == 1
+
+
+def test_path_escape_is_refused_and_nothing_outside_is_sent(harness: Harness) -> None:
+    harness.server.script(
+        Reply.tool_call("read_file", {"path": "../../../../etc/passwd"}),
+        Reply.tool_call("read_file", {"path": "/etc/passwd"}),
+        final("I can only read workspace files."),
+    )
+    execute_crew(harness.context("explain"), harness.env())
+
+    outputs = [tool_messages(b)[-1] for b in harness.chat_bodies()[1:3]]
+    assert "escapes the workspace" in outputs[0]
+    assert "outside the workspace" in outputs[1] or "not allowed" in outputs[1]
+    assert "root:x:0:0" not in harness.server.all_sent_text()
+    assert len(harness.recorder.actions("path_refused")) == 2
+
+
+def test_tool_not_permitted_for_the_role_is_refused_and_audited(harness: Harness) -> None:
+    harness.allowed["security"] = ["search_code", "report_finding"]  # policy removed read_file
+    harness.server.script(
+        Reply.tool_call("read_file", {"path": "app/db.py"}),
+        final("Could not read the file."),
+    )
+    execute_crew(harness.context("security"), harness.env())
+
+    refusal = tool_messages(harness.chat_bodies()[1])[-1]
+    assert refusal.startswith("Permission denied: the security agent is not allowed")
+    denied = harness.recorder.actions("permission_denied")
+    assert [(d["agent"], d["tool"]) for d in denied] == [("security", "read_file")]
+    assert harness.recorder.actions("tool_called") == []
+    assert "cursor.execute" not in str(harness.chat_bodies()[1]["messages"][-1])
+
+
+def test_budget_exceeded_stops_the_run(harness: Harness) -> None:
+    harness.budget_tokens = 50  # the first call alone uses more than this
+    harness.server.script(
+        Reply.tool_call("read_file", {"path": "app/db.py"}), final("never reached")
+    )
+    with pytest.raises(BudgetExceeded):
+        execute_crew(harness.context("explain"), harness.env())
+    assert len(harness.chat_bodies()) == 1
+
+
+def test_cancel_during_a_tool_call_ends_the_run(harness: Harness) -> None:
+    def cancel_on_tool(event: RunEvent) -> None:
+        harness.recorder.emit(event)
+        if event.kind == "tool":
+            harness.cancel.cancel()
+
+    harness.server.script(
+        Reply.tool_call("read_file", {"path": "app/db.py", "start_line": SQL_LINE}),
+        final("never reached"),
+    )
+    env = harness.env()
+    env.emit = cancel_on_tool
+    with pytest.raises(Cancelled):
+        execute_crew(harness.context("explain"), env)
+    assert len(harness.chat_bodies()) == 1
