@@ -9,7 +9,8 @@ within one file the last matching line wins, exactly like git):
 `.git` and `.llmgenie` directories are always skipped, and so is any directory holding a
 `pyvenv.cfg` (a virtualenv). As in git, a file inside an ignored directory cannot be
 re-included: ignored directories are pruned before they are read, which is what makes the
-walk fast (os.scandir, one stat per kept file).
+walk fast (os.scandir, one stat per kept file). Patterns are compiled by
+workspace.gitignore (one regex per ignore file, evaluated per path like git does).
 
 Symlinks: a file symlink inside the root is kept; one pointing outside is skipped as
 "outside_root"; directory symlinks are not followed ("symlink_dir" when the target is
@@ -34,9 +35,6 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pathspec
 
 from llmgenie.config import IndexSettings, Settings
 from llmgenie.observability.logging import get_logger
@@ -47,6 +45,7 @@ from llmgenie.workspace.files import (
     is_minified_name,
     sniff_content,
 )
+from llmgenie.workspace.gitignore import IgnoreSpec
 
 _log = get_logger(__name__)
 
@@ -109,14 +108,11 @@ class _Spec:
     """Compiled patterns of one ignore source, anchored at directory `base` ("" = root)."""
 
     base: str
-    spec: pathspec.PathSpec[Any]
+    spec: IgnoreSpec
 
 
-def _compile(lines: Iterable[str]) -> pathspec.PathSpec[Any] | None:
-    cleaned = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if not cleaned:
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(cleaned)
+def _compile(lines: Iterable[str]) -> IgnoreSpec | None:
+    return IgnoreSpec.from_lines(lines)
 
 
 def _read_lines(path: str) -> list[str]:
@@ -136,9 +132,9 @@ def _verdict(specs: Sequence[_Spec], rel_path: str, is_dir: bool) -> bool | None
             local = rel_path[len(item.base) + 1 :]
         else:
             local = rel_path
-        result = item.spec.check_file(local + "/" if is_dir else local)
-        if result.include is not None:
-            return bool(result.include)
+        verdict = item.spec.verdict(local, is_dir)
+        if verdict is not None:
+            return verdict
     return None
 
 
