@@ -50,7 +50,7 @@ def main() -> None:
         "skipped": found.skipped_counts(),
     }
     for procs in range(1, args.procs + 1):
-        batches = [items[i::procs * 8] for i in range(procs * 8)]
+        batches = [items[i :: procs * 8] for i in range(procs * 8)]
         start = time.perf_counter()
         if procs == 1:
             totals = [_work(items)]

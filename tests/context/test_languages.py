@@ -19,8 +19,7 @@ export class Cart extends Base {
 }
 export const handler = async (req) => new Response(req);
 """,
-        {("function", "add"), ("class", "Cart"), ("method", "Cart.total"),
-         ("function", "handler")},
+        {("function", "add"), ("class", "Cart"), ("method", "Cart.total"), ("function", "handler")},
     ),
     "typescript": (
         "src/shape.ts",
@@ -34,8 +33,15 @@ export class Circle implements Area {
 }
 export function make(r: number): Circle { return new Circle(r); }
 """,
-        {("interface", "Area"), ("type", "Id"), ("enum", "Color"), ("class", "Circle"),
-         ("method", "Circle.area"), ("function", "make"), ("method", "Area.area")},
+        {
+            ("interface", "Area"),
+            ("type", "Id"),
+            ("enum", "Color"),
+            ("class", "Circle"),
+            ("method", "Circle.area"),
+            ("function", "make"),
+            ("method", "Area.area"),
+        },
     ),
     "tsx": (
         "ui/Button.tsx",
@@ -56,8 +62,13 @@ type Handler interface { Serve() error }
 func (s *Server) Start() error { return http.ListenAndServe(s.addr, nil) }
 func New(addr string) *Server { return &Server{addr: addr} }
 """,
-        {("struct", "Server"), ("interface", "Handler"), ("method", "Server.Start"),
-         ("function", "New"), ("method", "Handler.Serve")},
+        {
+            ("struct", "Server"),
+            ("interface", "Handler"),
+            ("method", "Server.Start"),
+            ("function", "New"),
+            ("method", "Handler.Serve"),
+        },
     ),
     "rust": (
         "src/lib.rs",
@@ -69,8 +80,14 @@ impl Area for Point { fn area(&self) -> f64 { 0.0 } }
 pub enum Shape { Circle }
 pub fn origin() -> Point { Point { x: 0 } }
 """,
-        {("struct", "Point"), ("trait", "Area"), ("impl", "Point"), ("method", "Point.area"),
-         ("enum", "Shape"), ("function", "origin")},
+        {
+            ("struct", "Point"),
+            ("trait", "Area"),
+            ("impl", "Point"),
+            ("method", "Point.area"),
+            ("enum", "Shape"),
+            ("function", "origin"),
+        },
     ),
     "java": (
         "src/main/java/Shop.java",
@@ -84,8 +101,13 @@ public class Shop extends Base {
     interface Listener { void changed(); }
 }
 """,
-        {("class", "Shop"), ("field", "Shop.size"), ("method", "Shop.Shop"),
-         ("method", "Shop.total"), ("interface", "Shop.Listener")},
+        {
+            ("class", "Shop"),
+            ("field", "Shop.size"),
+            ("method", "Shop.Shop"),
+            ("method", "Shop.total"),
+            ("interface", "Shop.Listener"),
+        },
     ),
     "c": (
         "src/list.c",
@@ -97,8 +119,13 @@ typedef struct node { struct node *next; } node_t;
 int push(node_t *head, int v) { return grow(head, v); }
 static char *name(void) { return "list"; }
 """,
-        {("constant", "CAP"), ("struct", "node"), ("typedef", "node_t"), ("function", "push"),
-         ("function", "name")},
+        {
+            ("constant", "CAP"),
+            ("struct", "node"),
+            ("typedef", "node_t"),
+            ("function", "push"),
+            ("function", "name"),
+        },
     ),
     "cpp": (
         "src/shape.cpp",
@@ -111,8 +138,12 @@ class Shape : public Base {
 }
 void geo::Shape::draw(int n) { std::sort(v.begin(), v.end()); }
 """,
-        {("namespace", "geo"), ("class", "geo.Shape"), ("method", "geo.Shape.area"),
-         ("method", "geo.Shape.draw")},
+        {
+            ("namespace", "geo"),
+            ("class", "geo.Shape"),
+            ("method", "geo.Shape.area"),
+            ("method", "geo.Shape.draw"),
+        },
     ),
     "csharp": (
         "src/Shape.cs",
@@ -125,8 +156,13 @@ namespace Acme {
     public interface IArea { double Area(); }
 }
 """,
-        {("namespace", "Acme"), ("class", "Acme.Shape"), ("field", "Acme.Shape.X"),
-         ("method", "Acme.Shape.Area"), ("interface", "Acme.IArea")},
+        {
+            ("namespace", "Acme"),
+            ("class", "Acme.Shape"),
+            ("field", "Acme.Shape.X"),
+            ("method", "Acme.Shape.Area"),
+            ("interface", "Acme.IArea"),
+        },
     ),
     "ruby": (
         "lib/billing.rb",
@@ -140,8 +176,12 @@ module Billing
   end
 end
 """,
-        {("module", "Billing"), ("class", "Billing.Invoice"), ("method", "Billing.Invoice.total"),
-         ("method", "Billing.Invoice.build")},
+        {
+            ("module", "Billing"),
+            ("class", "Billing.Invoice"),
+            ("method", "Billing.Invoice.total"),
+            ("method", "Billing.Invoice.build"),
+        },
     ),
     "php": (
         "app/User.php",
@@ -177,8 +217,14 @@ metadata:
 spec:
   replicas: 2
 """,
-        {("key", "apiVersion"), ("key", "kind"), ("key", "metadata"), ("key", "metadata.name"),
-         ("key", "spec"), ("key", "spec.replicas")},
+        {
+            ("key", "apiVersion"),
+            ("key", "kind"),
+            ("key", "metadata"),
+            ("key", "metadata.name"),
+            ("key", "spec"),
+            ("key", "spec.replicas"),
+        },
     ),
     "json": (
         "package.json",
@@ -198,8 +244,7 @@ resource "aws_s3_bucket" "logs" {
 }
 module "vpc" { source = "./vpc" }
 """,
-        {("variable", "var.region"), ("resource", "aws_s3_bucket.logs"),
-         ("module", "module.vpc")},
+        {("variable", "var.region"), ("resource", "aws_s3_bucket.logs"), ("module", "module.vpc")},
     ),
     "dockerfile": (
         "Dockerfile",
@@ -215,8 +260,7 @@ ENTRYPOINT ["python", "-m", "app"]
     "markdown": (
         "README.md",
         "# Project\nIntro.\n\n## Install\npip install x\n\n## Usage\nRun it.\n",
-        {("section", "Project"), ("section", "Project > Install"),
-         ("section", "Project > Usage")},
+        {("section", "Project"), ("section", "Project > Install"), ("section", "Project > Usage")},
     ),
 }
 
