@@ -96,3 +96,9 @@ def test_messages_including_tool_arguments_are_redacted() -> None:
         },
     ]
     assert aws not in json.dumps(Redactor().redact_messages(messages))
+
+
+def test_numbered_and_diff_lines_are_redacted_too() -> None:
+    password = SECRETS["db_password"]
+    numbered = f"   12| DB_PASSWORD={password}\n+DB_PASSWORD={password}\n"
+    assert password not in Redactor().redact(numbered)

@@ -1,9 +1,249 @@
-"""(filled in by its owner)."""
+"""`llmgenie run` and `llmgenie audit`: the agent runtime from the command line.
+
+`run` drives the same RunService the language server uses: live progress (wrapper steps,
+tool calls, streamed text) goes to stderr, the result to stdout (the RunRecord as JSON with
+--json). Exit codes: 0 succeeded, 1 failed, 2 bad usage or no model configured,
+130 cancelled (Ctrl-C cancels the run, including its in-flight model call).
+
+`audit verify [PATH]` re-computes the audit log's hash chain for the workspace at PATH.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, get_args
+
 import typer
+
+from llmgenie.cli.common import err_console, settings_for, workspace_root
+from llmgenie.runs.models import CrewName, LineRange, RunRecord, RunRequest, RunStatus
+
+if TYPE_CHECKING:
+    from llmgenie.runs.models import RunEvent
+
+CREWS: tuple[str, ...] = get_args(CrewName)
+_HERE = Path(".")
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:[:-]\s*(\d+)\s*)?$")
+
+audit_app = typer.Typer(help="Inspect and verify the agent audit log.", no_args_is_help=True)
+
+
+def parse_range(text: str) -> LineRange:
+    """`L1:L2` (or `L1-L2`, or a single line `L`) as a 1-based inclusive LineRange."""
+    match = _RANGE.match(text)
+    if not match:
+        raise typer.BadParameter(f"expected L1:L2 (1-based lines), got {text!r}")
+    start = int(match.group(1))
+    end = int(match.group(2) or start)
+    if start < 1 or end < start:
+        raise typer.BadParameter(f"invalid line range {text!r}: need 1 <= L1 <= L2")
+    return LineRange(start_line=start, end_line=end)
+
+
+class _LiveProgress:
+    """Prints run events to stderr as they arrive: steps, tools, streamed text."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.streaming = False
+
+    def __call__(self, event: RunEvent) -> None:
+        if self.quiet:
+            return
+        if event.kind == "delta":
+            err_console.out(event.message, end="", highlight=False)
+            self.streaming = True
+            return
+        if self.streaming:
+            err_console.out("")
+            self.streaming = False
+        if event.kind == "status":
+            err_console.print(f"[dim]• {event.message}[/dim]", highlight=False)
+        elif event.kind == "tool":
+            err_console.print(f"[cyan]→ {event.message}[/cyan]", highlight=False)
+        elif event.kind == "progress":
+            err_console.print(f"[dim]… {event.message}[/dim]", highlight=False)
+
+
+def _print_human(record: RunRecord) -> None:
+    """The result for people: message, edits, findings, and who answered at what cost."""
+    result = record.result
+    if result is None:
+        return
+    if result.message:
+        typer.echo(result.message.rstrip())
+    for edit in result.edits:
+        typer.echo(
+            f"\n--- proposed edit: {edit.path}"
+            + (f" ({edit.description})" if edit.description else "")
+        )
+        for line in edit.old_text.splitlines():
+            typer.echo(f"- {line}")
+        for line in edit.new_text.splitlines():
+            typer.echo(f"+ {line}")
+    for finding in result.findings:
+        typer.echo(
+            f"{finding.path}:{finding.start_line}: {finding.severity} [{finding.rule}] "
+            f"{finding.message}" + (f"\n    fix: {finding.fix}" if finding.fix else "")
+        )
+    err_console.print(
+        f"[dim]model {result.model or '?'} · {result.tokens} tokens · ${result.cost_usd:.4f}[/dim]"
+    )
+
+
+def run_command(
+    crew: Annotated[str, typer.Argument(help=f"One of: {', '.join(CREWS)}.")],
+    path: Annotated[Path, typer.Argument(help="Workspace root.")] = _HERE,
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", help="File (relative to PATH) to work on.")
+    ] = None,
+    line_range: Annotated[
+        str | None, typer.Option("--range", "-r", help="Lines L1:L2 (1-based, inclusive).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="litellm model to try first.")
+    ] = None,
+    prompt: Annotated[
+        str, typer.Option("--prompt", "-p", help="What to ask (chat, review...).")
+    ] = "",
+    diagnostic: Annotated[
+        str | None, typer.Option("--diagnostic", help="Diagnostic message (for the fix crew).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the RunRecord as JSON.")] = False,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Treat the workspace as untrusted: read-only tools.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
+) -> None:
+    """Run a crew on a workspace (optionally a file and a line range)."""
+    if crew not in CREWS:
+        err_console.print(
+            f"[red]error:[/red] unknown crew {crew!r}; choose one of: {', '.join(CREWS)}"
+        )
+        raise typer.Exit(2)
+    rng = parse_range(line_range) if line_range else None
+    if rng is not None and not file:
+        err_console.print("[red]error:[/red] --range needs --file")
+        raise typer.Exit(2)
+    root = workspace_root(path)
+    settings = settings_for(root)
+
+    from llmgenie.engine import WorkspaceEngine
+    from llmgenie.llm.models import NoModelConfigured
+    from llmgenie.runs.service import RunService
+
+    request = RunRequest(
+        crew=crew,  # validated against CREWS above
+        workspace=str(root),
+        path=file,
+        range=rng,
+        prompt=prompt,
+        diagnostic=diagnostic,
+        model=model,
+    )
+    try:
+        engine = WorkspaceEngine.open(root, settings)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
+        raise typer.Exit(1) from exc
+    service: RunService | None = None
+    try:
+        summary = engine.index()  # incremental: only changed files are re-read
+        if not quiet:
+            err_console.print(
+                f"[dim]• indexed {summary.files} files in {summary.seconds:.2f}s[/dim]"
+            )
+        service = RunService(settings, engine)
+        try:
+            handle = service.start(request, _LiveProgress(quiet), trusted=not read_only)
+        except NoModelConfigured as exc:
+            err_console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        try:
+            record = handle.wait()
+        except KeyboardInterrupt:
+            err_console.print("\n[yellow]cancelling…[/yellow]")
+            handle.cancel()
+            record = handle.wait(30)
+    finally:
+        if service is not None:
+            service.close()
+        engine.close()
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+    else:
+        _print_human(record)
+    if record.status is RunStatus.SUCCEEDED:
+        return
+    if record.status is RunStatus.CANCELLED:
+        err_console.print("[yellow]run cancelled[/yellow]")
+        raise typer.Exit(130)
+    err_console.print(f"[red]run failed:[/red] {record.error}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[
+        Path, typer.Argument(help="Workspace root (default: current directory).")
+    ] = _HERE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first tampered record."""
+    root = workspace_root(path)
+    settings = settings_for(root)
+    from llmgenie.store.audit import ChainReport
+    from llmgenie.store.db import store_path
+    from llmgenie.store.store import AgentStore
+
+    location = store_path(root, settings, create=False)
+    if not location.exists():
+        report = ChainReport(ok=True, records=0)
+    else:
+        store = AgentStore(location)
+        try:
+            report = store.audit.verify_chain()
+        finally:
+            store.close()
+    if as_json:
+        typer.echo(json.dumps({**report.model_dump(), "store": str(location)}))
+    elif report.ok:
+        typer.echo(f"audit chain OK ({report.records} records)")
+    else:
+        typer.echo(f"audit chain BROKEN at record {report.first_bad_seq}: {report.reason}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    path: Annotated[
+        Path, typer.Argument(help="Workspace root (default: current directory).")
+    ] = _HERE,
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's records.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show the last N records.")] = 50,
+) -> None:
+    """Print audit records (JSON lines, oldest first)."""
+    root = workspace_root(path)
+    settings = settings_for(root)
+    from llmgenie.store.db import store_path
+    from llmgenie.store.store import AgentStore
+
+    location = store_path(root, settings, create=False)
+    if not location.exists():
+        return
+    store = AgentStore(location)
+    try:
+        records = list(store.audit.records(run_id))
+    finally:
+        store.close()
+    for record in records[-limit:]:
+        typer.echo(record.model_dump_json())
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `run` and the `audit` group to `app`."""
+    app.command("run")(run_command)
+    app.add_typer(audit_app, name="audit")

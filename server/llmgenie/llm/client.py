@@ -29,6 +29,7 @@ from llmgenie.llm.transport import AbortableHTTPClient
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import LLM_COST, LLM_TOKENS
 from llmgenie.progress import Cancelled, CancelToken
+from llmgenie.wrapper.redaction import redact_structure
 
 log = get_logger(__name__)
 
@@ -58,16 +59,6 @@ def model_chain(settings: Settings, override: str | None = None) -> list[str]:
         if model and model not in chain:
             chain.append(model)
     return chain
-
-
-def _redact_value(redact: Callable[[str], str], value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact_value(redact, v) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact_value(redact, v) for k, v in value.items()}
-    return value
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -221,7 +212,7 @@ class ModelClient:
         self.budget.check()
         safe = messages
         if self._redact is not None:
-            safe = [_redact_value(self._redact, m) for m in messages]
+            safe = [redact_structure(self._redact, m) for m in messages]
         failed: list[str] = []
         errors: list[str] = []
         for model in self.models:

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 EventCallback = Callable[[RunEvent], None]
+# The crews' own errors carry messages written for the user (llmgenie.agents.crews); they
+# are matched by name so this module does not import CrewAI.
+_CREW_ERRORS = frozenset({"CrewRunFailed", "UnknownCrew"})
 EngineFactory = Callable[[Path], "WorkspaceEngine"]
 
 
@@ -93,6 +96,8 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, PermissionDenied):
         return f"permission denied: {exc}"
     if isinstance(exc, NoModelConfigured | FileNotFoundError | ValueError):
+        return str(exc)
+    if type(exc).__name__ in _CREW_ERRORS:
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
 

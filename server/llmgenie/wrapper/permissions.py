@@ -32,7 +32,13 @@ _READ_TOOLS = (
     "repo_map",
     "search_knowledge",
 )
-_FALLBACK_ROLES = ("coordinator", "devops", "security", "performance", "documentation")
+_FALLBACK_EXTRA = {
+    "coordinator": ("propose_edit", "report_finding"),
+    "devops": ("propose_edit", "report_finding"),
+    "security": ("report_finding",),
+    "performance": ("report_finding",),
+    "documentation": ("propose_edit",),
+}
 
 
 class PermissionDenied(PermissionError):
@@ -43,8 +49,8 @@ def _defaults() -> tuple[dict[str, list[str]], tuple[str, ...]]:
     try:
         from llmgenie.agents.roles import READ_TOOLS, default_allowed_tools
     except ImportError:
-        tools = [*_READ_TOOLS, "propose_edit", "report_finding"]
-        return {role: list(tools) for role in _FALLBACK_ROLES}, _READ_TOOLS
+        defaults = {role: [*_READ_TOOLS, *extra] for role, extra in _FALLBACK_EXTRA.items()}
+        return defaults, _READ_TOOLS
     return default_allowed_tools(), tuple(READ_TOOLS)
 
 

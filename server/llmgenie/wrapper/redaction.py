@@ -13,6 +13,7 @@ The generic rules are deliberately conservative about unquoted values, so ordina
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -123,7 +124,8 @@ _KEYISH_QUOTED = _rx(
     re.I,
 )
 _UNQUOTED_LINE = _rx(
-    rf"^(?P<lead>[ \t]*(?:export[ \t]+|-[ \t]+)?)(?P<name>{_NAME})"
+    # optional prefixes: a line number ("  12| "), a diff marker, `export`, a YAML list dash
+    rf"^(?P<lead>[ \t]*(?:\d+[|:][ \t]?)?[+ ]?[ \t]*(?:export[ \t]+|-[ \t]+)?)(?P<name>{_NAME})"
     r"(?P<sp1>[ \t]*)(?P<sep>=|:)(?P<sp2>[ \t]*)(?P<value>[^\s'\"#]\S*?)[ \t]*(?:[ \t]#.*)?$",
     re.I | re.M,
 )
@@ -251,17 +253,32 @@ class Redactor:
 
     def redact_value(self, value: Any) -> Any:
         """Redact every string inside a JSON-like structure (messages, tool arguments)."""
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, list):
-            return [self.redact_value(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.redact_value(v) for k, v in value.items()}
-        return value
+        return redact_structure(self.redact, value)
 
     def redact_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Chat messages with every text field redacted (content, parts, tool arguments)."""
         return [self.redact_value(m) for m in messages]
+
+
+def redact_structure(redact: Callable[[str], str], value: Any) -> Any:
+    """Apply `redact` to every string in a JSON-like value. A string that is itself JSON
+    (tool-call arguments) is redacted field by field: escaping (`\\n`, `\\"`) would
+    otherwise hide line- and quote-anchored secrets from the rules."""
+    if isinstance(value, str):
+        stripped = value.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                return json.dumps(redact_structure(redact, parsed), ensure_ascii=False)
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_structure(redact, v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_structure(redact, v) for k, v in value.items()}
+    return value
 
 
 def _sub_group(rule: _TokenRule, text: str, found: list[str]) -> str:

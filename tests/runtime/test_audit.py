@@ -1,0 +1,109 @@
+"""The audit log is append-only and tamper-evident; `llmgenie audit verify` reports it."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmgenie.config import load_settings
+from llmgenie.store.db import store_path
+from llmgenie.store.store import AgentStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AgentStore:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    s = AgentStore.for_workspace(ws, load_settings(ws))
+    s.audit.append("run_started", {"crew": "explain"}, actor="user", run_id="r1")
+    s.audit.append("tool_called", {"agent": "security", "tool": "read_file"}, run_id="r1")
+    s.audit.append("model_used", {"model": "openai/x", "prompt_tokens": 12}, run_id="r1")
+    s.audit.append("run_finished", {"status": "succeeded"}, run_id="r1")
+    return s
+
+
+def _raw(store: AgentStore) -> sqlite3.Connection:
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    # an attacker with file access can drop the guards; the chain still tells
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    return conn
+
+
+def test_an_untouched_chain_verifies(store: AgentStore) -> None:
+    report = store.audit.verify_chain()
+    assert report.ok and report.records == 4
+    records = list(store.audit.records())
+    assert [r.seq for r in records] == [1, 2, 3, 4]
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(records))
+
+
+def test_in_place_edits_are_refused_by_the_store(store: AgentStore) -> None:
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE audit_log SET actor = 'someone' WHERE seq = 2")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM audit_log WHERE seq = 2")
+
+
+def test_a_modified_row_is_named(store: AgentStore) -> None:
+    _raw(store).execute(
+        "UPDATE audit_log SET data = ? WHERE seq = 3", ('{"model":"openai/x","prompt_tokens":1}',)
+    )
+    report = store.audit.verify_chain()
+    assert not report.ok
+    assert report.first_bad_seq == 3
+    assert "modified" in report.reason
+
+
+def test_a_deleted_row_is_detected(store: AgentStore) -> None:
+    _raw(store).execute("DELETE FROM audit_log WHERE seq = 2")
+    report = store.audit.verify_chain()
+    assert not report.ok and report.first_bad_seq == 3
+
+
+def test_a_rehashed_row_still_breaks_the_link_to_the_next(store: AgentStore) -> None:
+    from llmgenie.store.audit import row_hash
+
+    conn = _raw(store)
+    seq, ts, run_id, actor, action, _data, prev = conn.execute(
+        "SELECT seq, ts, run_id, actor, action, data, prev_hash FROM audit_log WHERE seq = 2"
+    ).fetchone()
+    forged = '{"agent":"security","tool":"search_code"}'
+    digest = row_hash(prev, seq, ts, run_id, actor, action, forged)
+    conn.execute("UPDATE audit_log SET data = ?, hash = ? WHERE seq = 2", (forged, digest))
+    report = store.audit.verify_chain()
+    assert not report.ok and report.first_bad_seq == 3
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmgenie", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_cli_audit_verify_ok_then_tampered(store: AgentStore, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ok = _cli("audit", "verify", str(ws))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "audit chain OK (4 records)"
+    _raw(store).execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    broken = _cli("audit", "verify", cwd=ws)  # PATH defaults to the current directory
+    assert broken.returncode == 1
+    assert "record 2" in broken.stdout
+
+
+def test_cli_audit_verify_on_a_workspace_without_runs(tmp_path: Path) -> None:
+    result = _cli("audit", "verify", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout.strip() == "audit chain OK (0 records)"
+    assert not store_path(tmp_path, load_settings(tmp_path), create=False).exists()

@@ -1,0 +1,208 @@
+"""ModelClient against the scripted server: real litellm, real HTTP, scripted failures."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from llmgenie.llm.budget import RunBudget
+from llmgenie.llm.client import ModelClient, model_chain
+from llmgenie.llm.models import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.progress import Cancelled, CancelToken
+from llmgenie.wrapper.redaction import Redactor
+from tests.runtime.conftest import llm_settings
+from tests.support.model_server import ModelServer, Reply
+
+HELLO = [{"role": "user", "content": "hello"}]
+SEARCH_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "search_code",
+        "description": "search",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+    },
+}
+
+
+def client(server: ModelServer, *models: str, **kwargs: object) -> ModelClient:
+    options: dict[str, object] = {"timeout_s": 10.0, "max_retries": 1, "backoff_s": 0.01}
+    options.update(kwargs)
+    return ModelClient(
+        [f"openai/{m}" for m in models or ("model-a",)],
+        api_base=server.url,
+        api_key="sk-test",
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def requests_for(server: ModelServer, model: str) -> int:
+    return sum(1 for r in server.chat_requests() if r.model == model)
+
+
+def test_outage_falls_back_to_the_next_model_and_says_who_answered(
+    model_server: ModelServer,
+) -> None:
+    model_server.script(Reply.error(500), Reply.error(503), model="model-a")
+    model_server.script(Reply.plain("answer from b"), model="model-b")
+    completion = client(model_server, "model-a", "model-b").complete(HELLO)
+    assert completion.text == "answer from b"
+    assert completion.model == "openai/model-b"
+    assert completion.fallbacks_tried == ["openai/model-a"]
+    assert requests_for(model_server, "model-a") == 2  # first try + one retry
+    assert requests_for(model_server, "model-b") == 1
+
+
+def test_slow_model_times_out_and_the_next_one_answers(model_server: ModelServer) -> None:
+    model_server.script(Reply.slow("too late", delay=30), model="model-a")
+    model_server.script(Reply.plain("quick"), model="model-b")
+    started = time.monotonic()
+    completion = client(model_server, "model-a", "model-b", timeout_s=1.5).complete(HELLO)
+    assert completion.model == "openai/model-b"
+    assert completion.fallbacks_tried == ["openai/model-a"]
+    assert time.monotonic() - started < 15
+    slow = next(r for r in model_server.chat_requests() if r.model == "model-a")
+    assert slow.disconnected  # the timed-out call was really closed, not left hanging
+    assert requests_for(model_server, "model-a") == 1  # timeouts are not retried
+
+
+def test_rate_limit_is_retried_with_backoff_on_the_same_model(model_server: ModelServer) -> None:
+    model_server.script(Reply.rate_limited(), Reply.plain("after the limit"), model="model-a")
+    completion = client(model_server, "model-a", "model-b").complete(HELLO)
+    assert completion.text == "after the limit"
+    assert completion.model == "openai/model-a"
+    assert completion.fallbacks_tried == []
+    assert requests_for(model_server, "model-a") == 2
+
+
+def test_every_model_failing_names_each_error(model_server: ModelServer) -> None:
+    model_server.script(Reply.error(500, "db on fire"), repeat=2, model="model-a")
+    model_server.script(Reply.malformed(), model="model-b")
+    with pytest.raises(ModelCallError) as info:
+        client(model_server, "model-a", "model-b", max_retries=1).complete(HELLO)
+    message = str(info.value)
+    assert "openai/model-a" in message and "openai/model-b" in message
+    assert "500" in message
+
+
+def test_malformed_answer_falls_back(model_server: ModelServer) -> None:
+    model_server.script(Reply.malformed(), model="model-a")
+    model_server.script(Reply.plain("sane"), model="model-b")
+    completion = client(model_server, "model-a", "model-b", max_retries=0).complete(HELLO)
+    assert (completion.text, completion.model) == ("sane", "openai/model-b")
+
+
+def test_streaming_delivers_deltas_in_order_with_usage(model_server: ModelServer) -> None:
+    model_server.script(Reply.stream(["The ", "answer ", "is 42."], delay=0.02))
+    deltas: list[str] = []
+    completion = client(model_server).complete(HELLO, on_delta=deltas.append)
+    assert deltas == ["The ", "answer ", "is 42."]
+    assert completion.text == "The answer is 42."
+    assert completion.completion_tokens > 0 and completion.prompt_tokens > 0
+    body = model_server.chat_requests()[0].body
+    assert body["stream"] is True
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_calls_come_back_in_openai_format(model_server: ModelServer, stream: bool) -> None:
+    model_server.script(Reply.tool_call("search_code", {"query": "def total"}))
+    completion = client(model_server).complete(
+        HELLO, tools=[SEARCH_TOOL], on_delta=(lambda _t: None) if stream else None
+    )
+    assert len(completion.tool_calls) == 1
+    call = completion.tool_calls[0]
+    assert call["function"]["name"] == "search_code"
+    assert json.loads(call["function"]["arguments"]) == {"query": "def total"}
+    assert model_server.chat_requests()[0].body["tools"][0]["function"]["name"] == "search_code"
+
+
+def test_budget_stops_the_run_before_the_next_call(model_server: ModelServer) -> None:
+    model_server.script(Reply.plain("first", prompt_tokens=40, completion_tokens=20))
+    model_client = client(model_server, budget=RunBudget(max_tokens=50))
+    assert model_client.complete(HELLO).text == "first"
+    with pytest.raises(BudgetExceeded, match="60 tokens used of 50"):
+        model_client.complete(HELLO)
+    assert len(model_server.chat_requests()) == 1  # nothing was sent after the budget ran out
+
+
+def test_budget_stops_a_runaway_stream(model_server: ModelServer) -> None:
+    model_server.script(Reply.stream(["word " * 40] * 50, delay=0.01))
+    with pytest.raises(BudgetExceeded):
+        client(model_server, budget=RunBudget(max_tokens=100)).complete(
+            HELLO, on_delta=lambda _t: None
+        )
+    assert model_server.wait_for_disconnect(timeout=5).chunks_sent < 50
+
+
+def test_cancel_mid_stream_stops_the_http_call_promptly(model_server: ModelServer) -> None:
+    model_server.script(Reply.stream(["partial ", "answer"], delay=0.01, hang=True))
+    token = CancelToken()
+    seen: list[str] = []
+    first_delta = threading.Event()
+
+    def on_delta(text: str) -> None:
+        seen.append(text)
+        first_delta.set()
+
+    def cancel_soon() -> None:
+        first_delta.wait(30)
+        token.cancel()
+
+    threading.Thread(target=cancel_soon, daemon=True).start()
+    model_client = client(model_server, timeout_s=60, cancel=token)
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        model_client.complete(HELLO, on_delta=on_delta)
+    assert seen and seen[0] == "partial "
+    assert first_delta.is_set()
+    request = model_server.wait_for_disconnect(timeout=5)
+    assert request.disconnected
+    assert time.monotonic() - started < 30  # not the 60 s timeout: cancel ended it
+
+
+def test_cancel_while_waiting_for_a_silent_model(model_server: ModelServer) -> None:
+    model_server.script(Reply.hang())
+    token = CancelToken()
+    timer = threading.Timer(1.0, token.cancel)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        client(model_server, timeout_s=60, cancel=token).complete(HELLO)
+    cancelled_after = time.monotonic() - started
+    assert cancelled_after < 10
+    assert model_server.wait_for_disconnect(timeout=5).reply_kind == "hang"
+
+
+def test_secrets_are_redacted_before_sending(model_server: ModelServer) -> None:
+    aws = "AKIA" + "4HQ7XK2PZ9LMN3VB"
+    model_server.script(Reply.plain("ok"))
+    redacting = client(model_server, redact=Redactor())
+    redacting.complete([{"role": "user", "content": f"my key is {aws}, is that bad?"}])
+    sent = model_server.all_sent_text()
+    assert aws not in sent
+    assert "«REDACTED:aws_access_key»" in sent
+
+
+def test_with_model_puts_the_agent_model_first_and_shares_the_budget(
+    model_server: ModelServer,
+) -> None:
+    model_server.script(
+        Reply.plain("from b", prompt_tokens=5, completion_tokens=5), model="model-b"
+    )
+    base = client(model_server, "model-a", "model-b")
+    sibling = base.with_model("openai/model-b")
+    assert sibling.models == ["openai/model-b", "openai/model-a"]
+    assert sibling.complete(HELLO).model == "openai/model-b"
+    assert base.budget.tokens == 10  # accounted on the shared run budget
+
+
+def test_chain_comes_from_settings_and_no_model_is_a_clear_error(
+    model_server: ModelServer,
+) -> None:
+    settings = llm_settings(model_server, fallbacks=["openai/model-b", "openai/model-a"])
+    assert model_chain(settings) == ["openai/model-a", "openai/model-b"]
+    assert model_chain(settings, "openai/x")[0] == "openai/x"
+    with pytest.raises(NoModelConfigured, match="LLMGENIE_LLM__MODEL"):
+        ModelClient([])
