@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmgenie.lsp import queries
 from llmgenie.lsp.params import (
@@ -17,8 +17,8 @@ from llmgenie.lsp.params import (
 )
 from llmgenie.lsp.run_requests import build_run_request
 
-if TYPE_CHECKING:
-    from llmgenie.lsp.server import LlmgenieServer
+# A runtime import: pygls resolves the handlers' annotations to inject the server.
+from llmgenie.lsp.server import LlmgenieServer
 
 COMMANDS = [
     "llmgenie.chat",

@@ -56,6 +56,13 @@ class LlmgenieProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" not in data:
             return data
+        if data["jsonrpc"] != "2.0":
+            return RejectedMessage(
+                id=_message_id(data),
+                method=str(data.get("method")),
+                code=INVALID_REQUEST if "id" in data else 0,
+                message='Invalid request: jsonrpc must be "2.0"',
+            )
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:

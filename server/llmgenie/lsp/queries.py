@@ -17,15 +17,20 @@ if TYPE_CHECKING:
     from llmgenie.lsp.workspaces import Folder
 
 
-def _engine(folder: Folder | None) -> WorkspaceEngine:
+async def _engine(session: Session, folder: Folder | None) -> WorkspaceEngine:
+    """The folder's engine, opened now if background indexing has not got to it yet."""
     if folder is None:
         raise RequestFailed("No workspace folder is open", "no_workspace")
-    if folder.engine is None:
+    if folder.engine is not None:
+        return folder.engine
+    try:
+        engine = await session.in_query_pool(folder.open_engine)
+    except Exception as exc:
         raise RequestFailed(
-            f"The index of {folder.root.name} is still opening; retry in a moment",
-            "index_not_ready",
-        )
-    return folder.engine
+            f"The index of {folder.root.name} cannot be opened: {exc}", "index_unavailable"
+        ) from exc
+    await session.documents.push_open_documents(folder)
+    return engine
 
 
 def _folder_for(session: Session, uri: str | None) -> tuple[Folder | None, str | None]:
@@ -39,10 +44,10 @@ def _folder_for(session: Session, uri: str | None) -> tuple[Folder | None, str |
 
 async def search(session: Session, args: SearchArgs) -> dict[str, Any]:
     """SearchResult JSON; hits also carry `uri` so the editor can open them directly."""
-    await session.documents.flush_all()
     folder, rel = _folder_for(session, args.focus)
-    engine = _engine(folder)
+    engine = await _engine(session, folder)
     assert folder is not None
+    await session.documents.flush_all()
     result = await session.in_query_pool(lambda: engine.search(args.query, k=args.k, focus=rel))
     data = result.model_dump(mode="json")
     for hit in data["files"] + data["chunks"]:
@@ -51,9 +56,9 @@ async def search(session: Session, args: SearchArgs) -> dict[str, Any]:
 
 
 async def repo_map(session: Session, args: RepoMapArgs) -> dict[str, Any]:
-    await session.documents.flush_all()
     folder, rel = _folder_for(session, args.focus)
-    engine = _engine(folder)
+    engine = await _engine(session, folder)
+    await session.documents.flush_all()
     text = await session.in_query_pool(lambda: engine.repo_map(focus=rel, tokens=args.tokens))
     return {"map": text}
 
@@ -61,9 +66,9 @@ async def repo_map(session: Session, args: RepoMapArgs) -> dict[str, Any]:
 async def context(session: Session, args: ContextArgs) -> dict[str, Any]:
     """PositionContext JSON for an LSP position (converted to a 1-based line)."""
     uri = args.text_document.uri
-    await session.documents.flush(uri)
     folder, rel = _folder_for(session, uri)
-    engine = _engine(folder)
+    engine = await _engine(session, folder)
+    await session.documents.flush(uri)
     assert rel is not None
     line, col = args.position.line + 1, args.position.character
     ctx = await session.in_query_pool(lambda: engine.analyze_position(rel, line, col))
@@ -71,7 +76,6 @@ async def context(session: Session, args: ContextArgs) -> dict[str, Any]:
 
 
 async def index_health(session: Session) -> dict[str, Any]:
-    folder = session.registry.primary()
-    engine = _engine(folder)
+    engine = await _engine(session, session.registry.primary())
     health = await session.in_query_pool(engine.health)
     return health.model_dump(mode="json")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import FeatureNotificationError, JsonRpcException
+from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from llmgenie import __version__
@@ -40,6 +40,9 @@ class LlmgenieServer(LanguageServer):
         """Out-of-band errors: answer unparseable input, log the rest; never crash or spam."""
         if is_parse_error(error):
             self.protocol.reply_parse_error(error)
+            return
+        if source is FeatureRequestError:
+            _log.info("request_failed", error=repr(error))  # already answered as an error
             return
         if source is FeatureNotificationError:
             _log.error("notification_failed", error=repr(error))

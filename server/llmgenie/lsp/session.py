@@ -30,6 +30,7 @@ from llmgenie.observability.logging import get_logger
 from llmgenie.runs.models import RunRequest
 
 if TYPE_CHECKING:
+    from llmgenie.engine import WorkspaceEngine
     from llmgenie.lsp.server import LlmgenieServer
 
 _log = get_logger(__name__)
@@ -75,11 +76,11 @@ class Session:
 
     async def initialized(self) -> None:
         """After the handshake: watch files, report problems, start background indexing."""
-        await self._register_file_watcher()
+        self.publish_status()
         for problem in self.problems:
             self.show_message(f"llmgenie: {problem}", types.MessageType.Warning)
-        self.publish_status()
         self.indexing.schedule(self.registry.folders())
+        await self._register_file_watcher()
 
     async def shutdown(self) -> None:
         """Stop background work and close every engine so the index on disk is consistent."""
@@ -192,9 +193,17 @@ class Session:
 
     def make_run_service(self) -> Any:
         """Worker thread: import and build the agent RunService (heavy imports happen here)."""
-        from llmgenie.runs.service import RunService  # type: ignore[import-not-found,unused-ignore]
+        from llmgenie.runs.service import RunService
 
-        return RunService(self.settings)
+        return RunService(self.settings, engine_factory=self._engine_for_root)
+
+    def _engine_for_root(self, root: Path) -> WorkspaceEngine:
+        """The open folder's engine for a run's workspace (runs only target open folders)."""
+        resolved = root.resolve()
+        for folder in self.registry.folders():
+            if folder.root == resolved:
+                return folder.open_engine()
+        raise ValueError(f"{root} is not an open workspace folder")
 
     async def record_edit_applied(self, run_id: str, paths: list[str], applied: bool) -> None:
         service = getattr(self.runs, "_service", None)

@@ -19,9 +19,7 @@ def register(server: LlmgenieServer) -> None:
     def did_change(ls: LlmgenieServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.session.documents.changed(params.text_document.uri)
 
-    @server.feature(
-        types.TEXT_DOCUMENT_DID_SAVE, types.TextDocumentSaveRegistrationOptions(include_text=False)
-    )
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: LlmgenieServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.session.documents.saved(params.text_document.uri)
 

@@ -1,0 +1,229 @@
+"""Runs through the language server with a real RunService, CrewAI and litellm, against
+the scripted OpenAI-compatible model server on 127.0.0.1 (configured by initializationOptions).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.lsp.conftest import EditorClient, start_editor
+from tests.support.model_server import ModelServer, Reply
+
+MODEL = "openai/scripted-model"
+DOCSTRING = '    """Return `amount` taxed at `rate`, rounded up to the cent."""\n'
+
+
+def final(
+    message: str,
+    edits: list[dict[str, Any]] | None = None,
+    findings: list[dict[str, Any]] | None = None,
+) -> Reply:
+    """The crews' final answer format (a CrewReport as JSON)."""
+    return Reply.plain(
+        json.dumps({"message": message, "edits": edits or [], "findings": findings or []})
+    )
+
+
+@pytest.fixture
+async def agent_editor(workspace: Path, model_server: ModelServer) -> AsyncIterator[EditorClient]:
+    options = {"model": MODEL, "apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    async with start_editor(workspace, options=options, env=env) as editor:
+        await editor.wait_indexed()
+        yield editor
+
+
+def _events(editor: EditorClient, run_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+    return [
+        e for e in editor.run_events if e["runId"] == run_id and (kind is None or e["kind"] == kind)
+    ]
+
+
+def _range(start: int, end: int) -> dict[str, Any]:
+    return {"start": {"line": start, "character": 0}, "end": {"line": end, "character": 0}}
+
+
+async def test_chat_streams_deltas_and_returns_the_answer(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    model_server.script(Reply.stream(["`compute_tax` ", "rounds tax ", "up to the cent."]))
+    result = await agent_editor.request(
+        "llmgenie/chat",
+        {
+            "prompt": "What does compute_tax do?",
+            "uri": agent_editor.uri("billing.py"),
+            "range": _range(15, 18),
+        },
+        timeout=120,
+    )
+    assert result["text"] == "`compute_tax` rounds tax up to the cent."
+    assert result["model"] == MODEL
+    deltas = "".join(e["message"] for e in _events(agent_editor, result["runId"], "delta"))
+    assert deltas == result["text"]
+    sent = json.dumps(model_server.chat_requests[0].body)
+    assert "What does compute_tax do?" in sent and "def compute_tax" in sent
+
+
+async def test_cancel_request_stops_the_chat_and_its_model_call(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    model_server.script(Reply.stream(["first ", "second ", "third ", "fourth"], delay=1.5))
+    msg_id = "chat-to-cancel"
+    pending = asyncio.ensure_future(
+        agent_editor.lsp.protocol.send_request_async(
+            "llmgenie/chat", {"prompt": "Explain"}, msg_id=msg_id
+        )
+    )
+    await agent_editor.wait_until(
+        lambda: any(e["kind"] == "delta" for e in agent_editor.run_events), 120, "first delta"
+    )
+    run_id = agent_editor.run_events[-1]["runId"]
+    agent_editor.lsp.protocol.notify("$/cancelRequest", {"id": msg_id})
+    with pytest.raises(JsonRpcException) as info:
+        await asyncio.wait_for(pending, 30)
+    assert info.value.code == -32800
+    disconnect = await asyncio.to_thread(model_server.wait_for_disconnect, 30)
+    assert disconnect.chunks_sent < 4, "the in-flight model call was aborted"
+    await agent_editor.wait_until(lambda: bool(_events(agent_editor, run_id, "error")), 30)
+    record = await agent_editor.request("llmgenie/runs/status", {"runId": run_id})
+    assert record["status"] == "cancelled"
+
+
+async def test_document_action_round_trips_through_apply_edit(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    editor = agent_editor
+    uri = editor.open("billing.py")
+    model_server.script(
+        final(
+            "Added a docstring to `compute_tax`.",
+            edits=[
+                {
+                    "path": "billing.py",
+                    "old_text": "def compute_tax(amount, rate=0.2):\n",
+                    "new_text": "def compute_tax(amount, rate=0.2):\n" + DOCSTRING,
+                    "description": "docstring for compute_tax",
+                }
+            ],
+        )
+    )
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(16, 4), end=types.Position(16, 4)),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+    actions = await editor.lsp.text_document_code_action_async(params)
+    document = next(a for a in actions if a.title == "llmgenie: Document `compute_tax`")
+    resolved = await editor.lsp.code_action_resolve_async(document)
+    assert resolved.command is not None
+    started = await editor.command(resolved.command.command, resolved.command.arguments[0])
+    run_id = started["runId"]
+    await editor.wait_until(lambda: bool(editor.applied_edits), 120, "workspace/applyEdit")
+    applied = editor.applied_edits[0]
+    assert applied.label == "llmgenie: document"
+    [doc_edit] = applied.edit.document_changes
+    assert doc_edit.text_document.uri == uri and doc_edit.text_document.version == 1
+    [text_edit] = doc_edit.edits
+    assert (text_edit.range.start.line, text_edit.range.start.character) == (15, 0)
+    assert (text_edit.range.end.line, text_edit.range.end.character) == (16, 0)
+    # Apply it like the editor would, and check the result is the documented function.
+    lines = (editor.root / "billing.py").read_text().splitlines(keepends=True)
+    edited = "".join(lines[:15]) + text_edit.new_text + "".join(lines[16:])
+    func = next(n for n in ast.parse(edited).body if getattr(n, "name", "") == "compute_tax")
+    assert ast.get_docstring(func) == "Return `amount` taxed at `rate`, rounded up to the cent."
+    await editor.wait_until(
+        lambda: any(e["message"] == "edit applied" for e in _events(editor, run_id, "status")), 30
+    )
+    result = _events(editor, run_id, "result")[0]
+    assert result["data"]["result"]["edits"][0]["path"] == "billing.py"
+    assert any(m.message.startswith("llmgenie document") for m in editor.lsp.messages)
+
+
+async def test_findings_become_llmgenie_diagnostics(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    editor = agent_editor
+    uri = editor.open("billing.py")
+    model_server.script(
+        final(
+            "One hot spot.",
+            findings=[
+                {
+                    "path": "billing.py",
+                    "start_line": 13,
+                    "end_line": 13,
+                    "severity": "warning",
+                    "rule": "PERF-generator-sum",
+                    "message": "Recomputes the total on every call.",
+                    "fix": "Cache the total.",
+                }
+            ],
+        )
+    )
+    await editor.command(
+        "llmgenie.runCrew", {"crew": "performance", "uri": uri, "range": _range(11, 13)}
+    )
+    await editor.wait_until(lambda: uri in editor.lsp.diagnostics, 120, "publishDiagnostics")
+    [diag] = editor.lsp.diagnostics[uri]
+    assert diag.source == "llmgenie" and diag.code == "PERF-generator-sum"
+    assert diag.severity == types.DiagnosticSeverity.Warning
+    assert diag.range.start.line == 12 and diag.range.end.line == 12
+    assert diag.range.end.character == len(
+        "        return sum(price * qty for price, qty in self.items)"
+    )
+    assert "Fix: Cache the total." in diag.message
+
+
+async def test_stale_edit_is_reported_not_applied(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    editor = agent_editor
+    uri = editor.open("billing.py")
+    model_server.script(
+        final(
+            "Renamed.",
+            edits=[
+                {"path": "billing.py", "old_text": "def no_such_function():\n", "new_text": "x"}
+            ],
+        )
+    )
+    started = await editor.command(
+        "llmgenie.runCrew", {"crew": "refactor", "uri": uri, "range": _range(15, 18)}
+    )
+    run_id = started["runId"]
+    await editor.wait_until(
+        lambda: any(
+            e["data"].get("reason") == "edit_failed" for e in _events(editor, run_id, "error")
+        ),
+        120,
+    )
+    assert editor.applied_edits == []
+    assert any("no longer in the file" in m.message for m in editor.lsp.messages)
+
+
+async def test_cancel_run_command_stops_a_running_crew(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    editor = agent_editor
+    model_server.script(Reply.hang())
+    started = await editor.command(
+        "llmgenie.runCrew",
+        {"crew": "explain", "uri": editor.uri("billing.py"), "range": _range(15, 18)},
+    )
+    run_id = started["runId"]
+    await asyncio.to_thread(model_server.wait_for_requests, 1, 120)
+    assert await editor.command("llmgenie.cancelRun", {"runId": run_id}) == {"cancelled": True}
+    await editor.wait_until(lambda: bool(_events(editor, run_id, "error")), 60, "run end")
+    assert _events(editor, run_id, "error")[-1]["data"]["status"] == "cancelled"
+    await asyncio.to_thread(model_server.wait_for_disconnect, 30)
+    runs = await editor.request("llmgenie/runs/list", {})
+    assert next(r for r in runs["runs"] if r["runId"] == run_id)["status"] == "cancelled"

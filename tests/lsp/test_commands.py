@@ -1,0 +1,176 @@
+"""workspace/executeCommand for every command, plus the custom llmgenie/* requests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.lsp.conftest import EditorClient
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+NO_MODEL = "No model configured: set llmgenie.model (or LLMGENIE_LLM__MODEL)"
+
+
+async def test_search_command_and_request_agree(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    by_command = await shared_editor.command("llmgenie.search", {"query": "fetchUser", "k": 3})
+    by_request = await shared_editor.request("llmgenie/search", {"query": "fetchUser", "k": 3})
+    assert by_command["files"][0]["path"] == "web/client.ts"
+    assert by_command["files"][0]["uri"] == shared_editor.uri("web/client.ts")
+    assert [f["path"] for f in by_command["files"]] == [f["path"] for f in by_request["files"]]
+    assert by_command["chunks"][0]["reasons"], "scores are explained"
+
+
+async def test_repo_map_command(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    result = await shared_editor.command(
+        "llmgenie.repoMap", {"focus": shared_editor.uri("billing.py")}
+    )
+    assert "billing.py" in result["map"] and "compute_tax" in result["map"]
+    small = await shared_editor.command("llmgenie.repoMap", {"tokens": 64})
+    assert len(small["map"]) < len(result["map"])
+
+
+async def test_pause_resume_and_reindex(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    assert await shared_editor.command("llmgenie.pauseIndexing") == {"paused": True}
+    await shared_editor.wait_until(
+        lambda: shared_editor.statuses[-1]["indexing"]["state"] == "paused", 10
+    )
+    assert await shared_editor.command("llmgenie.resumeIndexing") == {"paused": False}
+    await shared_editor.wait_until(
+        lambda: shared_editor.statuses[-1]["indexing"]["state"] == "idle", 30
+    )
+    begins_before = len(shared_editor.lsp.progress_reports)
+    assert await shared_editor.command("llmgenie.reindex", {}) == {"started": True}
+    await shared_editor.wait_until(
+        lambda: len(shared_editor.lsp.progress_reports) > begins_before, 30
+    )
+    await shared_editor.wait_until(
+        lambda: shared_editor.statuses[-1]["indexing"]["state"] == "idle", 60
+    )
+    health = await shared_editor.command("llmgenie.indexHealth")
+    assert health["files"] == 3 and health["symbols"] > 0
+
+
+async def test_index_health_command(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    health = await shared_editor.command("llmgenie.indexHealth", {})
+    assert health["root"] == str(shared_editor.root.resolve())
+    assert health["files"] == 3 and health["chunks"] > 0
+
+
+async def test_run_crew_without_model_explains_how_to_configure(
+    shared_editor: EditorClient,
+) -> None:
+    arg = {
+        "crew": "explain",
+        "uri": shared_editor.uri("billing.py"),
+        "range": {"start": {"line": 15, "character": 0}, "end": {"line": 18, "character": 0}},
+    }
+    result = await shared_editor.command("llmgenie.runCrew", arg)
+    run_id = result["runId"]
+    await shared_editor.wait_until(
+        lambda: any(e["runId"] == run_id for e in shared_editor.run_events), 10
+    )
+    event = next(e for e in shared_editor.run_events if e["runId"] == run_id)
+    assert event["kind"] == "error" and event["message"].startswith(NO_MODEL)
+    assert event["data"]["reason"] == "no_model_configured"
+    assert any(m.message.startswith(NO_MODEL) for m in shared_editor.lsp.messages)
+    status = await shared_editor.request("llmgenie/runs/status", {"runId": run_id})
+    assert status["status"] == "failed" and status["error"].startswith(NO_MODEL)
+    assert status["request"]["path"] == "billing.py"
+    assert status["request"]["range"] == {"start_line": 16, "end_line": 18}
+    runs = await shared_editor.request("llmgenie/runs/list", {})
+    assert runs["runs"][0]["runId"] == run_id and runs["runs"][0]["crew"] == "explain"
+    assert await shared_editor.command("llmgenie.cancelRun", {"runId": run_id}) == {
+        "cancelled": False
+    }
+
+
+async def test_chat_command_and_request_without_model(shared_editor: EditorClient) -> None:
+    result = await shared_editor.command("llmgenie.chat", {"prompt": "What does compute_tax do?"})
+    assert result["runId"]
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request("llmgenie/chat", {"prompt": "hello"})
+    assert info.value.code == -32803
+    assert info.value.message.startswith(NO_MODEL)
+    assert info.value.data["reason"] == "no_model_configured"
+
+
+async def test_context_request_for_a_position(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    uri = shared_editor.open("billing.py")
+    ctx = await shared_editor.request(
+        "llmgenie/context",
+        {"textDocument": {"uri": uri}, "position": {"line": 16, "character": 8}},
+    )
+    assert ctx["path"] == "billing.py" and ctx["line"] == 17
+    assert ctx["language"] == "python"
+    assert ctx["enclosing_symbol"]["name"] == "compute_tax"
+
+
+async def test_health_request(shared_editor: EditorClient) -> None:
+    await shared_editor.wait_indexed()
+    health = await shared_editor.request("llmgenie/health", {})
+    assert health["index"]["files"] == 3
+    assert health["indexing"]["state"] == "idle"
+    assert health["model"] == {"configured": False, "fallbacks": []}
+    assert "status" in health["embeddings"]
+    assert any("no model configured" in d for d in health["degraded"])
+    assert health["version"]
+
+
+@pytest.mark.parametrize(
+    ("command", "arg", "fragment"),
+    [
+        ("llmgenie.search", {"k": 3}, "query"),
+        ("llmgenie.search", {"query": "x", "k": "many"}, "k"),
+        ("llmgenie.runCrew", {"crew": "astrology"}, "crew"),
+        ("llmgenie.cancelRun", {}, "runId"),
+        ("llmgenie.repoMap", "not an object", "expected an object"),
+        ("llmgenie.nope", {}, "llmgenie.nope"),
+    ],
+)
+async def test_bad_commands_get_invalid_params(
+    shared_editor: EditorClient, command: str, arg: object, fragment: str
+) -> None:
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.command(command, arg)
+    assert info.value.code == -32602
+    assert fragment in info.value.message
+    # ...and the server is still fine.
+    assert (await shared_editor.request("llmgenie/health", {}))["version"]
+
+
+async def test_unknown_run_status_and_out_of_workspace_uri(shared_editor: EditorClient) -> None:
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request("llmgenie/runs/status", {"runId": "nope"})
+    assert info.value.code == -32803 and info.value.data["reason"] == "unknown_run"
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request(
+            "llmgenie/context",
+            {
+                "textDocument": {"uri": "file:///elsewhere/x.py"},
+                "position": {"line": 0, "character": 0},
+            },
+        )
+    assert info.value.code == -32602 and "not inside an open workspace folder" in info.value.message
+
+
+async def test_unknown_method_is_method_not_found(shared_editor: EditorClient) -> None:
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request("llmgenie/doesNotExist", {})
+    assert info.value.code == -32601
+    shared_editor.lsp.protocol.notify("llmgenie/unknownNotification", {"x": 1})
+    await asyncio.sleep(0.1)
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=shared_editor.uri("billing.py")),
+        range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+    assert await shared_editor.lsp.text_document_code_action_async(params)

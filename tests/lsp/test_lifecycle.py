@@ -1,0 +1,93 @@
+"""Lifecycle against the real server process: capabilities, indexing progress, shutdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from llmgenie.engine import WorkspaceEngine
+from tests.lsp.conftest import EditorClient, start_editor
+
+COMMANDS = {
+    "llmgenie.chat", "llmgenie.runCrew", "llmgenie.search", "llmgenie.repoMap",
+    "llmgenie.reindex", "llmgenie.pauseIndexing", "llmgenie.resumeIndexing",
+    "llmgenie.cancelRun", "llmgenie.indexHealth",
+}  # fmt: skip
+
+
+async def test_initialize_advertises_what_the_server_supports(editor: EditorClient) -> None:
+    result = editor.initialize_result
+    caps = result.capabilities
+    assert result.server_info.name == "llmgenie"
+    sync = caps.text_document_sync
+    assert sync.change == types.TextDocumentSyncKind.Incremental
+    assert sync.open_close and sync.save
+    assert caps.code_action_provider.resolve_provider is True
+    kinds = set(caps.code_action_provider.code_action_kinds)
+    assert {"quickfix", "refactor", "source", "source.llmgenie"} <= kinds
+    assert set(caps.execute_command_provider.commands) == COMMANDS
+    folders = caps.workspace.workspace_folders
+    assert folders.supported and folders.change_notifications
+
+
+async def test_watched_files_are_registered_after_initialized(editor: EditorClient) -> None:
+    await editor.wait_until(lambda: bool(editor.registrations), 10, "registerCapability")
+    reg = editor.registrations[0]
+    assert reg.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    watchers = reg.register_options["watchers"]
+    assert watchers[0]["globPattern"] == "**/*"
+
+
+async def test_background_indexing_reports_progress_then_search_works(
+    editor: EditorClient,
+) -> None:
+    await editor.wait_indexed()
+    reports = [r for reports in editor.lsp.progress_reports.values() for r in reports]
+    begins = [r for r in reports if isinstance(r, types.WorkDoneProgressBegin)]
+    assert any("indexing" in b.title and b.cancellable for b in begins)
+    middle = [r for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+    assert any("files" in (r.message or "") and r.percentage is not None for r in middle)
+    ends = [r for r in reports if isinstance(r, types.WorkDoneProgressEnd)]
+    assert any("3 files" in (e.message or "") for e in ends), ends
+    states = [s["indexing"]["state"] for s in editor.statuses]
+    assert states[0] == "idle" and "indexing" in states and states[-1] == "idle"
+    result = await editor.request("llmgenie/search", {"query": "compute_tax"})
+    assert result["files"][0]["path"] == "billing.py"
+
+
+async def test_shutdown_leaves_a_clean_index(workspace: Path) -> None:
+    async with start_editor(workspace) as editor:
+        await editor.wait_indexed()
+        server = editor.lsp._server
+    assert server is not None and server.returncode == 0
+    engine = WorkspaceEngine.open(workspace)
+    try:
+        health = engine.health()
+        assert health.files == 3
+        assert not any("rebuil" in d for d in health.degraded), health.degraded
+        assert "compute_tax" in {s.name for s in engine.symbols("billing.py")}
+    finally:
+        engine.close()
+
+
+async def test_initialization_options_override_settings(workspace: Path) -> None:
+    options = {"model": "openai/scripted", "fallbacks": ["openai/backup"], "maxFileBytes": 4096}
+    async with start_editor(workspace, options=options) as editor:
+        health = await editor.request("llmgenie/health", {})
+        assert health["model"] == {
+            "configured": True,
+            "model": "openai/scripted",
+            "fallbacks": ["openai/backup"],
+        }
+        await editor.wait_until(lambda: bool(editor.statuses), 10, "a status")
+        assert editor.statuses[-1]["model"]["configured"] is True
+
+
+async def test_invalid_initialization_option_is_reported_not_fatal(workspace: Path) -> None:
+    async with start_editor(workspace, options={"maxFileBytes": "huge", "bogus": 1}) as editor:
+        await editor.wait_until(lambda: len(editor.lsp.messages) >= 2, 10, "warnings")
+        texts = " ".join(m.message for m in editor.lsp.messages)
+        assert "maxFileBytes" in texts and "bogus" in texts
+        health = await editor.request("llmgenie/health", {})
+        assert health["version"]
