@@ -42,6 +42,8 @@ def test_explain_reads_the_file_and_answers(harness: Harness) -> None:
     assert any(e.kind == "tool" and e.data.get("tool") == "read_file" for e in events)
     stages = [e.data.get("stage") for e in events if e.kind == "status"]
     assert stages[0] == "crew_started" and stages[-1] == "crew_finished"
+    done = next(e for e in events if e.data.get("stage") == "crew_finished")
+    assert done.data["model_calls"] == 2 and done.data["overhead_seconds"] >= 0
 
 
 def test_document_yields_a_docstring_edit_that_applies_cleanly(harness: Harness) -> None:

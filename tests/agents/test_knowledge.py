@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from llmgenie.agents.knowledge import KnowledgeBase, knowledge_dir
+from pathlib import Path
+
+import pytest
+
+from llmgenie.agents.knowledge import KNOWLEDGE_DIR_ENV, KnowledgeBase, knowledge_dir
 from tests.agents.conftest import Harness
 
 
@@ -49,3 +53,9 @@ def test_workspace_docs_are_searchable(harness: Harness) -> None:
     hits = KnowledgeBase(harness.engine).search_workspace_docs("parameterised queries decision")
     assert [h.path for h in hits][:1] == ["README.md"]
     assert hits[0].source == "workspace"
+
+
+def test_knowledge_dir_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "security").mkdir()
+    monkeypatch.setenv(KNOWLEDGE_DIR_ENV, str(tmp_path))
+    assert knowledge_dir() == tmp_path

@@ -8,6 +8,7 @@ permissions, audit and workspace confinement are identical to the crews.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from llmgenie.agents.briefing import describe_context
@@ -51,6 +52,7 @@ def run_chat(state: RunState) -> RunResult:
     for round_number in range(MAX_TOOL_ROUNDS + 1):
         state.raise_if_stopped()
         last_round = round_number == MAX_TOOL_ROUNDS
+        started = time.monotonic()
         try:
             completion = client.complete(
                 messages, tools=None if last_round else schemas, on_delta=on_delta
@@ -58,7 +60,7 @@ def run_chat(state: RunState) -> RunResult:
         except (BudgetExceeded, ModelCallError, NoModelConfigured, Cancelled) as exc:
             state.set_fatal(exc)
             raise
-        state.record_completion(completion)
+        state.record_completion(completion, time.monotonic() - started)
         if not completion.tool_calls or last_round:
             return RunResult(
                 message=completion.text, edits=state.snapshot_edits(), findings=list(state.findings)

@@ -86,6 +86,7 @@ def execute_crew(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:
             seconds=round(time.monotonic() - started, 3),
         )
         raise
+    elapsed = time.monotonic() - started
     result = result.model_copy(
         update={"model": state.model, "tokens": state.tokens, "cost_usd": state.cost_usd}
     )
@@ -98,13 +99,18 @@ def execute_crew(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:
         findings=len(result.findings),
         model_calls=state.model_calls,
         tokens=state.tokens,
-        seconds=round(time.monotonic() - started, 3),
+        seconds=round(elapsed, 3),
+        # orchestration overhead: time in the run not spent waiting on a model
+        overhead_seconds=round(max(0.0, elapsed - state.model_seconds), 3),
     )
     state.emit(
         "status",
         f"{name} crew finished: {len(result.edits)} edit(s), {len(result.findings)} finding(s)",
         stage="crew_finished",
         model=state.model,
+        model_calls=state.model_calls,
+        model_seconds=round(state.model_seconds, 4),
+        overhead_seconds=round(max(0.0, elapsed - state.model_seconds), 4),
     )
     return result
 

@@ -4,13 +4,15 @@ CrewAI never talks to a provider: `GenieLLM.call` delegates to `ModelClientProto
 so fallback, timeouts, retries, budget, redaction, cancellation and token accounting all
 happen in one place, and no provider API key has to be visible to CrewAI.
 
-Native function calling is supported: CrewAI passes OpenAI tool schemas, the client returns
-OpenAI-format tool calls, and this adapter hands them back for CrewAI's executor to run.
+Native function calling is used unless litellm knows the model and knows it lacks it: then
+CrewAI falls back to its ReAct text protocol ("Thought/Action/Action Input/Final Answer")
+over plain completions, with the stop words applied here.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, cast
 
 from llmgenie.agents.crewai_setup import load_crewai
@@ -40,11 +42,24 @@ def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: m[k] for k in keep if k in m} for m in messages]
 
 
+def supports_native_tools(model: str) -> bool:
+    """False only for models litellm knows to lack function calling (e.g. ollama/llama2)."""
+    from llmgenie.llm.litellm_setup import load_litellm
+
+    litellm = load_litellm()
+    try:
+        info = litellm.get_model_info(model)
+    except Exception:  # unknown to litellm's map: custom deployments usually support tools
+        return True
+    return bool(info.get("supports_function_calling", True))
+
+
 class GenieLLM(BaseLLM):
     """CrewAI's view of one agent's model; the run's ModelClient does the real work."""
 
     llm_type: str = "llmgenie"
     agent_role: str = ""
+    native_tools: bool = True
     _client: ModelClientProtocol = PrivateAttr()
     _state: RunState = PrivateAttr()
 
@@ -53,7 +68,14 @@ class GenieLLM(BaseLLM):
         cls, client: ModelClientProtocol, state: RunState, *, model: str, agent_role: str
     ) -> GenieLLM:
         """An adapter bound to one run and one agent (for events and accounting)."""
-        llm = cls(model=model or "llmgenie-default", agent_role=agent_role, provider="llmgenie")
+        chain = getattr(client, "models", None)
+        effective = model or (chain[0] if isinstance(chain, list) and chain else "")
+        llm = cls(
+            model=model or "llmgenie-default",
+            agent_role=agent_role,
+            provider="llmgenie",
+            native_tools=supports_native_tools(effective) if effective else True,
+        )
         llm._client = client
         llm._state = state
         return llm
@@ -74,12 +96,13 @@ class GenieLLM(BaseLLM):
         role = getattr(from_agent, "role", None) or self.agent_role
         state.note_agent(role)
         formatted = _plain_messages(cast(list[dict[str, Any]], self._format_messages(messages)))
+        started = time.monotonic()
         try:
             completion = self._client.complete(formatted, tools=tools or None)
         except RUN_ENDING as exc:
             state.set_fatal(exc)
             raise
-        state.record_completion(completion)
+        state.record_completion(completion, time.monotonic() - started)
         self._track_token_usage_internal(
             {
                 "prompt_tokens": completion.prompt_tokens,
@@ -106,7 +129,7 @@ class GenieLLM(BaseLLM):
     call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
 
     def supports_function_calling(self) -> bool:
-        return True
+        return self.native_tools
 
     def supports_stop_words(self) -> bool:
         return True

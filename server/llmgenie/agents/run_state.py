@@ -38,6 +38,7 @@ class RunState:
     model: str | None = None
     fallbacks_tried: list[str] = field(default_factory=list)
     model_calls: int = 0
+    model_seconds: float = 0.0
     fatal: BaseException | None = None
     active_agent: str | None = None
     finding_rule_pattern: str | None = None
@@ -90,10 +91,11 @@ class RunState:
             if self.fatal is None:
                 self.fatal = exc
 
-    def record_completion(self, completion: Completion) -> None:
-        """Account one model answer: tokens, cost, who answered, which models failed first."""
+    def record_completion(self, completion: Completion, seconds: float = 0.0) -> None:
+        """Account one model answer: tokens, cost, time waited, who answered, who failed."""
         with self._lock:
             self.model_calls += 1
+            self.model_seconds += seconds
             self.tokens += completion.prompt_tokens + completion.completion_tokens
             self.cost_usd += completion.cost_usd
             self.model = completion.model

@@ -146,14 +146,15 @@ def _clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return text[:limit] + f"\n… (truncated, {len(text) - limit} more characters)"
 
 
-def _summarise_args(args: dict[str, Any]) -> dict[str, Any]:
-    """Arguments as audited: long strings shortened (edits can be large)."""
+def _summarise_args(args: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    """Arguments as audited and shown: redacted, long strings shortened (edits can be large)."""
     out: dict[str, Any] = {}
     for key, value in args.items():
-        if isinstance(value, str) and len(value) > 200:
-            out[key] = value[:200] + f"… ({len(value)} chars)"
-        else:
-            out[key] = value
+        if isinstance(value, str):
+            value = redact(value)
+            if len(value) > 200:
+                value = value[:200] + f"… ({len(value)} chars)"
+        out[key] = value
     return out
 
 
@@ -197,7 +198,7 @@ class AgentToolbox:
         raw_args = self._decode_args(args)
         if isinstance(raw_args, str):
             return raw_args
-        audit_args = _summarise_args(raw_args)
+        audit_args = _summarise_args(raw_args, self.state.env.redact)
         if not self.allowed(name):
             self.state.audit(
                 "permission_denied", {"agent": self.role, "tool": name, "args": audit_args}
