@@ -50,7 +50,8 @@ TOP_SYMBOLS = 5000
 COMMON_NAMES = frozenset(
     {name for name in dir(builtins) if not name.startswith("_")}
     | {"self", "cls", "other", "args", "kwargs", "this", "super", "console", "require",
-       "module", "exports", "window", "document", "undefined", "null", "true", "false", "fmt", "err", "ctx", "nil", "main", "init",
+       "module", "exports", "window", "document", "undefined", "null", "true", "false",
+       "fmt", "err", "ctx", "nil", "main", "init",
        "new", "printf", "malloc", "free", "std", "string", "println", "format", "toString",
        "equals", "hashCode", "size", "length", "get", "set", "put", "add", "append", "push",
        "pop", "keys", "values", "items", "update", "copy", "clear", "remove", "apply",

@@ -64,9 +64,24 @@ _CHUNK_KIND_BY_LANG = {
 }
 
 
+_IMPORT = "import"
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledQuery:
+    """One query for definitions and references (one tree walk instead of two).
+
+    Patterns from `definitions` come first, so `pattern_index < def_patterns` tells a
+    definition match from a reference match without looking at capture names.
+    """
+
+    query: Query
+    def_patterns: int
+    ref_kinds: dict[str, str]  # capture name -> reference kind, or _IMPORT
+
+
 @cache
-def _query(lang: str) -> Query | None:
-    """Definitions and references in one query: one tree walk instead of two."""
+def _query(lang: str) -> _CompiledQuery | None:
     spec = SPECS.get(lang)
     language = get_ts_language(lang)
     if spec is None or language is None:
@@ -74,14 +89,25 @@ def _query(lang: str) -> Query | None:
     source = spec.definitions + "\n" + spec.references
     if not source.strip():
         return None
-    return Query(language, source)
+    query = Query(language, source)
+    def_patterns = Query(language, spec.definitions).pattern_count if spec.definitions else 0
+    ref_kinds: dict[str, str] = {}
+    for index in range(query.capture_count):
+        name = query.capture_name(index)
+        if name == "import":
+            ref_kinds[name] = _IMPORT
+        elif name.startswith("ref."):
+            ref_kinds[name] = name[4:]
+    return _CompiledQuery(query, def_patterns, ref_kinds)
 
 
 def _split_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def parse_document(
@@ -98,29 +124,24 @@ def parse_document(
     source = text.encode("utf-8", errors="surrogatepass")
     tree = parser.parse(source)
     root = tree.root_node
-    query = _query(lang)
-    matches = QueryCursor(query).matches(root) if query is not None else []
+    compiled = _query(lang)
     found: list[_Found] = []
-    ref_captures: dict[str, list[Node]] = {}
-    for _, captures in matches:
-        def_capture = next((name for name in captures if name.startswith("def.")), None)
-        if def_capture is not None:
-            item = _found(lang, spec, def_capture[4:], captures)
-            if item is not None:
-                found.append(item)
-            continue
-        for capture, nodes in captures.items():
-            if capture.startswith("_"):
-                continue
-            bucket = ref_captures.get(capture)
-            if bucket is None:
-                ref_captures[capture] = list(nodes)
+    references: list[Reference] = []
+    imports: list[str] = []
+    if compiled is not None:
+        collector = _ReferenceCollector(compiled.ref_kinds)
+        def_patterns = compiled.def_patterns
+        for pattern, captures in QueryCursor(compiled.query).matches(root):
+            if pattern < def_patterns:
+                item = _found(lang, spec, captures)
+                if item is not None:
+                    found.append(item)
             else:
-                bucket.extend(nodes)
+                collector.add(captures)
+        references, imports = collector.result(path)
     if lang == "dockerfile":
         _extend_stages(found, len(lines))
     symbols, chunk_starts = _definitions(path, spec, source, found)
-    references, imports = _references(path, ref_captures)
     chunks = _chunks(path, lang, lines, symbols, chunk_starts, max_chunk_lines, spec.qualifier)
     return ParsedFile(
         path=path,
@@ -175,11 +196,16 @@ class _Found:
     owner: str | None
 
 
-def _found(
-    lang: str, spec: LanguageSpec, kind: str, captures: dict[str, list[Node]]
-) -> _Found | None:
-    node = captures["def." + kind][0]
+def _found(lang: str, spec: LanguageSpec, captures: dict[str, list[Node]]) -> _Found | None:
+    kind = ""
+    node: Node | None = None
+    for capture, nodes in captures.items():
+        if capture.startswith("def."):
+            kind, node = capture[4:], nodes[0]
+            break
     names = captures.get("name")
+    if node is None:
+        return None
     if not names:
         return None
     if lang == "hcl":
@@ -400,42 +426,68 @@ def _clean_comments(comments: list[str]) -> str:
     return "\n".join(line for line in cleaned if line)[:MAX_DOCSTRING_CHARS]
 
 
-def _references(path: str, captures: dict[str, list[Node]]) -> tuple[list[Reference], list[str]]:
-    imports: list[str] = []
-    for node in captures.pop("import", ()):
-        module = _node_text(node).strip().strip("\"'`<>")
-        if module and module not in imports:
-            imports.append(module)
-    first: dict[tuple[str, str], tuple[int, int]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    specific: set[int] = set()  # start bytes already captured as call/type/import
-    # Specific kinds first, so a node also matched by a generic `@ref.ref` pattern is skipped.
-    for capture in sorted(captures, key=lambda name: name == "ref.ref"):
-        nodes = captures[capture]
-        kind = capture[4:] if capture.startswith("ref.") else "ref"
-        generic = kind == "ref"
-        for node in nodes:
-            if generic:
-                if node.start_byte in specific:
-                    continue
+class _ReferenceCollector:
+    """Accumulates reference captures: one entry per (name, kind), first use + count.
+
+    Matches arrive in (nearly) document order: the first node seen for a key is kept.
+    """
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+        self.imports: dict[str, None] = {}
+        self.first: dict[tuple[bytes, str], Node] = {}
+        self.counts: dict[tuple[bytes, str], int] = {}
+        self.specific: set[int] = set()  # start bytes captured as call/type/import
+        self.generic: list[Node] = []  # `@ref.ref` nodes, resolved after the specific ones
+
+    def add(self, captures: dict[str, list[Node]]) -> None:
+        kinds = self.kinds
+        for capture, nodes in captures.items():
+            kind = kinds.get(capture)
+            if kind is None:
+                continue
+            if kind is _IMPORT:
+                for node in nodes:
+                    module = _node_text(node).strip().strip("\"'`<>")
+                    if module:
+                        self.imports[module] = None
+            elif kind == "ref":
+                self.generic.extend(nodes)
             else:
-                specific.add(node.start_byte)
-            raw = node.text
+                counts = self.counts
+                first = self.first
+                specific = self.specific
+                for node in nodes:  # hot loop: _count inlined
+                    specific.add(node.start_byte)
+                    key = (node.text or b"", kind)
+                    count = counts.get(key)
+                    if count is None:
+                        counts[key] = 1
+                        first[key] = node
+                    else:
+                        counts[key] = count + 1
+
+    def _count(self, node: Node, kind: str) -> None:
+        key = (node.text or b"", kind)
+        count = self.counts.get(key)
+        if count is None:
+            self.counts[key] = 1
+            self.first[key] = node
+        else:
+            self.counts[key] = count + 1
+
+    def result(self, path: str) -> tuple[list[Reference], list[str]]:
+        specific = self.specific
+        for node in self.generic:
+            if node.start_byte not in specific:
+                self._count(node, "ref")
+        references: list[Reference] = []
+        for key, node in self.first.items():
+            raw, kind = key
             if not raw:
                 continue
-            key = (raw.decode("utf-8", errors="replace"), kind)
-            count = counts.get(key)
-            if count is None:
-                counts[key] = 1
-                first[key] = node.start_point
-            else:
-                counts[key] = count + 1
-                point = node.start_point
-                if point < first[key]:
-                    first[key] = point
-    references = [
-        Reference(name, path, row + 1, col, kind, counts[(name, kind)])
-        for (name, kind), (row, col) in first.items()
-    ]
-    references.sort(key=lambda ref: (ref.line, ref.col, ref.name))
-    return references, imports
+            row, col = node.start_point
+            name = raw.decode("utf-8", errors="replace")
+            references.append(Reference(name, path, row + 1, col, kind, self.counts[key]))
+        references.sort(key=lambda ref: (ref.line, ref.col, ref.name))
+        return references, list(self.imports)

@@ -60,7 +60,10 @@ PYTHON = LanguageSpec(
 (import_from_statement name: (aliased_import name: (dotted_name (identifier) @ref.import)))
 (except_clause (identifier) @ref.type)
 (raise_statement (identifier) @ref.type)
-(argument_list (identifier) @ref.ref)
+(call function: (identifier) @_check
+  arguments: (argument_list (identifier) [(identifier) @ref.type
+                                          (tuple (identifier) @ref.type)])
+  (#match? @_check "^(isinstance|issubclass)$"))
 """,
 )
 
