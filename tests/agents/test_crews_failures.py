@@ -140,3 +140,23 @@ def test_cancel_during_a_tool_call_ends_the_run(harness: Harness) -> None:
     with pytest.raises(Cancelled):
         execute_crew(harness.context("explain"), env)
     assert len(harness.chat_bodies()) == 1
+
+
+def test_empty_model_answer_fails_the_run_with_a_reason(harness: Harness) -> None:
+    harness.server.script(Reply.plain(""))
+    with pytest.raises(CrewRunFailed, match="explain crew failed"):
+        execute_crew(harness.context("explain"), harness.env())
+
+
+def test_edit_repeated_in_the_final_answer_is_not_duplicated(harness: Harness) -> None:
+    edit = {
+        "path": "app/db.py",
+        "old_text": "def connect(path):\n",
+        "new_text": 'def connect(path):\n    """Open the database."""\n',
+    }
+    harness.server.script(
+        Reply.tool_call("propose_edit", edit),
+        final("Documented connect.", edits=[{**edit, "path": "./app/db.py"}]),
+    )
+    result = execute_crew(harness.context("document"), harness.env())
+    assert [(e.path, e.old_text) for e in result.edits] == [("app/db.py", edit["old_text"])]

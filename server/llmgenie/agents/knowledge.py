@@ -77,7 +77,12 @@ def _knowledge_engine(directory: Path, workspace_engine: WorkspaceEngine) -> Wor
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = WorkspaceEngine.open(key, workspace_engine.settings)
+            # The workspace's cache and embedding settings, but none of its ignore rules.
+            base = workspace_engine.settings
+            settings = base.model_copy(
+                update={"index": base.index.model_copy(update={"ignore": []})}
+            )
+            engine = WorkspaceEngine.open(key, settings)
             summary = engine.index()
             log.info("knowledge_indexed", path=str(key), files=summary.files)
             _engines[key] = engine

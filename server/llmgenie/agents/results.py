@@ -187,7 +187,11 @@ def validate_report(
     accepted: list[ProposedEdit] = list(recorded_edits)
     edits: list[ProposedEdit] = []
     for index, edit in enumerate(report.edits, start=1):
-        if any(e.path == edit.path and e.old_text == edit.old_text for e in recorded_edits):
+        try:
+            rel = view.rel(edit.path)
+        except PathEscapeError:
+            rel = edit.path  # check_edit reports it
+        if any(e.path == rel and e.old_text == edit.old_text for e in recorded_edits):
             continue  # the same edit was already proposed through the tool
         try:
             checked = check_edit(view, edit, accepted)
