@@ -10,6 +10,7 @@
 # Env:   LLMGENIE_E2E_CACHE   cache dir (default <repo>/.e2e-cache)
 #        LLMGENIE_PYTHON      python with llmgenie installed (default <repo>/.venv/bin/python)
 #        E2E_PORT             code-server port (default: a free one)
+#        E2E_GREP             run only the steps whose title matches (playwright --grep)
 # Needs only package registries (apt, npm, PyPI) for the one-off setup; nothing downloads
 # while the test runs.
 set -euo pipefail
@@ -194,7 +195,9 @@ EOF
   step "start code-server on 127.0.0.1:$port"
   # VSCODE_CLI=1: the VS Code server otherwise re-reads PATH from a login shell for the
   # extension host. LLMGENIE_CACHE_DIR etc. keep the server's state inside the run dir.
-  (VSCODE_CLI=1 LLMGENIE_CACHE_DIR="$run/llmgenie-cache" LLMGENIE_CONFIG_FILE="$run/no-user-config.toml" \
+  # LLMGENIE_PYTHON as well as the setting: the first extension host can activate before
+  # code-server has read the user settings.
+  (VSCODE_CLI=1 LLMGENIE_PYTHON="$PYTHON" LLMGENIE_CACHE_DIR="$run/llmgenie-cache" LLMGENIE_CONFIG_FILE="$run/no-user-config.toml" \
     OPENAI_API_KEY=e2e-not-a-secret \
     setsid "$CS_BIN" --bind-addr "127.0.0.1:$port" --auth none "${cs_args[@]}" \
     --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
@@ -209,7 +212,7 @@ EOF
   local rc=0
   (cd "$ROOT/tests/e2e" && E2E_URL="http://127.0.0.1:$port/?folder=$run/ws" E2E_WORKSPACE="$run/ws" \
     E2E_ARTIFACTS="$ARTIFACTS" E2E_CS_DATA="$run/cs-data" \
-    npx playwright test --config playwright.config.ts) || rc=$?
+    npx playwright test --config playwright.config.ts ${E2E_GREP:+--grep "$E2E_GREP"}) || rc=$?
   # keep the extension's own logs next to the screenshots
   find "$run/cs-data/logs" -name '*llmgenie*' -type f -exec cp {} "$ARTIFACTS/" \; 2>/dev/null || true
   step "e2e finished rc=$rc; artifacts in ${ARTIFACTS#"$ROOT"/}"

@@ -15,12 +15,15 @@ import {
   openCodeActions,
   openFile,
   openWorkbench,
+  runCommand,
   shot,
   statusItem,
   statusText,
 } from './workbench';
 
-test.describe.configure({ mode: 'serial' });
+// One user session shared by the steps, in order. Not 'serial': a failing step restarts the
+// worker (fresh page, see ready()) instead of skipping the remaining steps.
+test.describe.configure({ mode: 'default' });
 
 let page: Page;
 let editor: Locator;
@@ -38,6 +41,17 @@ test.afterAll(async () => {
   await page?.close();
 });
 
+/** The workbench with calc/ops.py open (after a failed step the page is fresh). */
+async function ready(): Promise<void> {
+  if (!page.url().startsWith('http')) {
+    await openWorkbench(page);
+    await expect.poll(() => statusText(page), { timeout: 120_000 }).toMatch(/codicon-check/);
+  }
+  if (!editor || !(await editor.isVisible().catch(() => false))) {
+    editor = await openFile(page, 'calc/ops.py', 'def add');
+  }
+}
+
 test('the language server starts and indexing finishes in the status bar', async () => {
   const t0 = Date.now();
   await openWorkbench(page);
@@ -52,7 +66,7 @@ test('the language server starts and indexing finishes in the status bar', async
           seen.push(s);
           if (!indexingShot && /indexing/i.test(s)) {
             indexingShot = true;
-            await shot(page, 'status-indexing');
+            await shot(page, '1a-status-indexing');
           }
         }
         return s;
@@ -64,100 +78,122 @@ test('the language server starts and indexing finishes in the status bar', async
   console.log(`status bar states after ${Date.now() - t0} ms:\n  ${seen.join('\n  ')}`);
   // progress was shown while the ~600-file workspace was indexed
   expect(seen.some((s) => /indexing \d+\/\d+/.test(s)), 'indexing progress in the status bar').toBe(true);
-  await shot(page, 'status-ready');
+  await shot(page, '1b-status-ready');
   // hovering shows the details: the index is up to date and the model is named
   await statusItem(page).hover();
   await expect(page.locator('.monaco-hover, .workbench-hover').first()).toContainText('openai/scripted', { timeout: 10_000 });
-  await shot(page, 'status-tooltip');
+  await shot(page, '1c-status-tooltip');
   await page.mouse.move(5, 500);
 });
 
 test('the lightbulb on a Python function lists the llmgenie actions', async () => {
-  editor = await openFile(page, 'calc/ops.py', 'def add');
+  await ready();
   await clickLine(editor, 'return a + b');
   const widget = await openCodeActions(page, 'llmgenie: Explain');
   const text = await widget.innerText();
   for (const title of ['llmgenie: Explain', 'llmgenie: Document', 'llmgenie: Write tests', 'llmgenie: Refactor']) {
     expect(text).toContain(title);
   }
-  await shot(page, 'lightbulb-actions');
+  await shot(page, '2-lightbulb-actions');
   await page.keyboard.press('Escape');
 });
 
 test('Explain streams an answer into the chat panel', async () => {
   test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
   await model.reset();
-  const chunks = ['`add` returns ', 'the sum of ', 'its two arguments.\n\n', '```python\n', 'add(2, 3)  # 5\n', '```\n'];
-  await model.script({
-    replies: [{ kind: 'stream', chunks, chunk_delay: 0.4 }],
-    default: { kind: 'text', text: '`add` returns the sum of its two arguments.' },
-  });
+  const explanation = '`add` returns the sum of its two arguments.\n\n```python\nadd(2, 3)  # 5\n```\n';
+  const report = crewReport(explanation);
+  // the crew's final answer arrives slowly, in pieces, like a real model's
+  const chunks = report.match(/.{1,12}/gs) ?? [report];
+  await model.script({ replies: [{ kind: 'stream', chunks, chunk_delay: 0.15 }], default: { kind: 'text', text: report } });
   await clickLine(editor, 'return a + b');
   const widget = await openCodeActions(page, 'llmgenie: Explain');
   await chooseCodeAction(widget, 'llmgenie: Explain');
 
   const answer = await lastAnswer(page);
-  // streaming: part of the answer is visible before the run has finished
-  await expect(answer).toContainText('returns', { timeout: 60_000 });
-  await shot(page, 'explain-streaming');
-  await expect(answer).toHaveClass(/status-done/, { timeout: 60_000 });
-  await expect(answer).toContainText('the sum of its two arguments');
-  await expect(answer.locator('header')).toContainText('Explain');
+  await expect(answer.locator('header')).toContainText('Explain', { timeout: 60_000 });
+  // while the crew works the panel shows the run is live (activity line / streamed text)
+  await expect(answer).toHaveClass(/status-(pending|streaming)/);
+  await shot(page, '3a-explain-streaming');
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await expect(answer.locator('.body')).toContainText('returns the sum of its two arguments');
   // the answer's code block is highlighted and has Copy / Insert / Apply
   const block = answer.locator('.code-block').first();
-  if (await block.count()) {
-    await expect(block.locator('.hljs-number').first()).toBeVisible();
-    await expect(block.locator('button.code-action')).toHaveText(['Copy', 'Insert', 'Apply']);
-  }
-  await shot(page, 'explain-done');
+  await expect(block.locator('.hljs-number').first()).toBeVisible();
+  await expect(block.locator('button.code-action')).toHaveText(['Copy', 'Insert', 'Apply']);
+  await shot(page, '3b-explain-done');
   const chats = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
   expect(chats.length).toBeGreaterThan(0);
 });
 
 test('Document produces a reviewable edit that applies', async () => {
   test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
   await model.reset();
-  const documented = 'def scale(values: Iterable[float], factor: float) -> list[float]:\n    """Return every value multiplied by `factor`."""\n';
-  await model.script({ default: { kind: 'text', text: documentReply(documented) } });
+  const signature = 'def scale(values: Iterable[float], factor: float) -> list[float]:\n';
+  const edit = {
+    path: 'calc/ops.py',
+    old_text: signature,
+    new_text: `${signature}    """Return every value multiplied by \`factor\`."""\n`,
+    description: 'docstring for scale',
+  };
+  await model.script({ default: { kind: 'text', text: crewReport('Added a docstring to `scale`.', [edit]) } });
   await clickLine(editor, 'def scale');
   const widget = await openCodeActions(page, 'llmgenie: Document');
   await chooseCodeAction(widget, 'llmgenie: Document');
 
   // the edit is not applied silently: it waits in the refactor preview
-  const preview = page.locator('.refactor-preview, [id="workbench.view.bulkEdit"]').first();
+  const preview = page.locator('.bulk-edit-panel').first();
   await preview.waitFor({ timeout: 120_000 });
-  await shot(page, 'document-preview');
+  await shot(page, '4a-document-preview');
   expect(fs.readFileSync(path.join(env.workspace, 'calc/ops.py'), 'utf8')).not.toContain('multiplied by');
-  await page.locator('.monaco-button', { hasText: /^Apply$/ }).first().click();
+  await expect(preview).toContainText('ops.py');
+  await expect(preview).toContainText('Return every value multiplied by');
+  // edits that need confirmation start unticked: tick the file, then Apply
+  const fileRow = preview.getByRole('checkbox', { name: /ops\.py/ }).first();
+  await fileRow.locator('.edit-checkbox').first().click();
+  await expect(fileRow).toBeChecked();
+  await shot(page, '4b-document-ticked');
+  await preview.locator('.monaco-button', { hasText: /^Apply$/ }).first().click();
   await expect(editor.locator('.view-lines')).toContainText('Return every value multiplied by', { timeout: 30_000 });
-  await shot(page, 'document-applied');
+  await shot(page, '4c-document-applied');
+  // a user saves; the file on disk has the docstring
+  await page.keyboard.press('Control+S');
+  await expect
+    .poll(() => fs.readFileSync(path.join(env.workspace, 'calc/ops.py'), 'utf8'), { timeout: 10_000 })
+    .toContain('    """Return every value multiplied by `factor`."""');
 });
 
 test('Stop cancels a slow run', async () => {
   test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
   await model.reset();
   const chunks = Array.from({ length: 60 }, (_, i) => `word${i} `);
   await model.script({ replies: [{ kind: 'stream', chunks, chunk_delay: 0.5 }], default: { kind: 'text', text: 'late' } });
+  // open the panel from the command palette, as a user would
+  await runCommand(page, 'llmgenie: Chat');
   const chat = chatFrame(page);
   const input = chat.locator('#prompt');
+  await expect(input).toBeVisible();
   await input.fill('Walk me through mean() slowly.');
   await input.press('Enter');
   const answer = await lastAnswer(page);
   await expect(answer).toContainText('word1', { timeout: 60_000 });
   const stop = chat.locator('#stop');
   await expect(stop).toBeVisible();
-  await shot(page, 'stop-before');
+  await shot(page, '5a-stop-before');
   await stop.click();
   await expect(answer).toHaveClass(/status-cancelled/, { timeout: 30_000 });
   await expect(stop).toBeHidden();
-  await shot(page, 'stop-after');
+  await shot(page, '5b-stop-after');
   const text = await answer.locator('.body').innerText();
   expect(text).not.toContain('word59');
   // the model call itself was abandoned, not just hidden
   await expect.poll(async () => (await model.requests()).some((r) => r.disconnected), { timeout: 20_000 }).toBe(true);
 });
 
-/** What the documentation crew's model answers to produce an edit (see docs/protocol.md). */
-function documentReply(newDef: string): string {
-  return ['Added a docstring.', '', '```python', newDef.trimEnd(), '```'].join('\n');
+/** A crew's final answer as the agents expect it from the model (agents/results.py CrewReport). */
+function crewReport(message: string, edits: unknown[] = []): string {
+  return JSON.stringify({ message, edits, findings: [] });
 }

@@ -20,12 +20,10 @@ function must(name: string): string {
   return v;
 }
 
-let shotCounter = 0;
-/** Saves a numbered screenshot under test-artifacts/e2e and returns its path. */
+/** Saves a screenshot as test-artifacts/e2e/NAME.png and returns its path. */
 export async function shot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(env.artifacts, { recursive: true });
-  shotCounter += 1;
-  const file = path.join(env.artifacts, `${String(shotCounter).padStart(2, '0')}-${name}.png`);
+  const file = path.join(env.artifacts, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
 }

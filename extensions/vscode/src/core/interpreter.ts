@@ -1,5 +1,6 @@
 /**
- * Which Python runs the language server. Order: the `llmgenie.pythonPath` setting, then the
+ * Which Python runs the language server. Order: the `llmgenie.pythonPath` setting (else the
+ * LLMGENIE_PYTHON environment variable), then the
  * Python extension's active interpreter if llmgenie is importable there, then a virtual
  * environment the extension manages (created with the newest Python >= 3.11 found on PATH).
  * Pure logic: probing an interpreter is injected, so this is testable without processes.
@@ -7,7 +8,7 @@
 
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
 
-export type InterpreterSource = 'setting' | 'pythonExtension' | 'managed';
+export type InterpreterSource = 'setting' | 'environment' | 'pythonExtension' | 'managed';
 
 export interface InterpreterProbe {
   /** `sys.version_info[:3]`, or undefined if the interpreter did not run. */
@@ -22,6 +23,8 @@ export type Probe = (python: string) => Promise<InterpreterProbe>;
 
 export interface InterpreterInputs {
   settingPath?: string;
+  /** LLMGENIE_PYTHON from the environment (managed installs, CI): used when the setting is empty. */
+  envPath?: string;
   pythonExtensionPath?: string;
   managedVenvPython: string;
   /** Base interpreters to create the managed venv with, best first. */
@@ -65,25 +68,27 @@ const versionText = (v: readonly number[] | undefined): string => (v ? v.join('.
 
 /** Decides which interpreter runs the server, or how to get one. */
 export async function planInterpreter(inputs: InterpreterInputs, probe: Probe): Promise<InterpreterPlan> {
-  const setting = inputs.settingPath?.trim();
+  const fromSetting = inputs.settingPath?.trim();
+  const setting = fromSetting || inputs.envPath?.trim();
+  const name = fromSetting ? 'llmgenie.pythonPath' : 'LLMGENIE_PYTHON';
   if (setting) {
     const p = await probe(setting);
     if (!p.version) {
-      return { kind: 'error', message: `llmgenie.pythonPath "${setting}" does not run: ${p.error ?? 'no output'}` };
+      return { kind: 'error', message: `${name} "${setting}" does not run: ${p.error ?? 'no output'}` };
     }
     if (!isSupported(p.version)) {
       return {
         kind: 'error',
-        message: `llmgenie.pythonPath "${setting}" is Python ${versionText(p.version)}; llmgenie needs Python ≥ ${MIN_PYTHON.join('.')}.`,
+        message: `${name} "${setting}" is Python ${versionText(p.version)}; llmgenie needs Python ≥ ${MIN_PYTHON.join('.')}.`,
       };
     }
     if (!p.hasLlmgenie) {
       return {
         kind: 'error',
-        message: `llmgenie is not installed for llmgenie.pythonPath "${setting}": run "${setting} -m pip install llmgenie", or clear the setting to let the extension manage an environment.`,
+        message: `llmgenie is not installed for ${name} "${setting}": run "${setting} -m pip install llmgenie", or clear the setting to let the extension manage an environment.`,
       };
     }
-    return { kind: 'use', python: setting, source: 'setting' };
+    return { kind: 'use', python: setting, source: fromSetting ? 'setting' : 'environment' };
   }
 
   if (inputs.pythonExtensionPath) {

@@ -101,7 +101,11 @@ async function createManagedVenv(
   );
 }
 
-export async function resolveInterpreter(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<ResolvedInterpreter> {
+export async function resolveInterpreter(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  onInstalling: () => void,
+): Promise<ResolvedInterpreter> {
   const config = vscode.workspace.getConfiguration('llmgenie');
   const venvDir = path.join(context.globalStorageUri.fsPath, 'venv');
   const managed = venvPython(venvDir, process.platform);
@@ -109,7 +113,8 @@ export async function resolveInterpreter(context: vscode.ExtensionContext, log: 
   const plan = await planInterpreter(
     {
       settingPath,
-      pythonExtensionPath: settingPath.trim() ? undefined : await pythonExtensionInterpreter(log),
+      envPath: process.env.LLMGENIE_PYTHON,
+      pythonExtensionPath: settingPath.trim() || process.env.LLMGENIE_PYTHON ? undefined : await pythonExtensionInterpreter(log),
       managedVenvPython: managed,
       baseCandidates: baseCandidates(process.platform),
     },
@@ -122,6 +127,7 @@ export async function resolveInterpreter(context: vscode.ExtensionContext, log: 
       throw new InterpreterError(plan.message);
     case 'install': {
       log.appendLine(`[client] managed environment needed (${plan.reason})`);
+      onInstalling();
       await createManagedVenv(plan.basePython, venvDir, plan.python, config.get<string>('serverPackage') || 'llmgenie', log);
       const after = await probe(plan.python);
       if (!after.hasLlmgenie) {

@@ -92,14 +92,9 @@ export class ServerManager implements vscode.Disposable {
     this.setPhase({ phase: 'starting' });
     let python: string;
     try {
-      const onInstall = setTimeout(() => this.setPhase({ phase: 'installing' }), 1500);
-      try {
-        const resolved = await resolveInterpreter(this.context, this.log);
-        python = resolved.python;
-        this.log.appendLine(`[client] interpreter: ${python} (from ${resolved.source})`);
-      } finally {
-        clearTimeout(onInstall);
-      }
+      const resolved = await resolveInterpreter(this.context, this.log, () => this.setPhase({ phase: 'installing' }));
+      python = resolved.python;
+      this.log.appendLine(`[client] interpreter: ${python} (from ${resolved.source})`);
     } catch (err) {
       const message = err instanceof InterpreterError ? err.message : `Could not prepare the language server: ${String(err)}`;
       this.log.appendLine(`[client] ${message}`);
@@ -108,6 +103,7 @@ export class ServerManager implements vscode.Disposable {
       return;
     }
 
+    this.setPhase({ phase: 'starting' });
     const initializationOptions = buildInitializationOptions(readSettings(), await this.secrets.read());
     this.log.appendLine(`[client] initializationOptions: ${JSON.stringify(redactOptions(initializationOptions))}`);
     const serverOptions: ServerOptions = {

@@ -23,6 +23,15 @@ describe('planInterpreter', () => {
     expect(plan).toEqual({ kind: 'use', python: '/opt/py', source: 'setting' });
   });
 
+  it('uses LLMGENIE_PYTHON when the setting is empty, and names it in errors', async () => {
+    const plan = await planInterpreter({ ...base, settingPath: '', envPath: '/ci/py' }, probeFrom({ '/ci/py': ok }));
+    expect(plan).toEqual({ kind: 'use', python: '/ci/py', source: 'environment' });
+    const bad = await planInterpreter({ ...base, envPath: '/ci/py' }, probeFrom({ '/ci/py': bare312 }));
+    expect(bad.kind === 'error' && bad.message).toContain('LLMGENIE_PYTHON "/ci/py"');
+    const both = await planInterpreter({ ...base, settingPath: '/opt/py', envPath: '/ci/py' }, probeFrom({ '/opt/py': ok, '/ci/py': ok }));
+    expect(both).toMatchObject({ python: '/opt/py', source: 'setting' });
+  });
+
   it('explains a setting that lacks llmgenie instead of silently falling back', async () => {
     const plan = await planInterpreter({ ...base, settingPath: '/opt/py' }, probeFrom({ '/opt/py': bare312 }));
     expect(plan.kind).toBe('error');
