@@ -28,15 +28,23 @@ DenseSearch = Callable[[str, int], list[tuple[int, float]]]
 GraphRank = Callable[[list[str], list[str]], dict[int, float]]
 """(focus paths, mentioned identifiers) -> file id -> personalised PageRank score."""
 
-TEST_PENALTY = 0.55
-# Signal weights for file ranking (RRF); tuned on issue-to-file localisation.
+TEST_PENALTY = 0.3
+# Files without code (plain text, changelogs, templates) and prose docs rarely answer a
+# question about code; they still rank when nothing else matches.
+PLAIN_TEXT_PENALTY = 0.5
+DOCS_PENALTY = 0.7
+_DOC_LANGUAGES = frozenset({"markdown", "rst"})
+# Signal weights for file ranking (RRF), tuned on SWE-bench Lite issue-to-file
+# localisation. The graph only helps when there is a focus file (the editor's context);
+# for free text it mostly promotes hub files, so it is weighted by `graph_free_text`.
 FILE_WEIGHTS = {
     "path": 3.0,
     "symbols": 2.0,
-    "lexical": 1.5,
-    "names": 0.8,
-    "dense": 1.2,
+    "lexical": 3.0,
+    "names": 0.6,
+    "dense": 1.5,
     "graph": 0.5,
+    "graph_free_text": 0.0,
     "focus": 1.0,
 }
 CHUNK_WEIGHTS = {"lexical": 1.0, "definition": 1.2, "dense": 1.0, "file": 1.5}
@@ -134,29 +142,35 @@ def hybrid_search(
     dense_files = _best_per_file(dense_scores, chunk_file)
     if dense_files:
         file_signals.append(Signal.from_scores("dense", FILE_WEIGHTS["dense"], dense_files))
-    if inputs.graph is not None:
+    graph_weight = FILE_WEIGHTS["graph" if focus_file_id is not None else "graph_free_text"]
+    if inputs.graph is not None and graph_weight > 0:
         focus_paths = [snap.by_id[fid].path for fid in mentions if fid in snap.by_id]
         if focus_file_id is not None and focus_file_id in snap.by_id:
             focus_paths.append(snap.by_id[focus_file_id].path)
         mentioned = list(dict.fromkeys(d.name for d in syms.definitions[:20]))
         if focus_paths or mentioned:
             ranks = inputs.graph(focus_paths, mentioned)
-            file_signals.append(
-                Signal.from_scores("graph", FILE_WEIGHTS["graph"], ranks, limit=200)
-            )
+            file_signals.append(Signal.from_scores("graph", graph_weight, ranks, limit=200))
     if focus_file_id is not None:
         file_signals.append(
             Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])
         )
     fused_files = fuse(file_signals)
-    if not analysis.mentions_tests:
-        for fid, item in fused_files.items():
-            row = snap.by_id.get(fid)
-            if row is not None and row.is_test:
-                item.score *= TEST_PENALTY
-                item.reasons.append(
-                    ("test_penalty", 0, TEST_PENALTY, "test file (query is not about tests)")
-                )
+    for fid, item in fused_files.items():
+        row = snap.by_id.get(fid)
+        if row is None:
+            continue
+        if row.is_test and not analysis.mentions_tests:
+            item.score *= TEST_PENALTY
+            item.reasons.append(
+                ("test_penalty", 0, TEST_PENALTY, "test file (query is not about tests)")
+            )
+        if row.language is None:
+            item.score *= PLAIN_TEXT_PENALTY
+            item.reasons.append(("plain_text_penalty", 0, PLAIN_TEXT_PENALTY, "not code"))
+        elif row.language in _DOC_LANGUAGES:
+            item.score *= DOCS_PENALTY
+            item.reasons.append(("docs_penalty", 0, DOCS_PENALTY, "documentation"))
     ranked_files = sorted(
         (fid for fid in fused_files if fid in snap.by_id), key=lambda f: -fused_files[f].score
     )

@@ -23,6 +23,10 @@ from llmgenie.retrieval.query import QueryAnalysis, quote_term
 
 MAX_TERMS = 40
 COMMON_FRACTION = 0.25
+# A file's lexical score: its best chunks, weighted (best, second, third).
+AGGREGATE_WEIGHTS = (1.0, 0.5, 0.25)
+# Query terms that are whole code identifiers (snake/camel, with digits) are more telling.
+IDENTIFIER_BOOST = 1.0
 K1 = 1.2
 B = 0.75
 CHUNK_COLUMNS = ("path", "symbol", "body")
@@ -139,12 +143,17 @@ def lexical_search(
     if not terms:
         return LexicalHits({}, {}, {}, [])
     n = max(stats.count, 1)
+    identifier_terms = {
+        w.lower().strip("_") for w, weight in analysis.identifiers.items() if weight >= 2.0
+    }
     scores = np.zeros(stats.chunk_file.shape[0], dtype=np.float64)
     body_norm = (K1 + 1.0) / (1.0 + K1 * (1.0 - B + B * stats.chunk_len / stats.avg_len))
     name_scores: dict[int, float] = {}
     for term in terms:
         idf = _idf(df[term], n)
         qweight = 1.0 + 0.5 * math.log(analysis.term_counts.get(term, 1))
+        if term in identifier_terms:
+            qweight *= IDENTIFIER_BOOST
         for column, weight in zip(CHUNK_COLUMNS, CHUNK_WEIGHTS, strict=True):
             ids = _postings(conn, "chunks_fts", column, term)
             ids = ids[ids < scores.shape[0]]
@@ -180,8 +189,8 @@ def aggregate_files(scores: FloatArray, hit: IntArray, chunk_file: IntArray) -> 
     starts = np.r_[0, np.nonzero(np.diff(files_sorted))[0] + 1]
     run_start = np.repeat(starts, np.diff(np.r_[starts, files_sorted.size]))
     position = np.arange(files_sorted.size) - run_start
-    keep = position < 3
-    weights = np.array([1.0, 0.5, 0.25])[position[keep]]
+    keep = position < len(AGGREGATE_WEIGHTS)
+    weights = np.array(AGGREGATE_WEIGHTS)[position[keep]]
     unique_files = files_sorted[starts]
     totals = np.zeros(unique_files.size)
     np.add.at(

@@ -10,6 +10,9 @@ from __future__ import annotations
 from llmgenie.retrieval.query import QueryAnalysis
 from llmgenie.retrieval.snapshot import FilesSnapshot
 
+MAX_STEM_FILES = 4
+STEM_SCORE = 1.0
+
 
 def _trailing_match(mention_parts: list[str], path: str) -> int:
     parts = path.split("/")
@@ -51,4 +54,13 @@ def path_mentions(snapshot: FilesSnapshot, analysis: QueryAnalysis) -> dict[int,
             if module_fid is not None:
                 add(module_fid, 2.5 if end >= 3 else 1.5, dotted)
                 break
+    # Bare module names used as words ("sqlmigrate wraps its output..."): a file stem
+    # the query names, when few files share it.
+    for word, weight in analysis.identifiers.items():
+        stem_files = snapshot.by_stem.get(word.lower())
+        if not stem_files or len(word) < 4 or len(stem_files) > MAX_STEM_FILES:
+            continue
+        score = STEM_SCORE * min(weight, 3.0) / 2.0 / len(stem_files) ** 0.5
+        for fid in stem_files:
+            add(fid, score, f"names {word}")
     return out

@@ -26,6 +26,7 @@ class FilesSnapshot:
     by_path: dict[str, int] = field(default_factory=dict)
     by_basename: dict[str, list[int]] = field(default_factory=dict)
     by_module: dict[str, int] = field(default_factory=dict)
+    by_stem: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> FilesSnapshot:
@@ -38,6 +39,9 @@ class FilesSnapshot:
             snap.by_path[row.path] = row.file_id
             base = row.path.rsplit("/", 1)[-1]
             snap.by_basename.setdefault(base, []).append(row.file_id)
+            stem = base.split(".", 1)[0].lower()
+            if stem and stem not in ("__init__", "index", "mod", "main"):
+                snap.by_stem.setdefault(stem, []).append(row.file_id)
             module = module_name(row.path)
             if module:
                 snap.by_module.setdefault(module, row.file_id)

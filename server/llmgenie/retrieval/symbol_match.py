@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from llmgenie.retrieval.query import QueryAnalysis
 
+MIN_WEIGHT = 2.0
 _KIND_FACTOR = {
     "class": 1.3,
     "struct": 1.2,
@@ -54,7 +55,8 @@ class SymbolHits:
 def symbol_matches(conn: sqlite3.Connection, analysis: QueryAnalysis, n_files: int) -> SymbolHits:
     """Score files by the query identifiers they define (see module docstring)."""
     hits = SymbolHits()
-    idents = analysis.identifiers
+    # Plain words ("connection", "test") name too many things to be evidence on their own.
+    idents = {k: w for k, w in analysis.identifiers.items() if w >= MIN_WEIGHT}
     if not idents:
         return hits
     keys = list({name.lower() for name in idents})
