@@ -116,7 +116,7 @@ class BatchWriter:
         ref_rows: list[tuple[object, ...]] = []
         import_rows: list[tuple[int, str]] = []
         chunk_rows: list[tuple[object, ...]] = []
-        chunk_fts: list[tuple[int, str, str, str]] = []
+        chunk_fts: list[tuple[int, str, str]] = []
         file_fts: list[tuple[int, str, str]] = []
         vector_drops: list[tuple[str]] = []
         for p in payloads:
@@ -168,7 +168,7 @@ class BatchWriter:
                 chunk_rows.append(
                     (next_chunk, fid, start, end, symbol, kind, text, vid, ntok, embedded)
                 )
-                chunk_fts.append((next_chunk, p.path_tokens, sym_tokens, body_tokens))
+                chunk_fts.append((next_chunk, sym_tokens, body_tokens))
                 next_chunk += 1
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
             vector_drops.extend((vid,) for vid, emb in old.items() if emb and vid not in kept)
@@ -186,9 +186,7 @@ class BatchWriter:
             " ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
         )
-        conn.executemany(
-            "INSERT INTO chunks_fts(rowid, path, symbol, body) VALUES (?,?,?,?)", chunk_fts
-        )
+        conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)
         conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)
         conn.executemany("INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)", vector_drops)
         return len(symbol_rows), len(chunk_rows)

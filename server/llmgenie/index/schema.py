@@ -14,7 +14,7 @@ from pathlib import Path
 
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 
 _log = get_logger(__name__)
@@ -78,16 +78,16 @@ CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded, file_id);
 CREATE TABLE IF NOT EXISTS vector_deletes (vec_id TEXT PRIMARY KEY);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    path, symbol, body, tokenize="{_FTS_TOKENIZER}", detail=column
+    symbol, body, tokenize="{_FTS_TOKENIZER}", detail=column
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
     path, symbols, tokenize="{_FTS_TOKENIZER}", detail=column
 );
 """
 
-# Column weights for bm25(): identifiers defined in a chunk and its path count more than
-# words merely mentioned in its body.
-CHUNK_WEIGHTS = (2.0, 4.0, 1.0)
+# BM25F column weights: identifiers defined in a chunk count more than words merely
+# mentioned in its body; a file's path and defined names are scored on files_fts.
+CHUNK_WEIGHTS = (2.0, 1.0)
 FILE_WEIGHTS = (3.0, 2.0)
 
 

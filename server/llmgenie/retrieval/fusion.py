@@ -7,6 +7,7 @@ signals rise above items ranked first by only one.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -35,7 +36,7 @@ class Signal(Generic[K]):
         details: dict[K, str] | None = None,
         limit: int = 500,
     ) -> Signal[K]:
-        ordered = sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
+        ordered = heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])
         d = details or {}
         return cls(name, weight, [(key, score, d.get(key, "")) for key, score in ordered])
 
@@ -45,13 +46,13 @@ class Fused(Generic[K]):
     """A fused item: its score and (signal, rank, contribution, detail) per signal."""
 
     score: float = 0.0
-    reasons: list[tuple[str, int, float, str]] = field(default_factory=list)
+    reasons: list[tuple[str, int, float, str, float]] = field(default_factory=list)
 
     def reason_models(self) -> list[ScoreReason]:
         """Pydantic reasons, built only for items that are actually returned."""
         return [
-            ScoreReason(signal=s, rank=r, contribution=round(c, 6), detail=d)
-            for s, r, c, d in self.reasons
+            ScoreReason(signal=s, rank=r, contribution=round(c, 6), detail=d or f"score {raw:.3g}")
+            for s, r, c, d, raw in self.reasons
         ]
 
 
@@ -76,5 +77,5 @@ def fuse(signals: list[Signal[K]], k: float = RRF_K) -> dict[K, Fused[K]]:
             if item is None:
                 item = out[key] = Fused()
             item.score += contribution
-            item.reasons.append((signal.name, rank, contribution, detail or f"{raw:.3g}"))
+            item.reasons.append((signal.name, rank, contribution, detail, raw))
     return out

@@ -163,14 +163,14 @@ def hybrid_search(
         if row.is_test and not analysis.mentions_tests:
             item.score *= TEST_PENALTY
             item.reasons.append(
-                ("test_penalty", 0, TEST_PENALTY, "test file (query is not about tests)")
+                ("test_penalty", 0, TEST_PENALTY, "test file (query is not about tests)", 0.0)
             )
         if row.language is None:
             item.score *= PLAIN_TEXT_PENALTY
-            item.reasons.append(("plain_text_penalty", 0, PLAIN_TEXT_PENALTY, "not code"))
+            item.reasons.append(("plain_text_penalty", 0, PLAIN_TEXT_PENALTY, "not code", 0.0))
         elif row.language in _DOC_LANGUAGES:
             item.score *= DOCS_PENALTY
-            item.reasons.append(("docs_penalty", 0, DOCS_PENALTY, "documentation"))
+            item.reasons.append(("docs_penalty", 0, DOCS_PENALTY, "documentation", 0.0))
     ranked_files = sorted(
         (fid for fid in fused_files if fid in snap.by_id), key=lambda f: -fused_files[f].score
     )

@@ -22,6 +22,7 @@ from llmgenie.index.schema import CHUNK_WEIGHTS, FILE_WEIGHTS
 from llmgenie.retrieval.query import QueryAnalysis, quote_term
 
 MAX_TERMS = 40
+MAX_FILES = 500
 COMMON_FRACTION = 0.25
 # A file's lexical score: its best chunks, weighted (best, second, third).
 AGGREGATE_WEIGHTS = (1.0, 0.5, 0.25)
@@ -29,7 +30,7 @@ AGGREGATE_WEIGHTS = (1.0, 0.5, 0.25)
 IDENTIFIER_BOOST = 1.0
 K1 = 1.2
 B = 0.75
-CHUNK_COLUMNS = ("path", "symbol", "body")
+CHUNK_COLUMNS = ("symbol", "body")
 FILE_COLUMNS = ("path", "symbols")
 
 IntArray = npt.NDArray[np.int64]
@@ -76,7 +77,7 @@ class LexicalHits:
 def _ints(text: str | None) -> IntArray:
     if not text:
         return np.zeros(0, dtype=np.int64)
-    return np.array(text.split(","), dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 def ensure_vocab(conn: sqlite3.Connection) -> None:
@@ -155,6 +156,8 @@ def lexical_search(
         if term in identifier_terms:
             qweight *= IDENTIFIER_BOOST
         for column, weight in zip(CHUNK_COLUMNS, CHUNK_WEIGHTS, strict=True):
+            if weight <= 0:
+                continue
             ids = _postings(conn, "chunks_fts", column, term)
             ids = ids[ids < scores.shape[0]]
             if not ids.size:
@@ -196,4 +199,7 @@ def aggregate_files(scores: FloatArray, hit: IntArray, chunk_file: IntArray) -> 
     np.add.at(
         totals, np.searchsorted(unique_files, files_sorted[keep]), scores_sorted[keep] * weights
     )
-    return {int(f): float(s) for f, s in zip(unique_files, totals, strict=True)}
+    if totals.size > MAX_FILES:
+        best = np.argpartition(-totals, MAX_FILES - 1)[:MAX_FILES]
+        unique_files, totals = unique_files[best], totals[best]
+    return {int(f): float(s) for f, s in zip(unique_files.tolist(), totals.tolist(), strict=True)}
