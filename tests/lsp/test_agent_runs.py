@@ -69,7 +69,7 @@ async def test_chat_streams_deltas_and_returns_the_answer(
     assert result["model"] == MODEL
     deltas = "".join(e["message"] for e in _events(agent_editor, result["runId"], "delta"))
     assert deltas == result["text"]
-    sent = json.dumps(model_server.chat_requests[0].body)
+    sent = json.dumps(model_server.chat_requests()[0].body)
     assert "What does compute_tax do?" in sent and "def compute_tax" in sent
 
 
@@ -87,7 +87,7 @@ async def test_cancel_request_stops_the_chat_and_its_model_call(
         lambda: any(e["kind"] == "delta" for e in agent_editor.run_events), 120, "first delta"
     )
     run_id = agent_editor.run_events[-1]["runId"]
-    agent_editor.lsp.protocol.notify("$/cancelRequest", {"id": msg_id})
+    agent_editor.lsp.protocol.notify("$/cancelRequest", types.CancelParams(id=msg_id))
     with pytest.raises(JsonRpcException) as info:
         await asyncio.wait_for(pending, 30)
     assert info.value.code == -32800
@@ -183,31 +183,43 @@ async def test_findings_become_llmgenie_diagnostics(
     assert "Fix: Cache the total." in diag.message
 
 
-async def test_stale_edit_is_reported_not_applied(
-    agent_editor: EditorClient, model_server: ModelServer
+async def test_edit_made_stale_by_typing_is_reported_not_applied(
+    workspace: Path, model_server: ModelServer
 ) -> None:
-    editor = agent_editor
-    uri = editor.open("billing.py")
-    model_server.script(
-        final(
-            "Renamed.",
-            edits=[
-                {"path": "billing.py", "old_text": "def no_such_function():\n", "new_text": "x"}
-            ],
+    """The user renames the function while the crew works: its edit must not be applied."""
+    options = {"model": MODEL, "apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    # A long debounce keeps the rename in the editor buffer only, so the crew (which reads
+    # the index's copy) still validates its edit against the old text.
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LLMGENIE_INDEX__DEBOUNCE_MS": "600000"}
+    async with start_editor(workspace, options=options, env=env) as editor:
+        await editor.wait_indexed()
+        uri = editor.open("billing.py")
+        edit = {
+            "path": "billing.py",
+            "old_text": "def compute_tax(amount, rate=0.2):\n",
+            "new_text": "def compute_tax(amount, rate=0.2):\n" + DOCSTRING,
+        }
+        model_server.script(
+            Reply.slow(json.dumps({"message": "Documented.", "edits": [edit], "findings": []}), 3.0)
         )
-    )
-    started = await editor.command(
-        "llmgenie.runCrew", {"crew": "refactor", "uri": uri, "range": _range(15, 18)}
-    )
-    run_id = started["runId"]
-    await editor.wait_until(
-        lambda: any(
-            e["data"].get("reason") == "edit_failed" for e in _events(editor, run_id, "error")
-        ),
-        120,
-    )
-    assert editor.applied_edits == []
-    assert any("no longer in the file" in m.message for m in editor.lsp.messages)
+        started = await editor.command(
+            "llmgenie.runCrew", {"crew": "document", "uri": uri, "range": _range(15, 18)}
+        )
+        run_id = started["runId"]
+        editor.change(
+            uri,
+            "compute_vat",
+            types.Range(start=types.Position(15, 4), end=types.Position(15, 15)),
+        )
+        await editor.wait_until(
+            lambda: any(
+                e["data"].get("reason") == "edit_failed" for e in _events(editor, run_id, "error")
+            ),
+            120,
+            "edit_failed",
+        )
+        assert editor.applied_edits == []
+        assert any("no longer in the file" in m.message for m in editor.lsp.messages)
 
 
 async def test_cancel_run_command_stops_a_running_crew(
