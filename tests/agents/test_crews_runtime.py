@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,15 @@ def test_two_runs_at_once_keep_their_results_apart(harness: Harness) -> None:
     assert [f.rule for f in results["perf"].findings] == ["PERF-quadratic-loop"]
     assert results["docs"].message == "docs done" and results["docs"].findings == []
     assert len(results["docs"].edits) == 1
+
+
+def test_crewai_writes_nothing_to_the_user_data_dir(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stock CrewAI keeps a replay database in the user data dir; our crews must not."""
+    data_home = tmp_path / "xdg-data"
+    data_home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    harness.server.script(final("ok"))
+    execute_crew(harness.context("explain"), harness.env())
+    assert [p.relative_to(data_home) for p in data_home.rglob("*")] == []

@@ -17,8 +17,9 @@ def test_native_function_calling_unless_litellm_knows_better() -> None:
 
 def test_react_text_protocol_runs_tools_through_the_adapter(harness: Harness) -> None:
     """Models without function calling: CrewAI's Thought/Action/Final Answer text format."""
-    from crewai import Agent, Crew, Task
+    from crewai import Agent, Task
 
+    from llmgenie.agents.crewai_crew import GenieCrew
     from llmgenie.agents.crewai_tools import crewai_tools
     from llmgenie.agents.llm_adapter import GenieLLM
 
@@ -44,7 +45,7 @@ def test_react_text_protocol_runs_tools_through_the_adapter(harness: Harness) ->
         respect_context_window=False,
     )
     task = Task(description="What does find_user do?", expected_output="one line", agent=agent)
-    output = Crew(agents=[agent], tasks=[task], tracing=False).kickoff()
+    output = GenieCrew(agents=[agent], tasks=[task], tracing=False).kickoff()
 
     assert output.raw == "It looks a user up by name."
     first, second = harness.chat_bodies()

@@ -17,6 +17,9 @@ _OFFLINE_ENV = {
     "CREWAI_DISABLE_TRACKING": "true",
     "OTEL_SDK_DISABLED": "true",
     "CREWAI_TRACING_ENABLED": "false",
+    # CrewAI derives its data directory from the current directory's name (and creates it
+    # at import); give it one fixed, recognisable name instead.
+    "CREWAI_STORAGE_DIR": "llmgenie-crewai",
 }
 
 _lock = threading.Lock()

@@ -24,10 +24,12 @@ from typing import Any
 
 from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
 from llmgenie.agents.crew_specs import CREWS, CrewSpec
+from llmgenie.agents.crewai_setup import load_crewai
 from llmgenie.agents.knowledge import KnowledgeBase
 from llmgenie.agents.results import (
     CrewReport,
     InvalidReport,
+    ReportPolicy,
     merge_result,
     parse_report,
     validate_report,
@@ -158,10 +160,15 @@ class _Validation:
 
 
 def _agent(
-    spec_key: RoleKey, state: RunState, knowledge: KnowledgeBase, policy: Any, *, manager: bool
+    spec_key: RoleKey,
+    state: RunState,
+    knowledge: KnowledgeBase,
+    policy: ReportPolicy,
+    *,
+    manager: bool,
 ) -> Any:
     """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
-    from crewai import Agent
+    crewai = load_crewai()  # never `import crewai` directly: the offline env must come first
 
     from llmgenie.agents.crewai_tools import crewai_tools
     from llmgenie.agents.llm_adapter import GenieLLM
@@ -175,7 +182,7 @@ def _agent(
     if not manager:
         toolbox = AgentToolbox(state, spec_key, knowledge=knowledge, policy=policy)
         tools = crewai_tools(toolbox, role.tools)
-    return Agent(
+    return crewai.Agent(
         role=role.role,
         goal=role.goal,
         backstory=role.backstory,
@@ -192,7 +199,9 @@ def _agent(
 
 def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     """Build and kick off the CrewAI crew for `spec`; validate and merge its result."""
-    from crewai import Crew, Process, Task
+    crewai = load_crewai()
+
+    from llmgenie.agents.crewai_crew import GenieCrew
 
     state.emit("status", "preparing agents", stage="setup", crew=spec.name)
     knowledge = KnowledgeBase(state.env.engine)
@@ -201,7 +210,7 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
     # extra model call. The guardrail validates against CrewReport itself instead.
-    task = Task(
+    task = crewai.Task(
         description=description,
         expected_output=REPORT_EXPECTED_OUTPUT,
         agent=None if spec.hierarchical else lead,
@@ -213,17 +222,17 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
         members = [
             _agent(key, state, knowledge, spec.policy, manager=False) for key in spec.members
         ]
-        crew = Crew(
+        crew = GenieCrew(
             agents=members,
             tasks=[task],
-            process=Process.hierarchical,
+            process=crewai.Process.hierarchical,
             manager_agent=lead,
             verbose=False,
             tracing=False,
             cache=False,
         )
     else:
-        crew = Crew(agents=[lead], tasks=[task], verbose=False, tracing=False, cache=False)
+        crew = GenieCrew(agents=[lead], tasks=[task], verbose=False, tracing=False, cache=False)
     state.emit("status", "agents working", stage="running", crew=spec.name)
     try:
         crew.kickoff()
