@@ -91,3 +91,22 @@ def test_bad_arguments_and_unknown_tools_return_errors(harness: Harness) -> None
     assert box.call("read_file", {"start_line": 1}).startswith("Error: invalid arguments")
     assert box.call("read_file", "{not json").startswith("Error: tool arguments are not valid JSON")
     assert box.call("rm_rf", {}).startswith("Error: unknown tool")
+
+
+def test_edit_to_a_crlf_file_matches_with_the_files_line_endings(harness: Harness) -> None:
+    (harness.root / "win.py").write_bytes(b"def a():\r\n    return 1\r\n")
+    box = toolbox(harness)
+    out = box.call(
+        "propose_edit",
+        {
+            "path": "win.py",
+            "old_text": "def a():\n    return 1\n",
+            "new_text": "def a():\n    return 2\n",
+        },
+    )
+    assert out.startswith("Edit #1")
+    edit = box.state.edits[0]
+    assert (edit.old_text, edit.new_text) == (
+        "def a():\r\n    return 1\r\n",
+        "def a():\r\n    return 2\r\n",
+    )

@@ -41,3 +41,19 @@ def load_crewai() -> ModuleType:
         import crewai
 
         return crewai
+
+
+def preload() -> None:
+    """Import CrewAI and the crew modules now, so that the first crew does not wait.
+
+    Meant for a background thread once the language server has answered `initialize`
+    (importing CrewAI takes several seconds).
+    """
+    import importlib
+
+    for name in (
+        "llmgenie.agents.llm_adapter",
+        "llmgenie.agents.crewai_tools",
+        "llmgenie.agents.crewai_crew",
+    ):
+        importlib.import_module(name)

@@ -118,6 +118,14 @@ def check_edit(
             f"edit to {rel}: no such file; use an empty old_text to create a new file"
         )
     count = current.count(edit.old_text)
+    if count == 0 and "\r\n" in current and "\n" in edit.old_text:
+        # A CRLF file: models write "\n"; match (and replace) with the file's line endings.
+        crlf_old = edit.old_text.replace("\r\n", "\n").replace("\n", "\r\n")
+        if current.count(crlf_old):
+            crlf_new = edit.new_text.replace("\r\n", "\n").replace("\n", "\r\n")
+            edit = edit.model_copy(update={"old_text": crlf_old, "new_text": crlf_new})
+            normalised = edit.model_copy(update={"path": rel})
+            count = current.count(crlf_old)
     if count == 0:
         raise InvalidReport(
             f"edit to {rel}: old_text was not found in the current file. Copy it exactly "
