@@ -1,1 +1,12 @@
-"""tree-sitter understanding of source files: symbols, references, chunks, graph, repo map."""
+"""tree-sitter understanding of source files: symbols, references, chunks, graph, repo map.
+
+Modules (each documents its public API in its docstring):
+    languages  file name -> language id; cached per-thread tree-sitter parsers
+    specs      per-language tree-sitter queries (definitions and references)
+    parser     parse_document(path, text, max_chunk_lines=60, language=None) -> ParsedFile
+    outline    outline_document(...) -> ParsedFile | None: fast Python/Markdown outline
+    chunking   symbol-boundary chunking with a line cap
+    graph      CodeGraph: definition/reference/import graph, personalised PageRank
+    repomap    render_repo_map(...): token-budgeted outline for prompts
+    models     Symbol, Reference, Chunk, ParsedFile (the contract with the index)
+"""
