@@ -160,3 +160,22 @@ def test_edit_repeated_in_the_final_answer_is_not_duplicated(harness: Harness) -
     )
     result = execute_crew(harness.context("document"), harness.env())
     assert [(e.path, e.old_text) for e in result.edits] == [("app/db.py", edit["old_text"])]
+
+
+def test_final_answer_cannot_bypass_a_denied_tool(harness: Harness) -> None:
+    """Security may not propose edits: edits smuggled into its final answer are dropped."""
+    edit = {"path": "app/db.py", "old_text": "def connect(path):\n", "new_text": "def c(p):\n"}
+    finding = {
+        "path": "app/db.py",
+        "start_line": SQL_LINE,
+        "end_line": SQL_LINE,
+        "rule": "CWE-89",
+        "message": "SQL injection",
+    }
+    harness.server.script(final("One issue.", edits=[edit], findings=[finding]))
+    result = execute_crew(harness.context("security"), harness.env())
+
+    assert result.edits == []
+    assert [f.rule for f in result.findings] == ["CWE-89"]
+    denied = harness.recorder.actions("permission_denied")
+    assert [(d["tool"], d["via"]) for d in denied] == [("propose_edit", "final_answer")]

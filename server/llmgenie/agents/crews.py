@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
@@ -124,19 +125,48 @@ class _Validation:
         self.state = state
         self.spec = spec
         self.view = WorkspaceView(state.root, state.env.engine)
+        allowed = state.env.permissions.allowed_tools.get(spec.lead, [])
+        # The final answer is held to the lead's permissions like its tool calls are.
+        self.may_edit = "propose_edit" in allowed
+        self.may_report = "report_finding" in allowed
+        self.policy = replace(
+            spec.policy, require_edits=spec.policy.require_edits and self.may_edit
+        )
         self.report: CrewReport | None = None
         self.failures: list[str] = []
         self._lock = threading.Lock()
+
+    def _within_permissions(self, report: CrewReport) -> CrewReport:
+        """Drop edits or findings the lead may not propose here (audited as refusals)."""
+        dropped: dict[str, int] = {}
+        if report.edits and not self.may_edit:
+            dropped["propose_edit"] = len(report.edits)
+            report = report.model_copy(update={"edits": []})
+        if report.findings and not self.may_report:
+            dropped["report_finding"] = len(report.findings)
+            report = report.model_copy(update={"findings": []})
+        for tool, count in dropped.items():
+            self.state.audit(
+                "permission_denied",
+                {"agent": self.spec.lead, "tool": tool, "via": "final_answer", "count": count},
+            )
+            self.state.emit(
+                "status",
+                f"{count} result(s) dropped: {self.spec.lead} may not use {tool} here",
+                stage="permission_denied",
+                tool=tool,
+            )
+        return report
 
     def __call__(self, output: Any) -> tuple[bool, Any]:
         """CrewAI guardrail: (True, normalised JSON) or (False, error for the agent)."""
         raw = str(getattr(output, "raw", "") or "")
         try:
-            report = parse_report(raw)
+            report = self._within_permissions(parse_report(raw))
             report = validate_report(
                 report,
                 self.view,
-                self.spec.policy,
+                self.policy,
                 self.state.snapshot_edits(),
                 list(self.state.findings),
             )
