@@ -24,7 +24,7 @@ import inspect
 from dataclasses import dataclass
 from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Parser, Query, QueryCursor
 
 from llmgenie.context.chunking import build_regions, chunk_lines, window_chunks
 from llmgenie.context.languages import get_ts_language, get_ts_parser, language_for_path
@@ -121,6 +121,24 @@ def parse_document(
     if lang is None or parser is None or spec is None:
         kind = _CHUNK_KIND_BY_LANG.get(lang or "", "text")
         return ParsedFile(path, lang, chunks=window_chunks(path, lines, max_chunk_lines, kind))
+    try:
+        return _parse_tree(path, lang, spec, parser, text, lines, max_chunk_lines)
+    except Exception as exc:  # a grammar or extraction bug must not stop the indexer
+        _log.warning("parse_failed", path=path, language=lang, error=repr(exc))
+        kind = _CHUNK_KIND_BY_LANG.get(lang, "code")
+        chunks = window_chunks(path, lines, max_chunk_lines, kind)
+        return ParsedFile(path, lang, chunks=chunks, has_errors=True)
+
+
+def _parse_tree(
+    path: str,
+    lang: str,
+    spec: LanguageSpec,
+    parser: Parser,
+    text: str,
+    lines: list[str],
+    max_chunk_lines: int,
+) -> ParsedFile:
     source = text.encode("utf-8", errors="surrogatepass")
     tree = parser.parse(source)
     root = tree.root_node
@@ -282,6 +300,8 @@ def _docker_stage_name(node: Node) -> str:
 def _extend_stages(found: list[_Found], line_count: int) -> None:
     """A Dockerfile stage runs from its FROM to the line before the next FROM."""
     stages = sorted((f for f in found if f.kind == "stage"), key=lambda f: f.start_byte)
+    if not stages:
+        return
     for current, following in zip(stages, [*stages[1:], None], strict=True):
         if following is not None:
             current.end_byte = following.start_byte - 1
