@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import given, settings
@@ -27,7 +28,7 @@ texts = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")), deadline=None)
 @given(path=st.sampled_from(PATHS), text=texts, max_lines=st.integers(1, 40))
 def test_any_text_parses_without_raising(path: str, text: str, max_lines: int) -> None:
     failures: list[tuple[str, dict[str, Any]]] = []
