@@ -106,3 +106,17 @@ def test_review_delegates_to_specialists_and_merges_their_results(harness: Harne
     ]
     assert "Performance Engineer" in working
     assert result.model == "openai/boss-model"
+
+
+def test_review_managers_invalid_answer_is_retried(harness: Harness) -> None:
+    harness.agent_models = {"coordinator": "openai/boss-model"}
+    harness.server.script(
+        Reply.plain("Review done, everything looks fine."),  # prose, not the JSON report
+        final("Everything looks fine."),
+        model="boss-model",
+    )
+    result = execute_crew(harness.context("review"), harness.env())
+
+    assert result.message == "Everything looks fine."
+    boss = harness.chat_bodies("boss-model")
+    assert len(boss) == 2 and "not a JSON object" in str(boss[1]["messages"])
