@@ -354,3 +354,29 @@ def test_garbage_catalog_is_rebuilt(repo: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with WorkspaceEngine.open(repo, settings) as eng:
         assert eng.index().files == len(FILES)
+
+
+def test_editing_one_function_keeps_the_other_chunks_rows(engine: WorkspaceEngine) -> None:
+    rel = "src/payments/invoice.py"
+
+    def chunk_rows() -> dict[int, tuple[int, int, str]]:
+        rows = engine._reader().execute(
+            "SELECT c.id, c.start_line, c.end_line, c.text FROM chunks c JOIN files f"
+            " ON f.id = c.file_id WHERE f.path=?",
+            (rel,),
+        )
+        return {int(r[0]): (int(r[1]), int(r[2]), str(r[3])) for r in rows}
+
+    before = chunk_rows()
+    text = engine.read_text(rel)
+    edited = text.replace("return total - total", "return total - 2 * total")
+    engine.update_document(rel, "# header line\n" + edited)
+    after = chunk_rows()
+    kept = set(before) & set(after)
+    assert kept, "unchanged chunks should keep their rows"
+    for cid in kept:
+        # Same text, shifted one line down by the inserted header.
+        assert after[cid][2] == before[cid][2]
+        assert after[cid][0] == before[cid][0] + 1
+    assert any("2 * total" in t for _, _, t in after.values())
+    assert top_file(engine, "apply_discount") == rel

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from llmgenie.index.payload import FilePayload
+from llmgenie.index.payload import ChunkRow, FilePayload
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,50 @@ def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
         "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
     )
     conn.execute("DELETE FROM chunks WHERE file_id=?", (fid,))
+    _clear_non_chunk_rows(conn, fid)
+    return old
+
+
+def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
     conn.execute("DELETE FROM symbols WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM refs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM imports WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))
-    return old
+
+
+def _reuse_chunks(
+    conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow]
+) -> tuple[list[ChunkRow], list[str]]:
+    """Keep the rows of chunks whose text is unchanged (same vec_id), fixing their line
+    numbers, and delete the rest; returns the chunks still to insert and the vec_ids of
+    embedded chunks that disappeared. Editing one function of a large file then touches
+    one chunk's FTS row instead of the whole file's."""
+    old = {
+        str(vid): (int(cid), int(start), int(end), emb)
+        for cid, vid, start, end, emb in conn.execute(
+            "SELECT id, vec_id, start_line, end_line, embedded FROM chunks WHERE file_id=?", (fid,)
+        )
+    }
+    to_insert: list[ChunkRow] = []
+    moved: list[tuple[int, int, str | None, str, int]] = []
+    kept: set[str] = set()
+    for row in new_chunks:
+        start, end, symbol, kind, _text, vid = row[0], row[1], row[2], row[3], row[4], row[5]
+        found = old.get(vid)
+        if found is None:
+            to_insert.append(row)
+            continue
+        kept.add(vid)
+        if (found[1], found[2]) != (start, end):
+            moved.append((start, end, symbol, kind, found[0]))
+    gone = [(cid,) for vid, (cid, _, _, _) in old.items() if vid not in kept]
+    conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", gone)
+    conn.executemany("DELETE FROM chunks WHERE id=?", gone)
+    conn.executemany(
+        "UPDATE chunks SET start_line=?, end_line=?, symbol=?, kind=? WHERE id=?", moved
+    )
+    dropped = [vid for vid, (_, _, _, emb) in old.items() if emb and vid not in kept]
+    return to_insert, dropped
 
 
 def delete_files(conn: sqlite3.Connection, paths: Iterable[str]) -> int:
@@ -129,7 +168,7 @@ class BatchWriter:
                 delete_files(conn, [p.path])
                 continue
             fid = file_id(conn, p.path)
-            old: dict[str, int] = {}
+            new_chunks = p.chunks
             values = (
                 p.hash,
                 p.size,
@@ -148,30 +187,25 @@ class BatchWriter:
                 )
                 fid = int(cur.lastrowid or 0)
             else:
-                old = _clear_file_rows(conn, fid)
+                _clear_non_chunk_rows(conn, fid)
+                new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks)
+                vector_drops.extend((vid,) for vid in dropped)
                 conn.execute(
                     "UPDATE files SET hash=?, size=?, mtime_ns=?, language=?, is_test=?,"
                     " has_errors=?, lines=?, indexed_at=?, state='indexed' WHERE id=?",
                     (*values, fid),
                 )
-            kept: set[str] = set()
             for s in p.symbols:
                 symbol_rows.append((fid, s[0], s[0].lower(), *s[1:]))
             for r in p.refs:
                 ref_rows.append((fid, *r))
             for module in p.imports:
                 import_rows.append((fid, module))
-            for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in p.chunks:
-                embedded = 1 if old.get(vid) else 0
-                if embedded:
-                    kept.add(vid)
-                chunk_rows.append(
-                    (next_chunk, fid, start, end, symbol, kind, text, vid, ntok, embedded)
-                )
+            for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in new_chunks:
+                chunk_rows.append((next_chunk, fid, start, end, symbol, kind, text, vid, ntok, 0))
                 chunk_fts.append((next_chunk, sym_tokens, body_tokens))
                 next_chunk += 1
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
-            vector_drops.extend((vid,) for vid, emb in old.items() if emb and vid not in kept)
         conn.executemany(
             "INSERT INTO symbols(file_id, name, name_key, qualified_name, kind, start_line,"
             " end_line, start_col, signature, docstring, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
