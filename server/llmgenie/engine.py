@@ -329,6 +329,13 @@ class WorkspaceEngine:
                 _log.info("embeddings_ready", provider=self._provider.name, dim=self._provider.dim)
             return self._provider
 
+    def use_embedding_provider(self, provider: EmbeddingProvider | None, status: str) -> None:
+        """Install a provider instead of loading one from settings (embedders, tests)."""
+        with self._provider_lock:
+            self._provider_loaded = True
+            self._provider = provider
+            self._provider_status = status
+
     def embedding_status(self) -> str:
         """A one-line status of the embedding provider (loading it if needed)."""
         provider = self._load_provider()
