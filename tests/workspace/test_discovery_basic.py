@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from llmgenie.config import IndexSettings
 from llmgenie.workspace.discovery import discover_files
 
@@ -48,3 +50,21 @@ def test_discovery_honours_nested_ignores_and_skips(tmp_path: Path) -> None:
     reasons = {s.rel_path: s.reason for s in result.skipped}
     assert reasons["logo.png"] == "binary"
     assert reasons["vendor/lib.min.js"] == "minified"
+
+
+def test_global_git_excludes_apply_unless_builtins_are_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    (config / "git").mkdir(parents=True)
+    (config / "git" / "ignore").write_text(".idea/\n*.swp\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    root = tmp_path / "ws"
+    _write(root, ".idea/workspace.xml", "<x/>")
+    _write(root, "a.py.swp", "junk")
+    _write(root, "a.py", "x = 1\n")
+    _write(root, ".gitignore", "!a.py.swp\n")
+    assert [f.rel_path for f in discover_files(root).files] == [".gitignore", "a.py", "a.py.swp"]
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nowhere"))
+    kept = [f.rel_path for f in discover_files(root).files]
+    assert kept == [".gitignore", ".idea/workspace.xml", "a.py", "a.py.swp"]

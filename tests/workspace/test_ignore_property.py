@@ -49,6 +49,7 @@ GIT_ENV = {
     **os.environ,
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_NOSYSTEM": "1",
+    "XDG_CONFIG_HOME": os.devnull,  # no global excludes file: compare the repo's rules only
 }
 
 

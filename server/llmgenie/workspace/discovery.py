@@ -2,8 +2,9 @@
 
 Ignore rules, lowest to highest precedence (the highest rule that matches decides, and
 within one file the last matching line wins, exactly like git):
-    built-in junk (node_modules/, __pycache__/, .venv/, caches...; pass builtin_ignores=False
-    to disable) < .git/info/exclude < .gitignore and .llmgenieignore of each directory from
+    built-in junk (node_modules/, __pycache__/, .venv/, caches...) < the user's global git
+    excludes (~/.config/git/ignore; both skipped with builtin_ignores=False) <
+    .git/info/exclude < .gitignore and .llmgenieignore of each directory from
     the root down (deeper wins; .llmgenieignore beats .gitignore of the same directory)
     < Settings.index.ignore globs.
 `.git` and `.llmgenie` directories are always skipped, and so is any directory holding a
@@ -159,6 +160,10 @@ class IgnoreRules:
             builtin = _compile(BUILTIN_IGNORES)
             if builtin is not None:
                 low.append(_Spec("", builtin))
+        if builtin_ignores:  # the user's global git excludes (git's default location)
+            user_excludes = _compile(_read_lines(str(global_excludes_path())))
+            if user_excludes is not None:
+                low.append(_Spec("", user_excludes))
         exclude = _compile(_read_lines(os.path.join(root, ".git", "info", "exclude")))
         if exclude is not None:
             low.append(_Spec("", exclude))
@@ -189,6 +194,12 @@ class IgnoreRules:
             if verdict is not None:
                 return verdict
         return False
+
+
+def global_excludes_path() -> Path:
+    """git's default core.excludesFile: $XDG_CONFIG_HOME/git/ignore (~/.config/git/ignore)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "git" / "ignore"
 
 
 def _index_settings(settings: Settings | IndexSettings | None) -> IndexSettings | None:
