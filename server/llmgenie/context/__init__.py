@@ -8,5 +8,6 @@ Modules (each documents its public API in its docstring):
     chunking   symbol-boundary chunking with a line cap
     graph      CodeGraph: definition/reference/import graph, personalised PageRank
     repomap    render_repo_map(...): token-budgeted outline for prompts
+    occurrences find_occurrences(text, name): every whole-word use (line, column)
     models     Symbol, Reference, Chunk, ParsedFile (the contract with the index)
 """
