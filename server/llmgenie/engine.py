@@ -115,6 +115,7 @@ class WorkspaceEngine:
         self._chunk_stats: tuple[int, ChunkStats] | None = None
         self._embedded_count: tuple[int, int] | None = None
         self._graph: tuple[int, float, CodeGraph] | None = None
+        self._central: tuple[CodeGraph, dict[int, float]] | None = None
         self._provider_lock = threading.Lock()
         self._provider_loaded = False
         self._provider: EmbeddingProvider | None = None
@@ -504,6 +505,8 @@ class WorkspaceEngine:
         graph = self.file_graph()
 
         def graph_rank(focus_paths: list[str], mentioned: list[str]) -> dict[int, float]:
+            if not focus_paths and not mentioned:
+                return self._centrality(graph, snap)
             ranking = graph.rank(focus_files=focus_paths, mentioned=mentioned, top_symbols=1)
             out: dict[int, float] = {}
             for path, score in ranking.files[:300]:
@@ -521,6 +524,20 @@ class WorkspaceEngine:
             degraded=self._degraded(),
         )
         return hybrid_search(inputs, query, k=k, focus_file_id=focus_id)
+
+    def _centrality(self, graph: CodeGraph, snap: FilesSnapshot) -> dict[int, float]:
+        """Plain PageRank per file, computed once per graph."""
+        cached = self._central
+        if cached is not None and cached[0] is graph:
+            return cached[1]
+        ranking = graph.rank(top_symbols=1)
+        out = {
+            fid: score
+            for path, score in ranking.files
+            if (fid := snap.by_path.get(path)) is not None and score > 0
+        }
+        self._central = (graph, out)
+        return out
 
     def repo_map(self, focus: str | None = None, tokens: int = 1024) -> str:
         """A token-budgeted outline of the most relevant files and symbols.

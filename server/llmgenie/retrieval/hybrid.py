@@ -26,7 +26,8 @@ from llmgenie.retrieval.symbol_match import symbol_matches
 DenseSearch = Callable[[str, int], list[tuple[int, float]]]
 """(query text, n) -> [(chunk id, cosine similarity)] best first."""
 GraphRank = Callable[[list[str], list[str]], dict[int, float]]
-"""(focus paths, mentioned identifiers) -> file id -> personalised PageRank score."""
+"""(focus paths, mentioned identifiers) -> file id -> personalised PageRank score;
+with no focus and no identifiers: plain PageRank (how central each file is)."""
 
 TEST_PENALTY = 0.3
 # Files without code (plain text, changelogs, templates) and prose docs rarely answer a
@@ -45,6 +46,7 @@ FILE_WEIGHTS = {
     "dense": 1.5,
     "graph": 0.5,
     "graph_free_text": 0.0,
+    "centrality": 0.0,
     "focus": 1.0,
 }
 CHUNK_WEIGHTS = {"lexical": 1.0, "definition": 1.2, "dense": 1.0, "file": 1.5}
@@ -151,6 +153,17 @@ def hybrid_search(
         if focus_paths or mentioned:
             ranks = inputs.graph(focus_paths, mentioned)
             file_signals.append(Signal.from_scores("graph", graph_weight, ranks, limit=200))
+    if inputs.graph is not None and FILE_WEIGHTS["centrality"] > 0:
+        central = inputs.graph([], [])
+        candidates = set(lex.files) | set(syms.files)
+        file_signals.append(
+            Signal.from_scores(
+                "centrality",
+                FILE_WEIGHTS["centrality"],
+                {fid: s for fid, s in central.items() if fid in candidates},
+                limit=200,
+            )
+        )
     if focus_file_id is not None:
         file_signals.append(
             Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])
