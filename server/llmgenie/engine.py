@@ -502,9 +502,11 @@ class WorkspaceEngine:
                 focus_id = snap.by_path.get(self._rel(focus))
             except ValueError:
                 focus_id = None
-        graph = self.file_graph()
-
         def graph_rank(focus_paths: list[str], mentioned: list[str]) -> dict[int, float]:
+            # Built on first use only: free-text searches usually do not need the graph.
+            graph = self.file_graph()
+            if not graph.edge_count:
+                return {}
             if not focus_paths and not mentioned:
                 return self._centrality(graph, snap)
             ranking = graph.rank(focus_files=focus_paths, mentioned=mentioned, top_symbols=1)
@@ -520,7 +522,7 @@ class WorkspaceEngine:
             snapshot=snap,
             stats=self._stats(),
             dense=self._dense_search(),
-            graph=graph_rank if graph.edge_count else None,
+            graph=graph_rank,
             degraded=self._degraded(),
         )
         return hybrid_search(inputs, query, k=k, focus_file_id=focus_id)

@@ -133,3 +133,13 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_cli("index", str(tmp_path / "nope"))
     assert proc.returncode == 2
     assert "is not a directory" in " ".join(proc.stderr.split())
+
+
+def test_search_sees_disk_changes_without_an_explicit_index(tmp_path: Path) -> None:
+    (tmp_path / "one.py").write_text("def first_handler():\n    pass\n", encoding="utf-8")
+    assert json.loads(run_cli("search", str(tmp_path), "first_handler", "--json").stdout)["files"]
+    (tmp_path / "two.py").write_text("def second_handler():\n    pass\n", encoding="utf-8")
+    (tmp_path / "one.py").unlink()
+    data = json.loads(run_cli("search", str(tmp_path), "second_handler", "--json").stdout)
+    assert data["files"][0]["path"] == "two.py"
+    assert all(f["path"] != "one.py" for f in data["files"])

@@ -69,9 +69,10 @@ def _engine(path: Path) -> Iterator[WorkspaceEngine]:
 
 
 def _ensure_indexed(engine: WorkspaceEngine) -> None:
+    """Bring the index up to date first (incremental: a no-change pass only stats files)."""
     with _progress() as progress:
-        summary = engine.ensure_indexed(progress)
-    if summary is not None:
+        summary = engine.index(progress)
+    if summary.indexed or summary.removed:
         err_console.print(
             f"indexed {summary.files} files ({summary.symbols} symbols, {summary.chunks} chunks)"
             f" in {summary.seconds:.2f}s"
@@ -139,7 +140,7 @@ def search_command(
         bool, typer.Option("--reasons/--no-reasons", help="Include score reasons.")
     ] = True,
 ) -> None:
-    """Hybrid search; indexes PATH first if it has never been indexed."""
+    """Hybrid search; brings PATH's index up to date first (incremental)."""
     with _engine(path) as engine:
         _ensure_indexed(engine)
         result = engine.search(query, k=k, focus=focus)
