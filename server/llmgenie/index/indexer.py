@@ -3,7 +3,9 @@
 Change detection: size+mtime equal → unchanged without reading; otherwise the worker
 hashes the bytes and only parses when the hash differs. Parsing runs in a small process
 pool (fork when the caller is single-threaded, spawn otherwise) with a bounded window of
-batches in flight, so memory stays flat; one writer commits every few hundred files.
+batches in flight, so memory stays flat; one writer commits every ~200 files or half
+second, so an editor's `update_document` never waits long for the write lock. (With
+spawn, as with any multiprocessing, a calling script must guard its entry point.)
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from llmgenie.workspace.discovery import discover_files
 _log = get_logger(__name__)
 
 BATCH_FILES = 48
-COMMIT_FILES = 600
-COMMIT_SECONDS = 1.5
+COMMIT_FILES = 200
+COMMIT_SECONDS = 0.5
 POOL_MIN_FILES = 300
 
 
