@@ -76,3 +76,12 @@ def test_match_finds_the_document_by_part_and_by_whole_identifier() -> None:
         expr = fts_match_expression(analyze_query(query).terms)
         assert expr is not None
         assert _CONN.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()
+
+
+def test_words_of_an_issue_title_weigh_more_than_the_same_words_in_its_body() -> None:
+    a = analyze_query("Pickling fails for lazy_settings\nThe cache module reads lazy_settings too.")
+    b = analyze_query("Something else entirely\nPickling fails for lazy_settings in the cache.")
+    assert a.term_counts["pickling"] > b.term_counts["pickling"]
+    assert a.identifiers["lazy_settings"] > b.identifiers["lazy_settings"]
+    single = analyze_query("pickling lazy_settings")
+    assert single.term_counts["pickling"] == 1

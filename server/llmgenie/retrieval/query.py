@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from llmgenie.index.tokens import MAX_TOKEN_LEN, expand_word
 
 MAX_IDENTIFIERS = 400
+TITLE_BOOST = 4
 
 _STOPWORD_TEXT = """
 a about above after again against all also am an and any are aren as at be because been
@@ -101,6 +102,16 @@ def analyze_query(text: str) -> QueryAnalysis:
         for token in expand_word(word):
             if len(token) >= 2 and token not in STOPWORDS and not token.isdigit():
                 counts[token] += 1
+    # An issue's first line is its title: its words say what the issue is about.
+    title = next((line for line in text.splitlines() if line.strip()), "")
+    if TITLE_BOOST and title != text:
+        for word in re.findall(r"\w+", title):
+            for token in expand_word(word):
+                if token in counts:
+                    counts[token] += TITLE_BOOST
+        for word in _WORD_CASE_RE.findall(title):
+            if word in analysis.identifiers:
+                analysis.identifiers[word] *= 1.0 + 0.25 * TITLE_BOOST
     analysis.term_counts = dict(counts)
     analysis.terms = list(counts)
     analysis.mentions_tests = any(
