@@ -209,18 +209,22 @@ def validate_report(
         accepted.append(checked)
         edits.append(checked)
     findings: list[Finding] = []
+    seen = {(f.path, f.start_line, f.rule) for f in recorded_findings}
     for index, finding in enumerate(report.findings, start=1):
         try:
-            findings.append(check_finding(view, finding, policy))
+            checked_finding = check_finding(view, finding, policy)
         except InvalidReport as exc:
             problems.append(f"findings[{index}]: {exc}")
+            continue
+        key = (checked_finding.path, checked_finding.start_line, checked_finding.rule)
+        if key not in seen:
+            findings.append(checked_finding)
     if policy.require_edits and not edits and not recorded_edits:
         problems.append(
             "this task must propose at least one edit (in 'edits' or with the propose_edit tool)"
         )
     if problems:
         raise InvalidReport("Your answer needs fixing: " + " | ".join(problems))
-    del recorded_findings  # findings from tools were validated when they were reported
     return report.model_copy(update={"edits": edits, "findings": findings})
 
 
