@@ -35,7 +35,7 @@ happens happened currently current instead result results case cases reproduce
 reproduced steps step description describe fix fixed fixes thanks thank hi hello version
 versions think know new old first second call called calls return returns returned value
 values true false none null self cls def class import from return pass raise yield
-lambda print
+lambda print last modified
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from llmgenie.retrieval.query import QueryAnalysis
 
 MIN_WEIGHT = 2.0
+PARENT_BOOST = 1.25
 _KIND_FACTOR = {
     "class": 1.3,
     "struct": 1.2,
@@ -60,17 +61,17 @@ def symbol_matches(conn: sqlite3.Connection, analysis: QueryAnalysis, n_files: i
     if not idents:
         return hits
     keys = list({name.lower() for name in idents})
-    rows: dict[str, list[tuple[int, str, str, str, int, int]]] = {}
+    rows: dict[str, list[tuple[int, str, str, str, int, int, str | None]]] = {}
     for start in range(0, len(keys), 500):
         part = keys[start : start + 500]
         marks = ",".join("?" * len(part))
-        for fid, name, qname, kind, s, e in conn.execute(
-            "SELECT file_id, name, qualified_name, kind, start_line, end_line FROM symbols"
+        for fid, name, qname, kind, s, e, parent in conn.execute(
+            "SELECT file_id, name, qualified_name, kind, start_line, end_line, parent FROM symbols"
             f" WHERE name_key IN ({marks})",
             part,
         ):
             rows.setdefault(str(name).lower(), []).append(
-                (int(fid), str(name), str(qname), str(kind), int(s), int(e))
+                (int(fid), str(name), str(qname), str(kind), int(s), int(e), parent)
             )
     dotted_tails = {d.split(".")[-1]: d for d in analysis.dotted}
     n = max(n_files, 1)
@@ -84,8 +85,11 @@ def symbol_matches(conn: sqlite3.Connection, analysis: QueryAnalysis, n_files: i
         def_files = {r[0] for r in chosen}
         idf = math.log(1 + n / len(def_files))
         dotted = dotted_tails.get(ident)
-        for fid, name, qname, kind, s, e in chosen:
+        for fid, name, qname, kind, s, e, parent in chosen:
             score = weight * idf * case_factor * _KIND_FACTOR.get(kind, 0.8)
+            # A method whose class the query also names (`QuerySet` ... `filter`).
+            if parent and parent.rsplit(".", 1)[-1] in idents:
+                score *= PARENT_BOOST
             if dotted is not None and "." in qname and dotted.endswith(qname.split(".", 1)[-1]):
                 score *= 1.5
             if dotted is not None and qname.endswith(".".join(dotted.split(".")[-2:])):
