@@ -183,6 +183,27 @@ async def test_findings_become_llmgenie_diagnostics(
     assert "Fix: Cache the total." in diag.message
 
 
+async def test_runs_survive_an_editor_restart(workspace: Path, model_server: ModelServer) -> None:
+    options = {"model": MODEL, "apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    model_server.script(final("`Invoice` holds line items and sums them."))
+    async with start_editor(workspace, options=options, env=env) as editor:
+        uri = editor.uri("billing.py")
+        started = await editor.command("llmgenie.runCrew", {"crew": "explain", "uri": uri})
+        run_id = started["runId"]
+        await editor.wait_until(lambda: bool(_events(editor, run_id, "result")), 120, "result")
+    async with start_editor(workspace) as editor:
+        runs = await editor.request("llmgenie/runs/list", {}, timeout=120)
+        summary = next(r for r in runs["runs"] if r["runId"] == run_id)
+        assert (summary["crew"], summary["status"], summary["path"]) == (
+            "explain",
+            "succeeded",
+            "billing.py",
+        )
+        record = await editor.request("llmgenie/runs/status", {"runId": run_id})
+        assert record["result"]["message"] == "`Invoice` holds line items and sums them."
+
+
 async def test_edit_made_stale_by_typing_is_reported_not_applied(
     workspace: Path, model_server: ModelServer
 ) -> None:

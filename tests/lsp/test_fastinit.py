@@ -115,3 +115,42 @@ async def test_tcp_transport(workspace: Path) -> None:
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
+
+
+async def test_websocket_transport(workspace: Path) -> None:
+    from websockets.asyncio.client import connect
+
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "llmgenie", "serve", "--ws", f"127.0.0.1:{port}",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            try:
+                ws = await connect(f"ws://127.0.0.1:{port}")
+                break
+            except OSError:
+                assert asyncio.get_running_loop().time() < deadline, "server never listened"
+                await asyncio.sleep(0.2)
+        async with ws:
+            init = {"capabilities": {}, "rootUri": workspace.as_uri()}
+            await ws.send(
+                json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+            )
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "llmgenie"
+            await ws.send(json.dumps({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+            await ws.send(
+                json.dumps({"jsonrpc": "2.0", "id": 2, "method": "llmgenie/health", "params": {}})
+            )
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if message.get("id") == 2:
+                    break
+            assert message["result"]["version"]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()

@@ -49,9 +49,15 @@ def register(server: LlmgenieServer) -> None:
             folder, rel = located
             traits = folder.traits
             engine = folder.engine
-            if engine is not None:
+            cached = session.symbol_cache.get(uri)
+            if cached is not None:
+                symbols = cached
+            elif engine is not None:
+                generation = session.index_generation
                 try:
                     symbols = await session.in_query_pool(lambda: engine.symbols(rel))
+                    if generation == session.index_generation:  # nothing re-indexed meanwhile
+                        session.symbol_cache[uri] = symbols
                 except Exception as exc:  # not indexed yet, oversize, deleted: act without
                     _log.debug("symbols_unavailable", path=rel, error=str(exc))
         ctx = ActionContext(

@@ -53,6 +53,7 @@ class DocumentSync:
         if timer is not None:
             timer.cancel()
         self._dirty.discard(uri)
+        self._session.invalidate_symbols(uri)
         located = self._session.registry.locate(uri)
         if located is None or located[0].engine is None:
             return
@@ -100,6 +101,7 @@ class DocumentSync:
             _log.info("document_skipped", path=rel, reason="oversize", chars=len(text))
             return
         await self._run_locked(uri, lambda: engine.update_document(rel, text))
+        self._session.invalidate_symbols(uri)
 
     async def flush_all(self) -> None:
         """Flush every dirty document (before reads that must see the latest buffers)."""

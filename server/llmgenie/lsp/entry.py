@@ -1,33 +1,47 @@
-"""Transports: run one server over stdio, TCP or WebSocket, and close it cleanly after."""
+"""Transports: run one server over stdio, TCP or WebSocket, and close it cleanly after.
+
+`main(argv)` is the typer-free entry (`python -m llmgenie serve …` and
+`python -m llmgenie.lsp …` land here): up to the `initialize` reply only the standard
+library is imported, so a cold process answers in tens of milliseconds (see fastinit.py).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, BinaryIO
-
-from llmgenie.observability.logging import get_logger
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from llmgenie.lsp.server import LlmgenieServer
 
-_log = get_logger(__name__)
+
+def _log() -> Any:
+    from llmgenie.observability.logging import get_logger
+
+    return get_logger(__name__)
+
+
+def configure(log_level: str) -> None:
+    from llmgenie.observability.logging import configure_logging
+
+    configure_logging(log_level)
 
 
 def _run(start: str, *args: object) -> None:
     from llmgenie.lsp.server import create_server
 
     server = create_server()
-    _log.info("server_starting", transport=start)
+    _log().info("server_starting", transport=start)
     try:
         getattr(server, start)(*args)
     finally:
         # The client vanished without shutdown/exit: still leave the index consistent.
         if not server.session.closed:
             server.session.close_now()
-        _log.info("server_stopped", transport=start)
+        _log().info("server_stopped", transport=start)
 
 
 def _protocol_stdout() -> BinaryIO:
@@ -53,7 +67,7 @@ class _NullWriter:
         pass
 
 
-def serve_stdio() -> None:
+def serve_stdio(log_level: str = "WARNING") -> None:
     """Serve on stdin/stdout; stdout carries nothing but LSP messages."""
     from llmgenie.lsp import fastinit
 
@@ -62,12 +76,16 @@ def serve_stdio() -> None:
     first: bytes | None = None
     answered = False
     if fastinit.enabled():
-        # Load pygls on a thread while this one reads and answers `initialize`.
-        loader = threading.Thread(target=_import_server, name="llmgenie-import", daemon=True)
+        # Load pygls (and configure logging) on a thread while this one answers `initialize`.
+        loader = threading.Thread(
+            target=_import_server, args=(log_level,), name="llmgenie-import", daemon=True
+        )
         loader.start()
         first = fastinit.read_frame(stdin)
         answered = first is not None and fastinit.answer_initialize(first, out)
         loader.join()
+    else:
+        _import_server(log_level)
     from llmgenie.lsp.server import create_server
 
     server = create_server()
@@ -80,12 +98,14 @@ def serve_stdio() -> None:
             server.session.close_now()
 
 
-def _import_server() -> None:
+def _import_server(log_level: str) -> None:
+    configure(log_level)
     import llmgenie.lsp.server  # noqa: F401  (warms the module cache for the main thread)
 
 
 def _replay(server: LlmgenieServer, body: bytes, *, swallow_reply: bool, out: BinaryIO) -> None:
     """Feed the first message, already read from stdin, through pygls."""
+    from pygls.exceptions import JsonRpcException
     from pygls.io_ import StdoutWriter
 
     protocol = server.protocol
@@ -94,16 +114,51 @@ def _replay(server: LlmgenieServer, body: bytes, *, swallow_reply: bool, out: Bi
         message = json.loads(body, object_hook=protocol.structure_message)
         protocol.handle_message(message)
     except Exception as exc:
-        from pygls.exceptions import JsonRpcException
-
         server.report_server_error(exc, JsonRpcException)
     finally:
         protocol.set_writer(StdoutWriter(out))
 
 
-def serve_tcp(host: str, port: int) -> None:
+def serve_tcp(host: str, port: int, log_level: str = "WARNING") -> None:
+    configure(log_level)
     _run("start_tcp", host, port)
 
 
-def serve_ws(host: str, port: int) -> None:
+def serve_ws(host: str, port: int, log_level: str = "WARNING") -> None:
+    configure(log_level)
     _run("start_ws", host, port)
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """Parse HOST:PORT (HOST defaults to 127.0.0.1); ValueError if malformed."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`serve --stdio | --tcp HOST:PORT | --ws HOST:PORT [--log-level LEVEL]` without typer."""
+    parser = argparse.ArgumentParser(
+        prog="llmgenie serve", description="Run the llmgenie language server."
+    )
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--stdio", action="store_true", help="LSP over stdin/stdout (editors)")
+    mode.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP")
+    mode.add_argument("--ws", metavar="HOST:PORT", help="listen on WebSocket")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("LLMGENIE_LOG_LEVEL", "WARNING"),
+        help="stderr log level",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.stdio:
+            serve_stdio(args.log_level)
+        elif args.tcp:
+            serve_tcp(*host_port(args.tcp), log_level=args.log_level)
+        else:
+            serve_ws(*host_port(args.ws), log_level=args.log_level)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return 0

@@ -10,6 +10,7 @@ incremental pass; rebuild clears a folder's index first.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 _log = get_logger(__name__)
 
 IndexState = Literal["idle", "indexing", "paused"]
+_STATUS_INTERVAL_S = 0.5  # llmgenie/status carries live counts, at most twice a second
 
 
 class IndexingController:
@@ -41,6 +43,7 @@ class IndexingController:
         self._task: asyncio.Task[None] | None = None
         self._cancel: CancelToken | None = None
         self._current: Path | None = None
+        self._last_status = 0.0
 
     def snapshot(self) -> dict[str, object]:
         """The `indexing` object of llmgenie/status and llmgenie/health."""
@@ -160,6 +163,7 @@ class IndexingController:
             summary = await loop.run_in_executor(pool, lambda: engine.index(on_progress, cancel))
             if summary.cancelled:
                 raise Cancelled()
+            self._session.invalidate_symbols()
             outcome = f"{summary.files} files ({summary.indexed} parsed) in {summary.seconds:.1f}s"
             self._session.publish_status()
             if folder.settings.index.embeddings != "none":
@@ -184,5 +188,7 @@ class IndexingController:
         if event.message:
             message += f" — {event.message}"
         bar.report(message, event.percent, force=stage_changed or event.done >= event.total)
-        if stage_changed:
+        now = time.monotonic()
+        if stage_changed or now - self._last_status >= _STATUS_INTERVAL_S:
+            self._last_status = now
             self._session.publish_status()

@@ -10,6 +10,7 @@ first time a run starts; without a configured model no import happens at all.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -123,24 +124,35 @@ class RunBridge:
         return cancelled
 
     async def records(self) -> list[RunRecord]:
-        """All runs this session knows about, newest first."""
+        """Runs of the open folders, newest first, including earlier sessions' (persisted)."""
         records: dict[str, RunRecord] = {
             rid: t.record for rid, t in self._tracked.items() if t.record is not None
         }
-        if self._service is not None:
-            service = self._service
-            for rec in await self._session.in_query_pool(service.list):
-                records[rec.run_id] = rec
+        service = await self._get_service()
+        if service is not None:
+            for folder in self._session.registry.folders():
+                listed = await self._session.in_query_pool(
+                    functools.partial(service.list, workspace=folder.root)
+                )
+                records.update((rec.run_id, rec) for rec in listed)
         return sorted(records.values(), key=lambda r: r.created_at, reverse=True)
 
     async def record(self, run_id: str) -> RunRecord | None:
-        if self._service is not None:
-            service = self._service
-            rec = await self._session.in_query_pool(lambda: service.get(run_id))
-            if rec is not None:
-                return rec  # type: ignore[no-any-return]
         tracked = self._tracked.get(run_id)
-        return tracked.record if tracked else None
+        if tracked is not None and tracked.record is not None:
+            return tracked.record
+        service = await self._get_service()
+        if service is None:
+            return None
+        rec = await self._session.in_query_pool(functools.partial(service.get, run_id))
+        if rec is None:
+            # Not seen this session: open every folder's run store, then look again.
+            for folder in self._session.registry.folders():
+                await self._session.in_query_pool(
+                    functools.partial(service.list, workspace=folder.root, limit=1)
+                )
+            rec = await self._session.in_query_pool(functools.partial(service.get, run_id))
+        return rec  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         """Cancel every live run (shutdown)."""

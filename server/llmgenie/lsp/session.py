@@ -19,6 +19,7 @@ from lsprotocol import types
 
 from llmgenie import __version__
 from llmgenie.config import Settings
+from llmgenie.context.models import Symbol
 from llmgenie.lsp.documents import DocumentSync
 from llmgenie.lsp.edits import FileText
 from llmgenie.lsp.indexing import IndexingController
@@ -52,10 +53,22 @@ class Session:
         self.query_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="llmgenie-query")
         self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmgenie-index")
         self.progress_cancel_handlers: dict[str, Callable[[], None]] = {}
+        # uri -> the indexed symbols of that file; dropped whenever the file is re-indexed,
+        # so code actions (asked on every cursor move) rarely leave the event loop.
+        self.symbol_cache: dict[str, list[Symbol]] = {}
+        self.index_generation = 0
         self.problems: list[str] = []
         self.closed = False
         self._last_status: dict[str, Any] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+
+    def invalidate_symbols(self, uri: str | None = None) -> None:
+        """A file (or, with None, anything) was re-indexed: forget cached symbols."""
+        self.index_generation += 1
+        if uri is None:
+            self.symbol_cache.clear()
+        else:
+            self.symbol_cache.pop(uri, None)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -151,6 +164,7 @@ class Session:
             if rel.startswith(".git/") or "/.git/" in rel:
                 continue
             by_folder.setdefault(folder.root, (folder, []))[1].append(rel)
+        self.invalidate_symbols()
         for folder, paths in by_folder.values():
             folder.traits = workspace_traits(folder.root)
             engine = folder.engine
@@ -162,16 +176,15 @@ class Session:
                 _log.warning("refresh_failed", root=str(folder.root), error=str(exc))
 
     def rebuild_index(self, folder: Folder) -> None:
-        """Worker thread: drop a folder's index so the next open starts from scratch."""
-        engine = folder.engine
-        if engine is not None and hasattr(engine, "rebuild"):
-            engine.rebuild()
-            return
-        if engine is None:
+        """Worker thread: drop a folder's index so the next open starts from scratch.
+
+        Holds the folder's lock throughout, so no request can reopen the index mid-delete.
+        """
+        with folder.lock:
             engine = folder.open_engine()
-        directory = Path(engine.layout.directory)
-        folder.close_engine()
-        shutil.rmtree(directory, ignore_errors=True)
+            directory = Path(engine.layout.directory)
+            folder.close_engine()
+            shutil.rmtree(directory, ignore_errors=True)
         _log.info("index_dropped", root=str(folder.root), directory=str(directory))
 
     def folder_for_request(self, request: RunRequest) -> Folder | None:

@@ -47,7 +47,7 @@ class Folder:
     engine: WorkspaceEngine | None = None
     open_error: str | None = None
     traits: dict[str, bool] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def open_engine(self) -> WorkspaceEngine:
         """Open the engine once (thread-safe); later calls return the same engine."""
