@@ -325,7 +325,7 @@ class WorkspaceEngine:
                     self._provider = None
                     self._provider_status = f"embedding provider failed to load: {exc}"
             if self._provider is None:
-                _log.warning("embeddings_unavailable", reason=self._provider_status)
+                _log.info("embeddings_unavailable", reason=self._provider_status)
             else:
                 _log.info("embeddings_ready", provider=self._provider.name, dim=self._provider.dim)
             return self._provider
@@ -502,6 +502,7 @@ class WorkspaceEngine:
                 focus_id = snap.by_path.get(self._rel(focus))
             except ValueError:
                 focus_id = None
+
         def graph_rank(focus_paths: list[str], mentioned: list[str]) -> dict[int, float]:
             # Built on first use only: free-text searches usually do not need the graph.
             graph = self.file_graph()
