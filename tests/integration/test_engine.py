@@ -322,6 +322,11 @@ def test_killed_index_leaves_a_consistent_catalog_that_resumes(tmp_path: Path) -
     time.sleep(2.5)
     proc.kill()
     proc.wait()
+    # Its parse workers notice the parent is gone and exit (no orphans left running).
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(root)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(root)) == []
     settings = load_settings(root, index={"embeddings": "none"})
     with WorkspaceEngine.open(root, settings) as eng:
         summary = eng.index()
@@ -330,6 +335,20 @@ def test_killed_index_leaves_a_consistent_catalog_that_resumes(tmp_path: Path) -
         assert health.stale_files == []
         assert health.symbols == 800 * 40
         assert [s.path for s in eng.find_definitions("helper_7")][:1] == ["pkg/m0000.py"]
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(int(entry.name))
+    return found
 
 
 def test_truncated_catalog_is_detected_and_rebuilt(repo: Path) -> None:

@@ -58,6 +58,19 @@ def worker_count() -> int:
     return max(1, min(2, (cores or 1)))
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool-worker initializer: exit when the indexing process dies (a killed index must
+    not leave orphaned workers behind)."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(0)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _batches(tasks: list[FileTask], size: int) -> Iterator[list[FileTask]]:
     for start in range(0, len(tasks), size):
         yield tasks[start : start + size]
@@ -72,7 +85,12 @@ def _pool_results(
     ctx = multiprocessing.get_context(method)
     pending = list(_batches(tasks, BATCH_FILES))
     window = workers * 3
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         inflight: list[tuple[list[FileTask], Future[list[FilePayload]]]] = []
         pos = 0
         try:
