@@ -85,3 +85,16 @@ def test_words_of_an_issue_title_weigh_more_than_the_same_words_in_its_body() ->
     assert a.identifiers["lazy_settings"] > b.identifiers["lazy_settings"]
     single = analyze_query("pickling lazy_settings")
     assert single.term_counts["pickling"] == 1
+
+
+def test_tests_are_the_subject_only_for_short_queries_or_issue_titles() -> None:
+    assert analyze_query("tests for the login view").mentions_tests
+    body = (
+        "Queryset union breaks ordering\n"
+        + "Steps: run this code. " * 5
+        + ("class UnionTests(TestCase):\n    def test_union(self):\n        pass\n")
+    )
+    assert not analyze_query(body).mentions_tests
+    assert analyze_query(
+        "Flaky test in the cache tests\n" + "Details follow here. " * 8
+    ).mentions_tests

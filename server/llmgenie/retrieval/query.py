@@ -16,6 +16,7 @@ from llmgenie.index.tokens import MAX_TOKEN_LEN, expand_word
 
 MAX_IDENTIFIERS = 400
 TITLE_BOOST = 4
+SHORT_QUERY_WORDS = 20
 
 _STOPWORD_TEXT = """
 a about above after again against all also am an and any are aren as at be because been
@@ -114,9 +115,12 @@ def analyze_query(text: str) -> QueryAnalysis:
                 analysis.identifiers[word] *= 1.0 + 0.25 * TITLE_BOOST
     analysis.term_counts = dict(counts)
     analysis.terms = list(counts)
-    analysis.mentions_tests = any(
-        t in counts for t in ("test", "tests", "testing", "pytest", "spec")
-    )
+    # Tests are the subject when a short query asks for them, or an issue's title does;
+    # issue bodies often paste test code without being about tests.
+    test_words = ("test", "tests", "testing", "pytest", "spec", "unittest")
+    title_tokens = {t for w in re.findall(r"\w+", title) for t in expand_word(w)}
+    short = len(re.findall(r"\w+", text)) <= SHORT_QUERY_WORDS
+    analysis.mentions_tests = any(t in (counts if short else title_tokens) for t in test_words)
     return analysis
 
 
