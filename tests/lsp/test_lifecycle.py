@@ -91,3 +91,44 @@ async def test_invalid_initialization_option_is_reported_not_fatal(workspace: Pa
         assert "maxFileBytes" in texts and "bogus" in texts
         health = await editor.request("llmgenie/health", {})
         assert health["version"]
+
+
+async def test_cancelling_the_indexing_progress_pauses_and_resume_finishes(workspace: Path) -> None:
+    many = workspace / "generated"
+    many.mkdir()
+    for i in range(800):
+        (many / f"mod_{i}.py").write_text(f"def function_{i}(x):\n    return x + {i}\n")
+    async with start_editor(workspace) as editor:
+        await editor.wait_until(
+            lambda: any(
+                isinstance(r, types.WorkDoneProgressBegin) and "indexing" in r.title
+                for reports in editor.lsp.progress_reports.values()
+                for r in reports
+            ),
+            30,
+            "indexing progress to begin",
+        )
+        token = next(iter(editor.lsp.progress_reports))
+        editor.lsp.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        await editor.wait_until(lambda: editor.statuses[-1]["indexing"]["state"] == "paused", 30)
+        ends = [
+            r
+            for r in editor.lsp.progress_reports[token]
+            if isinstance(r, types.WorkDoneProgressEnd)
+        ]
+        await editor.wait_until(
+            lambda: any(
+                isinstance(r, types.WorkDoneProgressEnd) for r in editor.lsp.progress_reports[token]
+            ),
+            30,
+        )
+        ends = [
+            r
+            for r in editor.lsp.progress_reports[token]
+            if isinstance(r, types.WorkDoneProgressEnd)
+        ]
+        assert ends[-1].message == "paused"
+        assert await editor.command("llmgenie.resumeIndexing") == {"paused": False}
+        await editor.wait_until(lambda: editor.statuses[-1]["indexing"]["state"] == "idle", 120)
+        health = await editor.command("llmgenie.indexHealth")
+        assert health["files"] == 803

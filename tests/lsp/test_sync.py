@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from tests.lsp.conftest import EditorClient
 
@@ -90,19 +89,19 @@ async def test_added_workspace_folder_is_indexed(editor: EditorClient, tmp_path:
         )
     )
     inv_uri = (other / "inventory.py").as_uri()
-    deadline = asyncio.get_running_loop().time() + 30
-    result: dict[str, object] = {}
-    while True:
-        try:
-            result = await editor.request(
-                "llmgenie/search", {"query": "restock_warehouse_bins", "focus": inv_uri}
-            )
-        except JsonRpcException as exc:  # the new folder's index is still opening
-            assert exc.data["reason"] == "index_not_ready", exc
-        else:
-            if any(hit["uri"] == inv_uri for hit in result["files"]):
-                break
-        assert asyncio.get_running_loop().time() < deadline, result
-        await asyncio.sleep(0.2)
+    before = len(editor.statuses)
+    await editor.wait_until(
+        lambda: (
+            any(s["indexing"]["state"] == "indexing" for s in editor.statuses[before:])
+            and editor.statuses[-1]["indexing"]["state"] == "idle"
+        ),
+        60,
+        "the added folder to be indexed",
+    )
+    result = await editor.request(
+        "llmgenie/search", {"query": "restock_warehouse_bins", "focus": inv_uri}
+    )
+    assert result["files"][0]["uri"] == inv_uri
+    assert result["files"][0]["path"] == "inventory.py"
     health = await editor.request("llmgenie/health", {})
     assert len(health["folders"]) == 2

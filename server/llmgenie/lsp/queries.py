@@ -6,15 +6,20 @@ then calls the engine on the interactive pool.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from llmgenie.lsp.errors import InvalidParams, RequestFailed
 from llmgenie.lsp.params import ContextArgs, RepoMapArgs, SearchArgs
+from llmgenie.observability.logging import get_logger
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine
     from llmgenie.lsp.session import Session
     from llmgenie.lsp.workspaces import Folder
+
+
+_log = get_logger(__name__)
 
 
 async def _engine(session: Session, folder: Folder | None) -> WorkspaceEngine:
@@ -48,7 +53,17 @@ async def search(session: Session, args: SearchArgs) -> dict[str, Any]:
     engine = await _engine(session, folder)
     assert folder is not None
     await session.documents.flush_all()
-    result = await session.in_query_pool(lambda: engine.search(args.query, k=args.k, focus=rel))
+    run = functools.partial(engine.search, args.query, k=args.k, focus=rel)
+    try:
+        result = await session.in_query_pool(run)
+    except Exception as exc:
+        # A search racing a background index commit can trip over a half-updated
+        # snapshot; one retry sees the committed state. A second failure is reported.
+        _log.warning("search_retry", query=args.query, error=repr(exc))
+        try:
+            result = await session.in_query_pool(run)
+        except Exception as again:
+            raise RequestFailed(f"Search failed: {again!r}", "search_failed") from again
     data = result.model_dump(mode="json")
     for hit in data["files"] + data["chunks"]:
         hit["uri"] = session.registry.uri_for(folder, hit["path"])
