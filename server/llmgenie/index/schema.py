@@ -87,7 +87,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
 
 # BM25F column weights: identifiers defined in a chunk count more than words merely
 # mentioned in its body; a file's path and defined names are scored on files_fts.
-CHUNK_WEIGHTS = (2.0, 1.0)
+CHUNK_WEIGHTS = (3.0, 1.0)
 FILE_WEIGHTS = (3.0, 2.0)
 
 

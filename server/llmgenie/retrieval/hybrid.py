@@ -49,6 +49,8 @@ FILE_WEIGHTS = {
     "centrality": 0.0,
     "focus": 1.0,
 }
+# RRF's k: small values let a signal's first ranks stand out (evidence is sparse).
+FILE_RRF_K = 10.0
 CHUNK_WEIGHTS = {"lexical": 1.0, "definition": 1.2, "dense": 1.0, "file": 1.5}
 
 
@@ -168,7 +170,7 @@ def hybrid_search(
         file_signals.append(
             Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])
         )
-    fused_files = fuse(file_signals)
+    fused_files = fuse(file_signals, k=FILE_RRF_K)
     for fid, item in fused_files.items():
         row = snap.by_id.get(fid)
         if row is None:
