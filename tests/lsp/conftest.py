@@ -281,3 +281,19 @@ async def shared_editor(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     async with start_editor(make_project(base), env=env) as ed:
         await ed.wait_indexed()
         yield ed
+
+
+def closed_cleanly(root: Path) -> bool:
+    """Whether the server recorded a clean close in the workspace's index catalog."""
+    import sqlite3
+
+    from llmgenie.config import load_settings
+    from llmgenie.index.layout import layout_for
+
+    catalog = layout_for(root.resolve(), load_settings(root)).catalog_path
+    conn = sqlite3.connect(catalog)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='clean_close'").fetchone()
+    finally:
+        conn.close()
+    return row is not None and row[0] == "1"

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from llmgenie.engine import WorkspaceEngine
-from tests.lsp.conftest import EditorClient, start_editor
+from tests.lsp.conftest import EditorClient, closed_cleanly, start_editor
 
 COMMANDS = {
     "llmgenie.chat", "llmgenie.runCrew", "llmgenie.search", "llmgenie.repoMap",
@@ -61,6 +61,7 @@ async def test_shutdown_leaves_a_clean_index(workspace: Path) -> None:
         await editor.wait_indexed()
         server = editor.lsp._server
     assert server is not None and server.returncode == 0
+    assert closed_cleanly(workspace)
     engine = WorkspaceEngine.open(workspace)
     try:
         health = engine.health()

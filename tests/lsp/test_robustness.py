@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lsp.conftest import PY_SOURCE
+from tests.lsp.conftest import PY_SOURCE, closed_cleanly
 from tests.lsp.rawpipe import RawServer
 
 
@@ -288,3 +288,22 @@ async def test_fuzzed_params_always_get_a_proper_answer(workspace: Path) -> None
         assert await server.shutdown() == 0
     finally:
         await server.kill()
+
+
+async def test_exit_without_shutdown_still_closes_the_index(
+    raw: RawServer, workspace: Path
+) -> None:
+    from llmgenie.engine import WorkspaceEngine
+
+    await raw.initialize(workspace)
+    await _search_until(raw, "compute_tax", "billing.py")
+    raw.notify("exit")
+    assert await asyncio.wait_for(raw.proc.wait(), 30) == 1  # LSP: exit before shutdown
+    assert closed_cleanly(workspace)
+    engine = WorkspaceEngine.open(workspace)
+    try:
+        health = engine.health()
+        assert health.files == 3
+        assert not any("rebuil" in d for d in health.degraded), health.degraded
+    finally:
+        engine.close()

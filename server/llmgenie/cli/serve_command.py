@@ -34,7 +34,9 @@ def serve(
         raise typer.Exit(2)
     try:
         if stdio:
-            entry.serve_stdio(log_level)
+            code = entry.serve_stdio(log_level)
+            if code:
+                raise typer.Exit(code)
         elif tcp:
             entry.serve_tcp(*entry.host_port(tcp), log_level=log_level)
         elif ws:

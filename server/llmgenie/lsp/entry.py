@@ -67,8 +67,11 @@ class _NullWriter:
         pass
 
 
-def serve_stdio(log_level: str = "WARNING") -> None:
-    """Serve on stdin/stdout; stdout carries nothing but LSP messages."""
+def serve_stdio(log_level: str = "WARNING") -> int:
+    """Serve on stdin/stdout; stdout carries nothing but LSP messages.
+
+    Returns the LSP exit code: 0 after `shutdown`, 1 if the client left without it.
+    """
     from llmgenie.lsp import fastinit
 
     out = _protocol_stdout()
@@ -96,6 +99,7 @@ def serve_stdio(log_level: str = "WARNING") -> None:
     finally:
         if not server.session.closed:
             server.session.close_now()
+    return 0 if server.protocol._shutdown else 1
 
 
 def _import_server(log_level: str) -> None:
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.stdio:
-            serve_stdio(args.log_level)
+            return serve_stdio(args.log_level)
         elif args.tcp:
             serve_tcp(*host_port(args.tcp), log_level=args.log_level)
         else:
