@@ -152,8 +152,9 @@ test('Document produces a reviewable edit that applies', async () => {
   await expect(preview).toContainText('Return every value multiplied by');
   // edits that need confirmation start unticked: tick the file, then Apply
   const fileRow = preview.getByRole('checkbox', { name: /ops\.py/ }).first();
-  await fileRow.locator('.edit-checkbox').first().click();
-  await expect(fileRow).toBeChecked();
+  const fileBox = fileRow.locator('.edit-checkbox').first();
+  await fileBox.click();
+  await expect(fileBox).toHaveAttribute('aria-checked', 'true');
   await shot(page, '4b-document-ticked');
   await preview.locator('.monaco-button', { hasText: /^Apply$/ }).first().click();
   await expect(editor.locator('.view-lines')).toContainText('Return every value multiplied by', { timeout: 30_000 });
