@@ -269,6 +269,9 @@ def test_symbols_definitions_references_and_repo_map(engine: WorkspaceEngine) ->
     assert text.startswith("src/payments/invoice.py")
     assert "compute_tax_total" in text
     assert len(text) <= 200 * 4 + 100
+    assert engine.repo_map(focus="token bucket rate limiting", tokens=60).startswith(
+        "svc/ratelimit.go"
+    )
     small = engine.repo_map(tokens=30)
     assert len(small) < len(engine.repo_map(tokens=2000))
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from llmgenie.context.graph import CodeGraph
 from llmgenie.context.models import Symbol
 from llmgenie.context.repomap import render_repo_map
+from llmgenie.retrieval.query import analyze_query
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine
@@ -21,28 +22,34 @@ def build_repo_map(
     query_text: str,
     tokens: int,
 ) -> str:
-    """Rank files by personalised PageRank (from focus files, or from the files and
-    identifiers a free-text focus finds), then render outlines within `tokens`."""
+    """Rank files, then render outlines within `tokens`.
+
+    With a focus file: personalised PageRank from it. With free text: the files a hybrid
+    search finds come first (in its order), then PageRank seeded from them and from the
+    code identifiers the text names, so their neighbourhood fills the remaining budget.
+    """
     mentioned: list[str] = []
     seeds = list(focus_paths)
+    ranked: list[tuple[str, float]] = []
     if query_text:
         result = engine.search(query_text, k=10)
+        ranked = [(hit.path, 1.0 + hit.score) for hit in result.files]
         seeds.extend(hit.path for hit in result.files[:5])
-        mentioned = [w for w in query_text.replace(".", " ").split() if w.isidentifier()]
+        mentioned = [
+            w for w, weight in analyze_query(query_text).identifiers.items() if weight >= 2
+        ]
     ranking = graph.rank(focus_files=seeds, mentioned=mentioned, top_symbols=2000)
-    ranked = ranking.files[:MAX_FILES] if ranking.files else []
-    for path in reversed(seeds):
-        if path not in {p for p, _ in ranked[:1]}:
-            ranked.insert(0, (path, ranked[0][1] * 2 if ranked else 1.0))
-    symbols_by_file: dict[str, list[Symbol]] = {}
-    for path, _ in ranked:
-        if path not in symbols_by_file:
-            symbols_by_file[path] = engine.symbols(path)
+    seen = {path for path, _ in ranked}
+    # Free text: files keep the search's order (the graph's symbol flow would favour
+    # central files over the ones the text is about); the graph only fills the rest.
+    symbols = None if seen else ranking.symbols
+    ranked.extend((p, s) for p, s in ranking.files[:MAX_FILES] if p not in seen)
+    symbols_by_file: dict[str, list[Symbol]] = {path: engine.symbols(path) for path, _ in ranked}
     return render_repo_map(
         ranked,
         symbols_by_file,
         tokens,
         focus=focus_paths or None,
-        ranked_symbols=ranking.symbols,
+        ranked_symbols=symbols,
         mentioned=mentioned,
     )
