@@ -207,14 +207,17 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
         py_files = [f for f in tracked_files(root) if f.endswith(".py")]
         picks = rng.sample(py_files, min(args.updates, len(py_files)))
         times: list[float] = []
+        cpu_times: list[float] = []
         for i, rel in enumerate(picks):
             text = (root / rel).read_text(encoding="utf-8", errors="replace")
             edited = f"{text}\n\ndef _bench_edit_{i}(value):\n    return value + {i}\n"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             engine.update_document(rel, edited)
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
             engine.close_document(rel)
         result["update_document"] = latency_summary(times)
+        result["update_document_cpu"] = latency_summary(cpu_times)
         sizes = sorted((root / p).stat().st_size for p in picks)
         result["update_document"]["file_bytes_p50"] = sizes[len(sizes) // 2] if sizes else 0
         _log(f"updates: {result['update_document']}")
@@ -225,11 +228,14 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             engine.search(queries[0], k=10)  # warm caches once, like a running server
             lat: list[float] = []
+            cpu: list[float] = []
             for q in queries:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 engine.search(q, k=10)
                 lat.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
             result[f"search_{label}"] = latency_summary(lat)
+            result[f"search_{label}_cpu"] = latency_summary(cpu)
             _log(f"search {label}: {result[f'search_{label}']}")
         engine.close()
     result["peak_rss_mb"] = round(rss.peak / 2**20, 1)

@@ -23,6 +23,9 @@ def cpu_model() -> str:
 
 def project_commit() -> str:
     """The llmgenie commit the benchmark ran against (short hash, '+dirty' if modified)."""
+    pinned = os.environ.get("LLMGENIE_BENCH_COMMIT")
+    if pinned:  # a run from an exported snapshot of the tree has no .git to ask
+        return pinned
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(
