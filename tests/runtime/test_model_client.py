@@ -206,3 +206,39 @@ def test_chain_comes_from_settings_and_no_model_is_a_clear_error(
     assert model_chain(settings, "openai/x")[0] == "openai/x"
     with pytest.raises(NoModelConfigured, match="LLMGENIE_LLM__MODEL"):
         ModelClient([])
+
+
+STDOUT_PROBE = """
+import sys
+from llmgenie.llm.client import ModelClient
+from llmgenie.llm.models import ModelCallError
+from tests.support.model_server import ModelServer, Reply
+
+server = ModelServer().start()
+server.script(Reply.error(500), Reply.plain("ok"), Reply.stream(["a", "b"]))
+client = ModelClient(["openai/unpriced-model"], api_base=server.url, api_key="k", backoff_s=0.01)
+client.complete([{"role": "user", "content": "hi"}])
+client.complete([{"role": "user", "content": "hi"}], on_delta=lambda t: None)
+try:
+    client.complete([{"role": "user", "content": "hi"}])  # script exhausted: 500s
+except ModelCallError:
+    pass
+server.stop()
+"""
+
+
+def test_model_calls_never_write_to_stdout() -> None:
+    """stdout is the LSP channel: litellm hints, logs and errors must stay off it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "-c", STDOUT_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=Path(__file__).parents[2],
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == ""
