@@ -34,6 +34,9 @@ class IndexSettings(_Section):
     chunk_max_lines: int = Field(60, ge=5)
     embeddings: Literal["auto", "local", "ollama", "litellm", "none"] = "auto"
     embedding_model: str = ""
+    embedding_max_tokens: int = Field(256, ge=8, le=512, description="local model truncation")
+    embedding_precision: Literal["int8", "fp32"] = "int8"
+    embedding_api_base: str | None = Field(None, description="Ollama / OpenAI-compatible URL")
     chroma_url: str | None = None
     cache_dir: Path | None = None
     debounce_ms: int = Field(150, ge=0)
