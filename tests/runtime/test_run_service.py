@@ -245,10 +245,13 @@ def test_edit_applied_is_audited(
     handle = service.start(_request(workspace))
     handle.wait(60)
     service.record_edit_applied(handle.run_id, "app.py")
+    service.record_edit_applied(handle.run_id, ["app.py", "README.md"], False)
     records = list(service._store(workspace).audit.records(handle.run_id))
-    assert records[-1].action == "edit_applied"
-    assert records[-1].data == {"path": "app.py"}
-    assert records[-1].actor == "user"
+    assert records[-2].action == "edit_applied"
+    assert records[-2].data == {"paths": ["app.py"]}
+    assert records[-2].actor == "user"
+    assert records[-1].action == "edit_not_applied"
+    assert records[-1].data == {"paths": ["app.py", "README.md"]}
     report = service.verify_audit(workspace)
     assert report.ok and report.records == len(records)
     service.close()
@@ -263,4 +266,27 @@ def test_events_json_roundtrip(
     service.start(_request(workspace), events.append).wait(60)
     for event in events:
         assert RunEvent.model_validate(json.loads(event.model_dump_json())) == event
+    service.close()
+
+
+def test_engine_factory_mode_serves_runs_and_lists_them(
+    model_server: ModelServer, engine: WorkspaceEngine, workspace: Path
+) -> None:
+    """The language server's way: one service, engines looked up per workspace root."""
+    opened: list[Path] = []
+
+    def factory(root: Path) -> WorkspaceEngine:
+        opened.append(root)
+        return engine
+
+    model_server.script(Reply.plain("via factory"))
+    service = RunService(
+        llm_settings(model_server), engine_factory=factory, executor=streaming_executor
+    )
+    handle = service.start(_request(workspace))
+    record = handle.wait(60)
+    assert record.status is RunStatus.SUCCEEDED, record.error
+    assert opened == [workspace.resolve()]
+    assert service.get(handle.run_id) == record
+    assert [r.run_id for r in service.list()] == [handle.run_id]
     service.close()

@@ -9,7 +9,7 @@ API (thread-safe):
     service.cancel(run_id) -> bool                     # stops the in-flight model call too
     service.get(run_id) -> RunRecord | None            # persisted: survives restarts
     service.list(workspace=None, limit=50) -> list[RunRecord]   # most recent first
-    service.record_edit_applied(run_id, path)          # audit: the user applied an edit
+    service.record_edit_applied(run_id, paths, applied=True)   # audit: user applied edits
     service.verify_audit(workspace) -> ChainReport
     service.close()                                    # cancels active runs, closes stores
 
@@ -236,13 +236,23 @@ class RunService:
             return handle.wait(timeout)
         return self.get(run_id)
 
-    def record_edit_applied(self, run_id: str, path: str, workspace: Path | None = None) -> None:
-        """Audit that the user applied one of the run's proposed edits to `path`."""
+    def record_edit_applied(
+        self,
+        run_id: str,
+        paths: str | builtins.list[str],
+        applied: bool = True,
+        *,
+        workspace: Path | None = None,
+    ) -> None:
+        """Audit the user applying one of the run's proposed edits (`edit_applied`), or the
+        editor failing/refusing to apply it (`edit_not_applied`)."""
         record = self.get(run_id)
         root = workspace or (Path(record.request.workspace) if record else None)
         if root is None:
             raise KeyError(f"unknown run {run_id}")
-        self._audit(self._store(root), run_id, "edit_applied", {"path": path}, actor="user")
+        files = [paths] if isinstance(paths, str) else list(paths)
+        action = "edit_applied" if applied else "edit_not_applied"
+        self._audit(self._store(root), run_id, action, {"paths": files}, actor="user")
 
     def verify_audit(self, workspace: Path) -> ChainReport:
         return self._store(workspace).audit.verify_chain()
