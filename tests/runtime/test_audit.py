@@ -107,3 +107,27 @@ def test_cli_audit_verify_on_a_workspace_without_runs(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.strip() == "audit chain OK (0 records)"
     assert not store_path(tmp_path, load_settings(tmp_path), create=False).exists()
+
+
+APPENDER = """
+import sys
+from pathlib import Path
+from llmgenie.store.store import AgentStore
+store = AgentStore(Path(sys.argv[1]))
+for i in range(40):
+    store.audit.append("tool_called", {"i": i, "writer": sys.argv[2]}, run_id=sys.argv[2])
+store.close()
+"""
+
+
+def test_two_processes_appending_at_once_keep_one_valid_chain(store: AgentStore) -> None:
+    """The editor's server and a CLI run can share a workspace's log."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(store.path), name])
+        for name in ("lsp", "cli")
+    ]
+    for proc in procs:
+        assert proc.wait(120) == 0
+    report = store.audit.verify_chain()
+    assert report.ok, report.reason
+    assert report.records == 4 + 80
