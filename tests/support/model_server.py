@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import math
+import os
 import re
 import select
 import socket
@@ -660,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--script", type=Path, help="JSON script of replies")
     parser.add_argument("--default-text", help="answer this when the script is exhausted")
+    parser.add_argument(
+        "--keep-alive", action="store_true", help="keep serving after the parent process exits"
+    )
     args = parser.parse_args(argv)
     server = ModelServer(args.host, args.port)
     if args.script:
@@ -668,9 +672,11 @@ def main(argv: list[str] | None = None) -> int:
         server.default_reply = Reply.plain(args.default_text)
     server.start()
     print(f"model server listening on {server.url}", flush=True)
+    parent = os.getppid()
     try:
-        while True:
-            time.sleep(3600)
+        # Exit with the process that started us: a crashed test harness must not leak us.
+        while args.keep_alive or os.getppid() == parent:
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
