@@ -34,7 +34,7 @@ class IndexSettings(_Section):
     chunk_max_lines: int = Field(60, ge=5)
     embeddings: Literal["auto", "local", "ollama", "litellm", "none"] = "auto"
     embedding_model: str = ""
-    embedding_max_tokens: int = Field(256, ge=8, le=512, description="local model truncation")
+    embedding_max_tokens: int = Field(128, ge=8, le=512, description="local model truncation")
     embedding_precision: Literal["int8", "fp32"] = "int8"
     embedding_api_base: str | None = Field(None, description="Ollama / OpenAI-compatible URL")
     chroma_url: str | None = None
@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     )
 
     log_level: str = "INFO"
-    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
-    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     team: TeamSettings = Field(default_factory=TeamSettings)
     permissions: dict[str, Any] = Field(default_factory=dict)
 
