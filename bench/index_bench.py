@@ -315,6 +315,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--data", type=Path, default=Path("../shared/bench/swebench_lite_localization.jsonl")
     )
     p.add_argument("--repo-name", default="sympy", help="whose issue texts are the long queries")
+    p.add_argument("--phases", default="lexical,embeddings", help="which engine phases to run")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--child", choices=("lexical", "embeddings"), help=argparse.SUPPRESS)
     p.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
@@ -347,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log(f"baseline: {report['baseline']}")
 
     for phase in ("lexical", "embeddings"):
+        if phase not in args.phases.split(","):
+            continue
         if phase == "embeddings" and args.embed_seconds <= 0:
             continue
         cache = (args.work / f"cache-{phase}").resolve()
