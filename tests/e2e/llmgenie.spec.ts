@@ -198,3 +198,42 @@ test('Stop cancels a slow run', async () => {
 function crewReport(message: string, edits: unknown[] = []): string {
   return JSON.stringify({ message, edits, findings: [] });
 }
+
+test('a crashed server is restarted with backoff, and the user is told', async () => {
+  await ready();
+  const server = serverPids();
+  expect(server, 'the llmgenie server process of this run').toHaveLength(1);
+  process.kill(server[0] as number, 'SIGKILL');
+  const toast = page.locator('.notification-toast', { hasText: 'stopped unexpectedly' }).first();
+  await expect(toast).toBeVisible({ timeout: 30_000 });
+  await expect(toast).toContainText('restarting in 1 s (attempt 1)');
+  await shot(page, '6a-crash-notified');
+  await expect.poll(() => statusText(page), { timeout: 120_000 }).toMatch(/codicon-check.*scripted|scripted.*codicon-check/);
+  const restarted = serverPids();
+  expect(restarted).toHaveLength(1);
+  expect(restarted[0]).not.toBe(server[0]);
+  await shot(page, '6b-crash-restarted');
+});
+
+/** PIDs of `llmgenie serve --stdio` processes started for THIS run (by their cache dir env). */
+function serverPids(): number[] {
+  const marker = `LLMGENIE_CACHE_DIR=${path.resolve(env.workspace, '..', 'llmgenie-cache')}`;
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!/-m llmgenie serve --stdio/.test(cmd)) {
+        continue;
+      }
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
