@@ -161,11 +161,11 @@ class EditorClient:
         )
 
     async def search_until(self, query: str, path: str, timeout: float = 20) -> dict[str, Any]:
-        """Search until `path` is among the file hits (the index is eventually consistent)."""
+        """Search until `path` has a chunk defining `query` (the index is eventually consistent)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             result = await self.request("llmgenie/search", {"query": query, "k": 10})
-            if any(hit["path"] == path for hit in result["files"]):
+            if any(hit["path"] == path and hit["symbol"] == query for hit in result["chunks"]):
                 return result
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{path} never found for {query!r}: {result}")

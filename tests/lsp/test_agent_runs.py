@@ -98,6 +98,25 @@ async def test_cancel_request_stops_the_chat_and_its_model_call(
     assert record["status"] == "cancelled"
 
 
+async def test_runs_cancel_ends_the_chat_with_its_partial_answer(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    model_server.script(Reply.stream(["Partial ", "answer ", "that ", "never ends"], delay=1.5))
+    pending = asyncio.ensure_future(
+        agent_editor.request("llmgenie/chat", {"prompt": "Explain"}, 120)
+    )
+    await agent_editor.wait_until(
+        lambda: any(e["kind"] == "delta" for e in agent_editor.run_events), 120, "first delta"
+    )
+    run_id = agent_editor.run_events[-1]["runId"]
+    assert await agent_editor.request("llmgenie/runs/cancel", {"runId": run_id}) == {
+        "cancelled": True
+    }
+    result = await asyncio.wait_for(pending, 60)
+    assert result["runId"] == run_id and result["cancelled"] is True
+    assert result["text"].startswith("Partial ") and "never ends" not in result["text"]
+
+
 async def test_document_action_round_trips_through_apply_edit(
     agent_editor: EditorClient, model_server: ModelServer
 ) -> None:

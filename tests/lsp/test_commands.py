@@ -86,10 +86,15 @@ async def test_run_crew_without_model_explains_how_to_configure(
     assert status["request"]["path"] == "billing.py"
     assert status["request"]["range"] == {"start_line": 16, "end_line": 18}
     runs = await shared_editor.request("llmgenie/runs/list", {})
-    assert runs["runs"][0]["runId"] == run_id and runs["runs"][0]["crew"] == "explain"
+    summary = runs["runs"][0]
+    assert summary["runId"] == summary["run_id"] == run_id
+    assert summary["crew"] == summary["request"]["crew"] == "explain"
+    assert summary["status"] == "failed" and "result" not in summary
     assert await shared_editor.command("llmgenie.cancelRun", {"runId": run_id}) == {
         "cancelled": False
     }
+    cancelled = await shared_editor.request("llmgenie/runs/cancel", {"runId": run_id})
+    assert cancelled == {"cancelled": False}
 
 
 async def test_chat_command_and_request_without_model(shared_editor: EditorClient) -> None:

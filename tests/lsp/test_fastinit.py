@@ -66,7 +66,8 @@ async def test_session_works_after_a_fast_initialize(workspace: Path) -> None:
         reply = await server.response(
             server.request("llmgenie/search", {"query": "only_in_buffer_zz"})
         )
-        assert reply["result"]["files"][0]["path"] == "billing.py"
+        chunks = reply["result"]["chunks"]
+        assert any(c["path"] == "billing.py" and c["symbol"] == "only_in_buffer_zz" for c in chunks)
         assert await server.shutdown() == 0
     finally:
         await server.kill()

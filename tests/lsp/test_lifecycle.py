@@ -54,6 +54,7 @@ async def test_background_indexing_reports_progress_then_search_works(
     assert states[0] == "idle" and "indexing" in states and states[-1] == "idle"
     result = await editor.request("llmgenie/search", {"query": "compute_tax"})
     assert result["files"][0]["path"] == "billing.py"
+    assert any(c["symbol"] == "compute_tax" for c in result["chunks"])
 
 
 async def test_shutdown_leaves_a_clean_index(workspace: Path) -> None:

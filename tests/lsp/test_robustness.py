@@ -32,11 +32,12 @@ async def _alive(raw: RawServer) -> None:
 
 
 async def _search_until(raw: RawServer, query: str, path: str, timeout: float = 60) -> None:
-    """Search until `path` is a hit (background indexing may still be running)."""
+    """Search until `path` has a chunk defining `query` (indexing may still be running)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         reply = await raw.response(raw.request("llmgenie/search", {"query": query}), timeout)
-        if path in [f["path"] for f in reply["result"]["files"]]:
+        chunks = reply["result"]["chunks"]
+        if any(c["path"] == path and c["symbol"] == query for c in chunks):
             return
         assert asyncio.get_running_loop().time() < deadline, reply
         await asyncio.sleep(0.2)
@@ -139,7 +140,8 @@ async def test_flood_of_did_change_then_search_sees_the_last_text(
     reply = await raw.response(
         raw.request("llmgenie/search", {"query": "flood_survivor_marker"}), timeout=60
     )
-    assert [f["path"] for f in reply["result"]["files"]][:1] == ["billing.py"]
+    chunks = reply["result"]["chunks"]
+    assert any(c["path"] == "billing.py" and c["symbol"] == "flood_survivor_marker" for c in chunks)
     assert await raw.shutdown() == 0
 
 

@@ -11,8 +11,13 @@ from tests.lsp.conftest import EditorClient
 
 
 async def _hits(editor: EditorClient, query: str) -> set[str]:
+    """Files with a chunk whose symbol is exactly `query` (the identifier being looked for).
+
+    File-level hits alone are not evidence: ranking signals other than the text (graph,
+    priors) can list every file of a tiny workspace for any query.
+    """
     result = await editor.request("llmgenie/search", {"query": query, "k": 10})
-    return {hit["path"] for hit in result["files"]}
+    return {hit["path"] for hit in result["chunks"] if hit["symbol"] == query}
 
 
 async def test_unsaved_edit_is_searchable_before_save(editor: EditorClient) -> None:

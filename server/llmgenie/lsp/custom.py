@@ -73,17 +73,16 @@ def register(server: LlmgenieServer) -> None:
 
 
 def _summary(record: dict[str, Any]) -> dict[str, Any]:
-    """A RunRecord without the bulky result body (status/runs/status has everything)."""
+    """A RunRecord without the bulky result body (runs/status has everything), plus
+    convenience keys: runId, crew, path, and the result's edit/finding counts."""
+    result = record.pop("result", None) or {}
     request = record["request"]
-    result = record.get("result") or {}
     return {
+        **record,
         "runId": record["run_id"],
         "crew": request["crew"],
         "path": request.get("path"),
-        "status": record["status"],
-        "createdAt": record["created_at"],
-        "updatedAt": record["updated_at"],
-        "error": record.get("error"),
+        "message": (result.get("message") or "")[:200],
         "edits": len(result.get("edits", [])),
         "findings": len(result.get("findings", [])),
     }
