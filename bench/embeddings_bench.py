@@ -282,10 +282,25 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, speed, agreement(outputs[name], reference)))
     report = render(meta, args, rows, baseline_note, token_counts, cores)
     print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    write_section(args.out, report)
     print(f"written to {args.out}")
     return 0
+
+
+START, END = "<!-- embeddings-bench:start -->", "<!-- embeddings-bench:end -->"
+
+
+def write_section(path: Path, report: str) -> None:
+    """Replace the measured section between the markers, keeping the prose around it."""
+    block = f"{START}\n{report}{END}\n"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        text = block + text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def render(
