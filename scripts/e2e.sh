@@ -162,7 +162,8 @@ run_test() {
   model_port=$(free_port)
   export E2E_MODEL_PORT=$model_port
   if "$PYTHON" -c 'import tests.support.model_server' 2>/dev/null; then
-    (cd "$ROOT" && setsid "$PYTHON" -m tests.support.model_server --port "$model_port" \
+    # exec: $! is then the server itself (its own process group via setsid), so cleanup finds it
+    (cd "$ROOT" && exec setsid "$PYTHON" -m tests.support.model_server --port "$model_port" \
       --script "$ROOT/tests/e2e/model-script.json" >"$ARTIFACTS/model-server.log" 2>&1) &
     PIDS+=($!)
     export E2E_MODEL_SERVER=1
@@ -199,7 +200,7 @@ EOF
   # code-server has read the user settings.
   (VSCODE_CLI=1 LLMGENIE_PYTHON="$PYTHON" LLMGENIE_CACHE_DIR="$run/llmgenie-cache" LLMGENIE_CONFIG_FILE="$run/no-user-config.toml" \
     OPENAI_API_KEY=e2e-not-a-secret \
-    setsid "$CS_BIN" --bind-addr "127.0.0.1:$port" --auth none "${cs_args[@]}" \
+    exec setsid "$CS_BIN" --bind-addr "127.0.0.1:$port" --auth none "${cs_args[@]}" \
     --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
     "$run/ws" >"$ARTIFACTS/code-server.log" 2>&1) &
   PIDS+=($!)

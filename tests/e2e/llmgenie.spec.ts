@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   chatFrame,
-  chooseCodeAction,
   clickLine,
   env,
   lastAnswer,
@@ -15,6 +14,7 @@ import {
   openCodeActions,
   openFile,
   openWorkbench,
+  runCodeAction,
   runCommand,
   shot,
   statusItem,
@@ -108,8 +108,7 @@ test('Explain streams an answer into the chat panel', async () => {
   const chunks = report.match(/.{1,12}/gs) ?? [report];
   await model.script({ replies: [{ kind: 'stream', chunks, chunk_delay: 0.15 }], default: { kind: 'text', text: report } });
   await clickLine(editor, 'return a + b');
-  const widget = await openCodeActions(page, 'llmgenie: Explain');
-  await chooseCodeAction(widget, 'llmgenie: Explain');
+  await runCodeAction(page, 'llmgenie: Explain');
 
   const answer = await lastAnswer(page);
   await expect(answer.locator('header')).toContainText('Explain', { timeout: 60_000 });
@@ -140,8 +139,10 @@ test('Document produces a reviewable edit that applies', async () => {
   };
   await model.script({ default: { kind: 'text', text: crewReport('Added a docstring to `scale`.', [edit]) } });
   await clickLine(editor, 'def scale');
-  const widget = await openCodeActions(page, 'llmgenie: Document');
-  await chooseCodeAction(widget, 'llmgenie: Document');
+  await runCodeAction(page, 'llmgenie: Document');
+  // the run shows up in the chat panel while the crew works
+  const run = await lastAnswer(page);
+  await expect(run.locator('header')).toContainText('Document', { timeout: 60_000 });
 
   // the edit is not applied silently: it waits in the refactor preview
   const preview = page.locator('.bulk-edit-panel').first();

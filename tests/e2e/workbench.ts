@@ -100,8 +100,24 @@ export async function openCodeActions(page: Page, expected: string, attempts = 6
   throw new Error(`code actions never listed "${expected}"; last menu: ${JSON.stringify(last)}`);
 }
 
-export async function chooseCodeAction(widget: Locator, title: string): Promise<void> {
-  await widget.locator('.monaco-list-row', { hasText: title }).first().click();
+/**
+ * Opens the code-action menu and clicks `title`. Under load the menu can re-render while it
+ * is clicked, so the click counts only once the menu has closed; otherwise it is retried.
+ */
+export async function runCodeAction(page: Page, title: string, attempts = 3): Promise<void> {
+  for (let i = 1; ; i++) {
+    const widget = await openCodeActions(page, title);
+    await widget.locator('.monaco-list-row', { hasText: title }).first().click();
+    try {
+      await widget.waitFor({ state: 'hidden', timeout: 5000 });
+      return;
+    } catch (err) {
+      if (i >= attempts) {
+        throw err;
+      }
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** The chat panel's webview document (VS Code nests it in two iframes). */
