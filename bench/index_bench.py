@@ -316,6 +316,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--repo-name", default="sympy", help="whose issue texts are the long queries")
     p.add_argument("--phases", default="lexical,embeddings", help="which engine phases to run")
+    p.add_argument(
+        "--keep-cache",
+        action="store_true",
+        help="reuse the previous run's cache (e.g. an embedding model built on first use)",
+    )
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--child", choices=("lexical", "embeddings"), help=argparse.SUPPRESS)
     p.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
@@ -353,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if phase == "embeddings" and args.embed_seconds <= 0:
             continue
         cache = (args.work / f"cache-{phase}").resolve()
-        shutil.rmtree(cache, ignore_errors=True)
+        if not args.keep_cache:
+            shutil.rmtree(cache, ignore_errors=True)
         report[phase] = _run_child(phase, args, cache)
     lex = report.get("lexical", {})
     if "cold" in lex:
