@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from llmgenie.config import cache_root, load_settings
 from llmgenie.index.embeddings.base import EmbeddingUnavailable
-from llmgenie.index.embeddings.factory import load_provider
+from llmgenie.index.embeddings.factory import load_provider, model_cache_dir
 from llmgenie.index.embeddings.litellm_provider import LiteLLMEmbeddingProvider
 from llmgenie.index.embeddings.ollama import OllamaProvider
 from tests.embeddings.embedding_server import DIM, embedding_server, fake_vector
@@ -41,7 +42,8 @@ def test_none_disables_embeddings() -> None:
     assert "disabled" in status
 
 
-def test_auto_picks_the_local_model_without_building_it() -> None:
+def test_auto_picks_the_local_model_without_building_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LLMGENIE_MODEL_CACHE_DIR", raising=False)
     settings = load_settings(index={"embeddings": "auto", "embedding_max_tokens": 200})
     started = time.perf_counter()
     provider, status = load_provider(settings)
@@ -49,7 +51,13 @@ def test_auto_picks_the_local_model_without_building_it() -> None:
     assert provider is not None and provider.name == "local:all-MiniLM-L6-v2"
     assert provider.dim == 384
     assert "int8" in status and "200 tokens" in status
+    assert model_cache_dir(settings) == cache_root(settings) / "models"
     assert not list(cache_root(settings).rglob("*.onnx"))  # built lazily, on the first embed
+
+
+def test_model_cache_can_be_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LLMGENIE_MODEL_CACHE_DIR", str(tmp_path))
+    assert model_cache_dir(load_settings()) == tmp_path
 
 
 @pytest.mark.parametrize("mode", ["auto", "local"])

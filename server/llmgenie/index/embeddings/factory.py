@@ -7,7 +7,9 @@ short timeouts so a dead server is reported now rather than discovered mid-index
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 from llmgenie.config import Settings, cache_root
 from llmgenie.index.embeddings.base import EmbeddingProvider, EmbeddingUnavailable
@@ -39,6 +41,13 @@ def load_provider(settings: Settings) -> tuple[EmbeddingProvider | None, str]:
         return _degraded(f"{mode} embeddings failed to initialise: {exc}")
 
 
+def model_cache_dir(settings: Settings) -> Path:
+    """Where built ONNX models live: LLMGENIE_MODEL_CACHE_DIR (shareable across workspaces
+    and test runs: the files are keyed by model hash), else `<cache root>/models`."""
+    override = os.environ.get("LLMGENIE_MODEL_CACHE_DIR")
+    return Path(override) if override else cache_root(settings) / "models"
+
+
 def _degraded(reason: str) -> tuple[None, str]:
     status = f"{reason}; searching with lexical + graph signals only"
     with _reported_lock:
@@ -66,7 +75,7 @@ def _local(settings: Settings, required: bool) -> tuple[EmbeddingProvider | None
     from llmgenie.index.embeddings.local_onnx import LocalMiniLMProvider
 
     provider = LocalMiniLMProvider(
-        cache_root(settings) / "models",
+        model_cache_dir(settings),
         max_tokens=settings.index.embedding_max_tokens,
         precision=settings.index.embedding_precision,
     )
