@@ -118,7 +118,9 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
     """Load settings for `workspace`, layering the sources; raise ConfigError on a bad key."""
-    layers: list[tuple[str, dict[str, Any]]] = [(str(user_config_path()), _read_toml(user_config_path()))]
+    layers: list[tuple[str, dict[str, Any]]] = [
+        (str(user_config_path()), _read_toml(user_config_path()))
+    ]
     if workspace is not None:
         ws_file = workspace / WORKSPACE_CONFIG_NAME
         layers.append((str(ws_file), _read_toml(ws_file)))

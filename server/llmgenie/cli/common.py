@@ -18,7 +18,7 @@ def settings_for(path: Path) -> Settings:
     try:
         settings = load_settings(path)
     except ConfigError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
     # The CLI talks to people: only warnings unless a log level was configured explicitly.
     explicit = "log_level" in settings.model_fields_set
