@@ -11,10 +11,20 @@ import structlog
 _configured = False
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is now (test runners and daemons swap it out)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None, json: bool = True) -> None:
     """Route structlog and stdlib logging to `stream` (stderr by default), never stdout."""
     global _configured
-    out = stream or sys.stderr
+    out: Any = stream or _CurrentStderr()
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
