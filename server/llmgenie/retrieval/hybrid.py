@@ -221,7 +221,10 @@ def hybrid_search(
         query=query,
         files=[_file_hit(snap, fid, fused_files[fid]) for fid in ranked_files[:k]],
         chunks=[
-            _chunk_hit(snap, rows[cid], fused_chunks[cid]) for cid in ranked_chunks if cid in rows
+            _chunk_hit(snap, rows[cid], fused_chunks[cid])
+            for cid in ranked_chunks
+            # A concurrent index commit can add rows the files snapshot predates: skip them.
+            if cid in rows and rows[cid][0] in snap.by_id
         ],
         degraded=list(inputs.degraded),
     )
