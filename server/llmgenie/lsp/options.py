@@ -38,12 +38,13 @@ class InitOptions(BaseModel):
     ignore: list[str] | None = None
     max_file_bytes: int | None = Field(None, alias="maxFileBytes")
     team_server_url: str | None = Field(None, alias="teamServerUrl")
+    team_token: str | None = Field(None, alias="teamToken")
     cursor_rules: bool | None = Field(None, alias="cursorRules")
 
 
 _KNOWN_KEYS = {
     "model", "fallbacks", "apiBase", "apiKey", "agentModels", "embeddings", "ignore",
-    "maxFileBytes", "teamServerUrl", "cursorRules",
+    "maxFileBytes", "teamServerUrl", "teamToken", "cursorRules",
 }  # fmt: skip
 
 
@@ -89,6 +90,8 @@ def _section_overrides(opts: InitOptions) -> dict[str, dict[str, Any]]:
         index["max_file_bytes"] = opts.max_file_bytes
     if opts.team_server_url is not None:
         team["url"] = opts.team_server_url or None
+    if opts.team_token is not None:
+        team["token"] = opts.team_token or None
     return {"llm": llm, "index": index, "team": team}
 
 

@@ -1,0 +1,38 @@
+"""initializationOptions from the extension override settings for the session only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llmgenie.config import load_settings
+from llmgenie.lsp.options import apply_options, parse_init_options
+
+
+def test_secrets_and_team_options_reach_settings(tmp_path: Path) -> None:
+    opts, problems = parse_init_options(
+        {
+            "model": "openai/gpt-4o-mini",
+            "apiKey": "sk-from-secret-storage",
+            "teamServerUrl": "wss://team.example/lsp",
+            "teamToken": "jwt-from-secret-storage",
+        }
+    )
+    assert problems == []
+    settings, problems = apply_options(load_settings(tmp_path), opts)
+    assert problems == []
+    assert settings.llm.model == "openai/gpt-4o-mini"
+    assert settings.llm.api_key is not None
+    assert settings.llm.api_key.get_secret_value() == "sk-from-secret-storage"
+    assert settings.team.url == "wss://team.example/lsp"
+    assert settings.team.token is not None
+    assert settings.team.token.get_secret_value() == "jwt-from-secret-storage"
+    assert "jwt-from-secret-storage" not in repr(settings)
+
+
+def test_bad_and_unknown_options_are_reported_not_fatal(tmp_path: Path) -> None:
+    opts, problems = parse_init_options({"maxFileBytes": "huge", "colour": "blue", "model": "x/y"})
+    assert any("maxFileBytes" in p for p in problems)
+    assert any("colour" in p for p in problems)
+    settings, _ = apply_options(load_settings(tmp_path), opts)
+    assert settings.llm.model == "x/y"
+    assert settings.index.max_file_bytes == 1_048_576
