@@ -13,6 +13,17 @@ if (Path(__file__).parent / "support" / "fixtures.py").exists():
     pytest_plugins.append("tests.support.fixtures")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Build the ONNX embedding model once per session, not once per test's cache dir."""
+    if os.environ.get("LLMGENIE_MODEL_CACHE_DIR"):
+        yield
+        return
+    os.environ["LLMGENIE_MODEL_CACHE_DIR"] = str(tmp_path_factory.mktemp("models"))
+    yield
+    os.environ.pop("LLMGENIE_MODEL_CACHE_DIR", None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_llmgenie_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep tests away from the real user cache/config; children inherit the env."""

@@ -23,7 +23,7 @@ from llmgenie.context.graph import CodeGraph
 from llmgenie.context.models import Reference, Symbol
 from llmgenie.index import catalog
 from llmgenie.index.code_graph import load_code_graph
-from llmgenie.index.embeddings.base import EmbeddingProvider
+from llmgenie.index.embeddings.base import EmbeddingProvider, EmbeddingUnavailable
 from llmgenie.index.indexer import run_index_pass
 from llmgenie.index.layout import IndexLayout, layout_for
 from llmgenie.index.models import (
@@ -316,7 +316,7 @@ class WorkspaceEngine:
                 self._provider_status = "disabled by settings (index.embeddings = none)"
             else:
                 try:
-                    from llmgenie.index.embeddings.factory import (  # type: ignore[import-not-found,unused-ignore]
+                    from llmgenie.index.embeddings.factory import (
                         load_provider,
                     )
 
@@ -379,6 +379,11 @@ class WorkspaceEngine:
         except VectorStoreError as exc:
             self._vector_error = str(exc)
             _log.warning("vectors_unavailable", error=str(exc))
+            return 0
+        except EmbeddingUnavailable as exc:
+            # The provider went away (Ollama stopped, model build failed): degrade, say why.
+            self.use_embedding_provider(None, f"embedding provider unavailable: {exc}")
+            _log.warning("embeddings_unavailable", reason=str(exc))
             return 0
         self._vector_error = None
         if done:

