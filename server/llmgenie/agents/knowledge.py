@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.observability.logging import get_logger
-from llmgenie.retrieval.models import ChunkHit
+from llmgenie.retrieval.models import ChunkHit, SearchResult
 
 log = get_logger(__name__)
 
@@ -102,6 +103,35 @@ def _hit_text(engine: WorkspaceEngine, hit: ChunkHit, max_lines: int) -> str:
     return "\n".join(lines)
 
 
+def _guidance_hits(
+    engine: WorkspaceEngine,
+    result: SearchResult,
+    source: Literal["knowledge", "workspace"],
+    keep: Callable[[str], bool],
+    k: int,
+    max_lines: int,
+) -> list[GuidanceHit]:
+    """The first `k` chunks of `result` whose path `keep` accepts, with their text."""
+    hits: list[GuidanceHit] = []
+    for chunk in result.chunks:
+        if not keep(chunk.path):
+            continue
+        hits.append(
+            GuidanceHit(
+                source=source,
+                path=chunk.path,
+                start_line=chunk.start_line,
+                end_line=chunk.end_line,
+                heading=chunk.symbol,
+                text=_hit_text(engine, chunk, max_lines),
+                score=chunk.score,
+            )
+        )
+        if len(hits) >= k:
+            break
+    return hits
+
+
 class KnowledgeBase:
     """Search curated guidance (optionally one specialist's topic) and workspace docs."""
 
@@ -117,24 +147,14 @@ class KnowledgeBase:
             return []
         engine = _knowledge_engine(self.directory, self.workspace_engine)
         result = engine.search(query, k=k * 4 if topic else k)
-        hits: list[GuidanceHit] = []
-        for chunk in result.chunks:
-            if topic is not None and not chunk.path.startswith(f"{topic}/"):
-                continue
-            hits.append(
-                GuidanceHit(
-                    source="knowledge",
-                    path=chunk.path,
-                    start_line=chunk.start_line,
-                    end_line=chunk.end_line,
-                    heading=chunk.symbol,
-                    text=_hit_text(engine, chunk, max_lines),
-                    score=chunk.score,
-                )
-            )
-            if len(hits) >= k:
-                break
-        return hits
+        return _guidance_hits(
+            engine,
+            result,
+            "knowledge",
+            lambda path: topic is None or path.startswith(f"{topic}/"),
+            k,
+            max_lines,
+        )
 
     def search_workspace_docs(
         self, query: str, k: int = 3, max_lines: int = 40
@@ -142,24 +162,7 @@ class KnowledgeBase:
         """The workspace's own prose (README, docs/, decisions) matching `query`."""
         engine = self.workspace_engine
         result = engine.search(query, k=max(10, k * 5))
-        hits: list[GuidanceHit] = []
-        for chunk in result.chunks:
-            if not is_doc_path(chunk.path):
-                continue
-            hits.append(
-                GuidanceHit(
-                    source="workspace",
-                    path=chunk.path,
-                    start_line=chunk.start_line,
-                    end_line=chunk.end_line,
-                    heading=chunk.symbol,
-                    text=_hit_text(engine, chunk, max_lines),
-                    score=chunk.score,
-                )
-            )
-            if len(hits) >= k:
-                break
-        return hits
+        return _guidance_hits(engine, result, "workspace", is_doc_path, k, max_lines)
 
     def search(self, query: str, k: int = 5, topic: Topic | None = None) -> list[GuidanceHit]:
         """Curated guidance first, then the workspace's docs."""
