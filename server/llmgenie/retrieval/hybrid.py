@@ -2,9 +2,9 @@
 and chunks, each with the reasons for its score.
 
 Files and chunks are ranked separately. Files fuse file-level signals (best chunks per
-file, path/name bm25, definitions of query identifiers, path mentions, dense, PageRank);
-chunks fuse chunk-level signals and inherit a share of their file's rank, so the chunk
-list favours the files most likely to matter.
+file, path/name bm25, definitions of query identifiers, path mentions, dense, PageRank)
+plus file stems the query uses as words; chunks fuse chunk-level signals and inherit a
+share of their file's rank, so the chunk list favours the files most likely to matter.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from llmgenie.observability.metrics import SEARCH_LATENCY
 from llmgenie.retrieval.fusion import Fused, Signal, fuse
 from llmgenie.retrieval.lexical import ChunkStats, lexical_search
-from llmgenie.retrieval.mentions import path_mentions
+from llmgenie.retrieval.mentions import path_mentions, stem_mentions
 from llmgenie.retrieval.models import ChunkHit, FileHit, SearchResult
 from llmgenie.retrieval.query import analyze_query
 from llmgenie.retrieval.snapshot import FilesSnapshot
@@ -49,6 +49,10 @@ FILE_WEIGHTS = {
     "centrality": 0.0,
     "focus": 1.0,
 }
+# File-stem evidence is added on the fused scale, in proportion to its strength (0..1),
+# not by rank: a rare word of the issue that is a file's stem is near-decisive, a common one
+# is not, and rank fusion would give both the same first-rank share.
+STEM_WEIGHT = 0.6
 # RRF's k: small values let a signal's first ranks stand out (evidence is sparse).
 FILE_RRF_K = 10.0
 CHUNK_WEIGHTS = {"lexical": 1.0, "definition": 1.2, "dense": 1.0, "file": 1.5}
@@ -104,6 +108,7 @@ def hybrid_search(
     lex = lexical_search(conn, analysis, stats, len(snap))
     syms = symbol_matches(conn, analysis, len(snap))
     mentions = path_mentions(snap, analysis)
+    stems = stem_mentions(snap, analysis, lex.df, stats.count)
     dense_hits = inputs.dense(query, 100) if inputs.dense is not None else []
 
     def file_of(cid: int) -> int:
@@ -171,6 +176,12 @@ def hybrid_search(
             Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])
         )
     fused_files = fuse(file_signals, k=FILE_RRF_K)
+    for rank, (fid, (strength, detail)) in enumerate(
+        sorted(stems.items(), key=lambda kv: -kv[1][0]), start=1
+    ):
+        item = fused_files.setdefault(fid, Fused())
+        item.score += STEM_WEIGHT * strength
+        item.reasons.append(("stem", rank, STEM_WEIGHT * strength, detail, strength))
     for fid, item in fused_files.items():
         row = snap.by_id.get(fid)
         if row is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +72,8 @@ class LexicalHits:
     files: dict[int, float]
     names: dict[int, float]
     terms: list[str]
+    df: dict[str, int] = field(default_factory=dict)
+    """Chunk document frequency of every query term found in the index."""
 
 
 def _ints(text: str | None) -> IntArray:
@@ -142,7 +144,7 @@ def lexical_search(
     df = term_frequencies(conn, analysis.terms)
     terms = select_terms(analysis, df, stats.count)
     if not terms:
-        return LexicalHits({}, {}, {}, [])
+        return LexicalHits({}, {}, {}, [], df)
     n = max(stats.count, 1)
     identifier_terms = {
         w.lower().strip("_") for w, weight in analysis.identifiers.items() if weight >= 2.0
@@ -175,7 +177,9 @@ def lexical_search(
     else:
         top = hit
     chunks = {int(i): float(scores[i]) for i in top}
-    return LexicalHits(chunks, aggregate_files(scores, hit, stats.chunk_file), name_scores, terms)
+    return LexicalHits(
+        chunks, aggregate_files(scores, hit, stats.chunk_file), name_scores, terms, df
+    )
 
 
 def aggregate_files(scores: FloatArray, hit: IntArray, chunk_file: IntArray) -> dict[int, float]:

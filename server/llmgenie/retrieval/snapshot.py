@@ -20,13 +20,15 @@ class FileRow:
 
 @dataclass(slots=True)
 class FilesSnapshot:
-    """id -> file, path -> id, basename -> ids, dotted module name -> id."""
+    """id -> file, path -> id, basename -> ids, dotted module name -> id, stem -> ids,
+    id -> module name."""
 
     by_id: dict[int, FileRow] = field(default_factory=dict)
     by_path: dict[str, int] = field(default_factory=dict)
     by_basename: dict[str, list[int]] = field(default_factory=dict)
     by_module: dict[str, int] = field(default_factory=dict)
     by_stem: dict[str, list[int]] = field(default_factory=dict)
+    modules: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> FilesSnapshot:
@@ -40,11 +42,13 @@ class FilesSnapshot:
             base = row.path.rsplit("/", 1)[-1]
             snap.by_basename.setdefault(base, []).append(row.file_id)
             stem = base.split(".", 1)[0].lower()
-            if stem and stem not in ("__init__", "index", "mod", "main"):
+            # Common stems (`utils`, `base`) stay: stem matching weighs them down by count.
+            if stem and stem not in ("__init__", "__main__"):
                 snap.by_stem.setdefault(stem, []).append(row.file_id)
             module = module_name(row.path)
             if module:
                 snap.by_module.setdefault(module, row.file_id)
+                snap.modules[row.file_id] = module
         return snap
 
     def __len__(self) -> int:
