@@ -34,9 +34,7 @@ def serve(
         raise typer.Exit(2)
     try:
         if stdio:
-            code = entry.serve_stdio(log_level)
-            if code:
-                raise typer.Exit(code)
+            entry.exit_now(entry.serve_stdio(log_level))
         elif tcp:
             entry.serve_tcp(*entry.host_port(tcp), log_level=log_level)
         elif ws:
@@ -44,6 +42,7 @@ def serve(
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    entry.exit_now(0)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 if TYPE_CHECKING:
     from llmgenie.lsp.server import LlmgenieServer
@@ -139,6 +139,17 @@ def host_port(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"expected HOST:PORT, got {value!r}")
     return host or "127.0.0.1", int(port)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once the server has stopped and the session is closed.
+
+    Threads that third-party libraries start (litellm workers, CrewAI telemetry, a background
+    import) must not keep an editor's server process alive after `exit`.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

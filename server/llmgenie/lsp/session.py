@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import shutil
+import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -94,6 +96,8 @@ class Session:
             self.show_message(f"llmgenie: {problem}", types.MessageType.Warning)
         self.indexing.schedule(self.registry.folders())
         await self._register_file_watcher()
+        if self.settings.llm.model:
+            warm_up_agents_later()
 
     async def shutdown(self) -> None:
         """Stop background work and close every engine so the index on disk is consistent."""
@@ -344,3 +348,25 @@ class Session:
             )
         except Exception as exc:
             _log.warning("watcher_registration_failed", error=str(exc))
+
+
+AGENT_WARMUP_DELAY_S = 5.0
+
+
+def warm_up_agents_later(delay_s: float = AGENT_WARMUP_DELAY_S) -> None:
+    """Import litellm and CrewAI on a daemon thread after a pause, so that the first agent run
+    does not wait 10-30 s for them; the pause leaves the first seconds to the editor."""
+
+    def warm_up() -> None:
+        time.sleep(delay_s)
+        try:
+            from llmgenie.agents.crewai_setup import preload
+            from llmgenie.llm.litellm_setup import load_litellm
+
+            load_litellm()
+            preload()
+            _log.info("agents_warmed_up")
+        except Exception as exc:  # a broken optional import must not take the server down
+            _log.warning("agents_warm_up_failed", error=str(exc))
+
+    threading.Thread(target=warm_up, name="llmgenie-agent-warmup", daemon=True).start()
