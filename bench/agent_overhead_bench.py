@@ -93,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.support.model_server import ModelServer, Reply
 
+    from llmgenie.agents.environment import RunEnvironment
     from llmgenie.config import Settings
+    from llmgenie.contracts.agents import AnalyzedContext
+    from llmgenie.contracts.runs import LineRange, RunRequest, RunResult
     from llmgenie.engine import WorkspaceEngine
     from llmgenie.llm.client import ModelClient
-    from llmgenie.runs.models import LineRange, RunRequest, RunResult
+    from llmgenie.redaction import Redactor
     from llmgenie.runs.service import RunService
-    from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
-    from llmgenie.wrapper.redaction import Redactor
 
     server = ModelServer().start()
     results: list[dict[str, Any]] = []

@@ -248,7 +248,7 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
 
 def child_embeddings(args: argparse.Namespace) -> dict[str, Any]:
     """Lexical index, then local embeddings for a time-boxed sample: chunks/s."""
-    from llmgenie.progress import Cancelled, CancelToken, ProgressEvent
+    from llmgenie.contracts.progress import Cancelled, CancelToken, ProgressEvent
 
     root, cache = args.path, args.cache
     result: dict[str, Any] = {}

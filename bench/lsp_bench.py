@@ -309,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lsp-bench-") as tmp:
         base = Path(tmp)
         os.environ.setdefault("LLMGENIE_CACHE_DIR", str(base / "cache"))
+        os.environ.setdefault("LLMGENIE_DATA_DIR", str(base / "data"))
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         root = base / "ws"
         root.mkdir()

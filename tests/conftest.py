@@ -26,10 +26,12 @@ def _shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 
 @pytest.fixture(autouse=True)
 def _isolated_llmgenie_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep tests away from the real user cache/config; children inherit the env."""
+    """Keep tests away from the real user cache/data/config; children inherit the env."""
     base = tmp_path_factory.mktemp("llmgenie-home")
-    saved = {k: os.environ.get(k) for k in ("LLMGENIE_CACHE_DIR", "LLMGENIE_CONFIG_FILE")}
+    keys = ("LLMGENIE_CACHE_DIR", "LLMGENIE_DATA_DIR", "LLMGENIE_CONFIG_FILE")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["LLMGENIE_CACHE_DIR"] = str(base / "cache")
+    os.environ["LLMGENIE_DATA_DIR"] = str(base / "data")
     os.environ["LLMGENIE_CONFIG_FILE"] = str(base / "config.toml")
     yield
     for key, value in saved.items():

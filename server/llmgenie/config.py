@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     )
 
     log_level: str = "INFO"
+    data_dir: Path | None = Field(None, description="agent data (runs, audit); user data dir")
     index: IndexSettings = Field(default_factory=IndexSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     team: TeamSettings = Field(default_factory=TeamSettings)
@@ -137,13 +138,3 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(
             f"invalid setting '{key}': {err['msg']} (from {sources} or LLMGENIE_* env)"
         ) from exc
-
-
-def cache_root(settings: Settings) -> Path:
-    """Where per-workspace indexes live (user cache dir unless configured)."""
-    if settings.index.cache_dir is not None:
-        return settings.index.cache_dir
-    override = os.environ.get("LLMGENIE_CACHE_DIR")
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_cache_dir("llmgenie"))

@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.agents.roles import default_allowed_tools
 from llmgenie.config import load_settings
+from llmgenie.contracts.agents import AnalyzedContext, PermissionDecision
+from llmgenie.contracts.progress import CancelToken
+from llmgenie.contracts.runs import LineRange, RunEvent, RunRequest
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.client import ModelClient
-from llmgenie.progress import CancelToken
-from llmgenie.runs.models import LineRange, RunEvent, RunRequest
-from llmgenie.wrapper.models import AnalyzedContext, PermissionDecision, RunEnvironment
-from llmgenie.wrapper.redaction import redact
+from llmgenie.redaction import redact
 from tests.support.model_server import ModelServer, Reply
 
 DB_PY = textwrap.dedent(

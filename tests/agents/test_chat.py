@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from llmgenie.agents.crews import execute_crew
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import RunEvent
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import RunEvent
 from tests.agents.conftest import Harness, tool_messages
 from tests.support.model_server import Reply
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from llmgenie.agents.crews import execute_crew
-from llmgenie.runs.models import ProposedEdit
+from llmgenie.contracts.runs import ProposedEdit
 from tests.agents.conftest import SQL_LINE, Harness, final, system_prompt, tool_messages
 from tests.support.model_server import Reply
 

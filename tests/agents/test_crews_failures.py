@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from llmgenie.agents.crews import VALIDATION_RETRIES, CrewRunFailed, execute_crew
-from llmgenie.llm.models import BudgetExceeded
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import RunEvent
+from llmgenie.agents.crews import VALIDATION_RETRIES, execute_crew
+from llmgenie.contracts.errors import BudgetExceeded, CrewRunFailed
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import RunEvent
 from tests.agents.conftest import SQL_LINE, Harness, final, tool_messages
 from tests.support.model_server import Reply
 

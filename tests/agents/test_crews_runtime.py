@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llmgenie.agents.crews import execute_crew
-from llmgenie.runs.models import RunResult
+from llmgenie.contracts.runs import RunResult
 from tests.agents.conftest import Harness, final
 from tests.support.model_server import Reply
 

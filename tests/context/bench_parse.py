@@ -1,11 +1,9 @@
-"""Parse throughput benchmark: `python tests/context/bench_parse.py TREE [--procs N]
-[--mode full|outline]`.
+"""Parse throughput benchmark: `python tests/context/bench_parse.py TREE [--procs N]`.
 
 Discovers TREE like the indexer, reads and parses every kept file (symbols, references,
-chunks) with parse_document (`full`) or with outline_document where it applies, falling
-back to parse_document (`outline`), and prints files/s and MB/s for 1..N worker
-processes, by wall clock and by CPU time (what idle cores would do). Not a test (no
-asserts): speed is measured here, not in timed tests.
+chunks) with parse_document, and prints files/s and MB/s for 1..N worker processes, by
+wall clock and by CPU time (what idle cores would do). Not a test (no asserts): speed is
+measured here, not in timed tests.
 """
 
 from __future__ import annotations
@@ -16,24 +14,19 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from llmgenie.context.outline import outline_document
 from llmgenie.context.parser import parse_document
 from llmgenie.workspace.discovery import discover_files
 from llmgenie.workspace.files import FileText, read_workspace_file
 
 
-def _work(
-    batch: list[tuple[str, str]], mode: str = "full"
-) -> tuple[int, int, int, int, int, float]:
+def _work(batch: list[tuple[str, str]]) -> tuple[int, int, int, int, int, float]:
     cpu_start = time.process_time()
     files = size = symbols = refs = chunks = 0
     for rel, path in batch:
         read = read_workspace_file(path, rel_path=rel)
         if not isinstance(read, FileText):
             continue
-        parsed = outline_document(rel, read.text) if mode == "outline" else None
-        if parsed is None:
-            parsed = parse_document(rel, read.text)
+        parsed = parse_document(rel, read.text)
         files += 1
         size += read.size
         symbols += len(parsed.symbols)
@@ -46,14 +39,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("tree", type=Path)
     parser.add_argument("--procs", type=int, default=2)
-    parser.add_argument("--mode", choices=["full", "outline"], default="full")
     args = parser.parse_args()
     start = time.perf_counter()
     found = discover_files(args.tree)
     discover_s = time.perf_counter() - start
     items = [(f.rel_path, f.path) for f in found.files]
     report: dict[str, object] = {
-        "mode": args.mode,
         "files": len(items),
         "discover_s": round(discover_s, 3),
         "discover_files_per_s": round(len(items) / discover_s),
@@ -63,10 +54,10 @@ def main() -> None:
         batches = [items[i :: procs * 8] for i in range(procs * 8)]
         start = time.perf_counter()
         if procs == 1:
-            totals = [_work(items, args.mode)]
+            totals = [_work(items)]
         else:
             with ProcessPoolExecutor(procs) as pool:
-                totals = list(pool.map(_work, batches, [args.mode] * len(batches)))
+                totals = list(pool.map(_work, batches))
         seconds = time.perf_counter() - start
         files, size, symbols, refs, chunks = (int(sum(t[i] for t in totals)) for i in range(5))
         cpu = sum(t[5] for t in totals)

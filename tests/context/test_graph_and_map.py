@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from llmgenie.context.graph import CodeGraph, KnownPaths, resolve_import
-from llmgenie.context.models import Symbol
 from llmgenie.context.parser import parse_document
 from llmgenie.context.repomap import estimate_tokens, render_repo_map
+from llmgenie.contracts.symbols import Symbol
 
 REPO = {
     "shop/models.py": "class Cart:\n    def total(self):\n        return 0\n",

@@ -1,4 +1,4 @@
-"""parse_document and outline_document never raise, whatever the text, in every language."""
+"""parse_document never raises, whatever the text, in every language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import llmgenie.context.parser as parser_module
-from llmgenie.context.outline import outline_document
 from llmgenie.context.parser import parse_document
 
 PATHS = [
@@ -45,17 +44,14 @@ def test_any_text_parses_without_raising(path: str, text: str, max_lines: int) -
         parser_module._log = original
     # parse_document degrades to line windows on an internal error; none may happen.
     assert failures == []
-    for parsed in (full, outline_document(path, text, max_chunk_lines=max_lines)):
-        if parsed is None:
-            continue
-        assert parsed.path == path
-        previous = 0
-        for chunk in parsed.chunks:
-            assert previous < chunk.start_line <= chunk.end_line
-            assert chunk.end_line - chunk.start_line + 1 <= max_lines
-            previous = chunk.end_line
-        for symbol in parsed.symbols:
-            assert 1 <= symbol.start_line <= symbol.end_line
+    assert full.path == path
+    previous = 0
+    for chunk in full.chunks:
+        assert previous < chunk.start_line <= chunk.end_line
+        assert chunk.end_line - chunk.start_line + 1 <= max_lines
+        previous = chunk.end_line
+    for symbol in full.symbols:
+        assert 1 <= symbol.start_line <= symbol.end_line
 
 
 def test_internal_errors_degrade_to_line_windows(monkeypatch: Any) -> None:

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from llmgenie.config import cache_root, load_settings
+from llmgenie.config import load_settings
 from llmgenie.index.embeddings.base import EmbeddingUnavailable
 from llmgenie.index.embeddings.factory import load_provider, model_cache_dir
 from llmgenie.index.embeddings.litellm_provider import LiteLLMEmbeddingProvider
 from llmgenie.index.embeddings.ollama import OllamaProvider
+from llmgenie.locations import cache_root
 from tests.embeddings.embedding_server import DIM, embedding_server, fake_vector
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from llmgenie.config import load_settings
+from llmgenie.contracts.progress import CancelToken, ProgressEvent
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.progress import CancelToken, ProgressEvent
 
 FILES: dict[str, str] = {
     "src/payments/invoice.py": '''
@@ -226,7 +226,7 @@ def test_disk_edits_and_deletions_are_reflected_after_index(
     assert engine.find_definitions("NewTokenBucket") == []
     assert all(f.path != "svc/ratelimit.go" for f in engine.search("TokenBucket Allow").files)
     assert top_file(engine, "partial refund") == "src/payments/refunds.py"
-    assert engine.health().stale_files == []
+    assert engine.health(check_stale=True).stale_files == []
 
 
 def test_remove_and_refresh_paths(engine: WorkspaceEngine, repo: Path) -> None:
@@ -284,7 +284,7 @@ def test_health_reports_counts_stale_files_and_degraded_embeddings(
     assert health.vectors == 0
     assert any("dense retrieval off" in d for d in health.degraded)
     (repo / "docs" / "guide.md").write_text("# changed\n", encoding="utf-8")
-    assert engine.health().stale_files == ["docs/guide.md"]
+    assert engine.health(check_stale=True).stale_files == ["docs/guide.md"]
 
 
 def test_cancelled_index_resumes_where_it_stopped(tmp_path: Path) -> None:
@@ -334,7 +334,7 @@ def test_killed_index_leaves_a_consistent_catalog_that_resumes(tmp_path: Path) -
     with WorkspaceEngine.open(root, settings) as eng:
         summary = eng.index()
         assert summary.files == 800
-        health = eng.health()
+        health = eng.health(check_stale=True)
         assert health.stale_files == []
         assert health.symbols == 800 * 40
         assert [s.path for s in eng.find_definitions("helper_7")][:1] == ["pkg/m0000.py"]
@@ -382,11 +382,12 @@ def test_editing_one_function_keeps_the_other_chunks_rows(engine: WorkspaceEngin
     rel = "src/payments/invoice.py"
 
     def chunk_rows() -> dict[int, tuple[int, int, str]]:
-        rows = engine._reader().execute(
-            "SELECT c.id, c.start_line, c.end_line, c.text FROM chunks c JOIN files f"
-            " ON f.id = c.file_id WHERE f.path=?",
-            (rel,),
-        )
+        with engine.db.snapshot() as view:
+            rows = view.conn.execute(
+                "SELECT c.id, c.start_line, c.end_line, c.text FROM chunks c JOIN files f"
+                " ON f.id = c.file_id WHERE f.path=?",
+                (rel,),
+            ).fetchall()
         return {int(r[0]): (int(r[1]), int(r[2]), str(r[3])) for r in rows}
 
     before = chunk_rows()
@@ -402,3 +403,40 @@ def test_editing_one_function_keeps_the_other_chunks_rows(engine: WorkspaceEngin
         assert after[cid][0] == before[cid][0] + 1
     assert any("2 * total" in t for _, _, t in after.values())
     assert top_file(engine, "apply_discount") == rel
+
+
+def test_searches_racing_writes_always_see_one_consistent_index(
+    engine: WorkspaceEngine,
+) -> None:
+    """Each search reads one index state: files added and removed by a writer thread
+    meanwhile never make it fail (no retry hides it) or return a file from a half-written
+    state."""
+    import threading
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                rel = f"gen/racer_{n % 7}.py"
+                engine.update_document(rel, f"def racer_function_{n}():\n    return {n}\n")
+                if n % 3 == 0:
+                    engine.remove_document(f"gen/racer_{(n + 3) % 7}.py")
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for i in range(150):
+            result = engine.search(f"InvoiceCalculator compute_tax_total racer_function_{i}")
+            # The stable file stays on top while generated ones come and go around it.
+            assert result.files[0].path == "src/payments/invoice.py"
+            assert result.chunks and result.chunks[0].path == "src/payments/invoice.py"
+    finally:
+        stop.set()
+        thread.join(30)
+    assert errors == []

@@ -93,7 +93,7 @@ def test_embed_pending_fills_vectors_and_dense_signal_ranks(engine: WorkspaceEng
 
 def test_edits_and_deletions_reach_the_vector_store(engine: WorkspaceEngine) -> None:
     engine.embed_pending()
-    store = engine._vectors
+    store = engine.embeddings._vectors
     assert store.count() == engine.health().chunks
     engine.update_document(
         "billing/tax.py", "def vat_amount(net, rate):\n    return net * rate * 2\n"
@@ -124,7 +124,7 @@ def test_vectors_survive_reopen_and_model_change_resets_them(tmp_path: Path) -> 
     with WorkspaceEngine.open(root, settings) as eng:
         eng.use_embedding_provider(HashingProvider(32), "test provider, other dim")
         assert eng.embed_pending() == 1  # new model: everything re-embedded
-        assert eng._vectors.count() == 1
+        assert eng.embeddings._vectors.count() == 1
 
 
 def test_without_a_provider_search_is_lexical_and_says_why(tmp_path: Path) -> None:

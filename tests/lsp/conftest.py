@@ -276,6 +276,7 @@ async def shared_editor(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     base = tmp_path_factory.mktemp("shared")
     env = {
         "LLMGENIE_CACHE_DIR": str(base / "cache"),
+        "LLMGENIE_DATA_DIR": str(base / "data"),
         "LLMGENIE_CONFIG_FILE": str(base / "config.toml"),
     }
     async with start_editor(make_project(base), env=env) as ed:

@@ -213,7 +213,7 @@ async def test_runs_survive_an_editor_restart(workspace: Path, model_server: Mod
         await editor.wait_until(lambda: bool(_events(editor, run_id, "result")), 120, "result")
     async with start_editor(workspace) as editor:
         runs = await editor.request("llmgenie/runs/list", {}, timeout=120)
-        summary = next(r for r in runs["runs"] if r["runId"] == run_id)
+        summary = next(r for r in runs["runs"] if r["run_id"] == run_id)
         assert (summary["crew"], summary["status"], summary["path"]) == (
             "explain",
             "succeeded",
@@ -262,7 +262,7 @@ async def test_edit_made_stale_by_typing_is_reported_not_applied(
         assert any("no longer in the file" in m.message for m in editor.lsp.messages)
 
 
-async def test_cancel_run_command_stops_a_running_crew(
+async def test_runs_cancel_request_stops_a_running_crew(
     agent_editor: EditorClient, model_server: ModelServer
 ) -> None:
     editor = agent_editor
@@ -273,9 +273,10 @@ async def test_cancel_run_command_stops_a_running_crew(
     )
     run_id = started["runId"]
     await asyncio.to_thread(model_server.wait_for_requests, 1, 120)
-    assert await editor.command("llmgenie.cancelRun", {"runId": run_id}) == {"cancelled": True}
+    cancelled = await editor.request("llmgenie/runs/cancel", {"runId": run_id})
+    assert cancelled == {"cancelled": True}
     await editor.wait_until(lambda: bool(_events(editor, run_id, "error")), 60, "run end")
     assert _events(editor, run_id, "error")[-1]["data"]["status"] == "cancelled"
     await asyncio.to_thread(model_server.wait_for_disconnect, 30)
     runs = await editor.request("llmgenie/runs/list", {})
-    assert next(r for r in runs["runs"] if r["runId"] == run_id)["status"] == "cancelled"
+    assert next(r for r in runs["runs"] if r["run_id"] == run_id)["status"] == "cancelled"

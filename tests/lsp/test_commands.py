@@ -1,37 +1,42 @@
-"""workspace/executeCommand for every command, plus the custom llmgenie/* requests."""
+"""workspace/executeCommand for every command, and every custom llmgenie/* request."""
 
 from __future__ import annotations
-
-import asyncio
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from llmgenie.contracts.errors import NO_MODEL_MESSAGE
 from tests.lsp.conftest import EditorClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-NO_MODEL = "No model configured: set llmgenie.model (or LLMGENIE_LLM__MODEL)"
+NO_MODEL = NO_MODEL_MESSAGE
 
 
-async def test_search_command_and_request_agree(shared_editor: EditorClient) -> None:
+async def test_search_request(shared_editor: EditorClient) -> None:
     await shared_editor.wait_indexed()
-    by_command = await shared_editor.command("llmgenie.search", {"query": "fetchUser", "k": 3})
-    by_request = await shared_editor.request("llmgenie/search", {"query": "fetchUser", "k": 3})
-    assert by_command["files"][0]["path"] == "web/client.ts"
-    assert by_command["files"][0]["uri"] == shared_editor.uri("web/client.ts")
-    assert [f["path"] for f in by_command["files"]] == [f["path"] for f in by_request["files"]]
-    assert by_command["chunks"][0]["reasons"], "scores are explained"
+    result = await shared_editor.request("llmgenie/search", {"query": "fetchUser", "k": 3})
+    assert result["files"][0]["path"] == "web/client.ts"
+    assert result["files"][0]["uri"] == shared_editor.uri("web/client.ts")
+    assert result["chunks"][0]["reasons"], "scores are explained"
 
 
-async def test_repo_map_command(shared_editor: EditorClient) -> None:
+async def test_removed_duplicate_commands_are_unknown(shared_editor: EditorClient) -> None:
+    """chat, search, cancel and health are requests only (docs/protocol.md)."""
+    for command in ("llmgenie.search", "llmgenie.chat", "llmgenie.cancelRun"):
+        with pytest.raises(JsonRpcException) as info:
+            await shared_editor.command(command, {"query": "x", "prompt": "x", "runId": "x"})
+        assert info.value.code == -32602 and command in info.value.message
+
+
+async def test_repo_map_request(shared_editor: EditorClient) -> None:
     await shared_editor.wait_indexed()
-    result = await shared_editor.command(
-        "llmgenie.repoMap", {"focus": shared_editor.uri("billing.py")}
+    result = await shared_editor.request(
+        "llmgenie/repoMap", {"focus": shared_editor.uri("billing.py")}
     )
     assert "billing.py" in result["map"] and "compute_tax" in result["map"]
-    small = await shared_editor.command("llmgenie.repoMap", {"tokens": 64})
+    small = await shared_editor.request("llmgenie/repoMap", {"tokens": 64})
     assert len(small["map"]) < len(result["map"])
 
 
@@ -53,15 +58,8 @@ async def test_pause_resume_and_reindex(shared_editor: EditorClient) -> None:
     await shared_editor.wait_until(
         lambda: shared_editor.statuses[-1]["indexing"]["state"] == "idle", 60
     )
-    health = await shared_editor.command("llmgenie.indexHealth")
-    assert health["files"] == 3 and health["symbols"] > 0
-
-
-async def test_index_health_command(shared_editor: EditorClient) -> None:
-    await shared_editor.wait_indexed()
-    health = await shared_editor.command("llmgenie.indexHealth", {})
-    assert health["root"] == str(shared_editor.root.resolve())
-    assert health["files"] == 3 and health["chunks"] > 0
+    health = await shared_editor.request("llmgenie/health", {})
+    assert health["index"]["files"] == 3 and health["index"]["symbols"] > 0
 
 
 async def test_run_crew_without_model_explains_how_to_configure(
@@ -87,19 +85,14 @@ async def test_run_crew_without_model_explains_how_to_configure(
     assert status["request"]["range"] == {"start_line": 16, "end_line": 18}
     runs = await shared_editor.request("llmgenie/runs/list", {})
     summary = runs["runs"][0]
-    assert summary["runId"] == summary["run_id"] == run_id
+    assert summary["run_id"] == run_id and "runId" not in summary
     assert summary["crew"] == summary["request"]["crew"] == "explain"
     assert summary["status"] == "failed" and "result" not in summary
-    assert await shared_editor.command("llmgenie.cancelRun", {"runId": run_id}) == {
-        "cancelled": False
-    }
     cancelled = await shared_editor.request("llmgenie/runs/cancel", {"runId": run_id})
     assert cancelled == {"cancelled": False}
 
 
-async def test_chat_command_and_request_without_model(shared_editor: EditorClient) -> None:
-    result = await shared_editor.command("llmgenie.chat", {"prompt": "What does compute_tax do?"})
-    assert result["runId"]
+async def test_chat_request_without_model(shared_editor: EditorClient) -> None:
     with pytest.raises(JsonRpcException) as info:
         await shared_editor.request("llmgenie/chat", {"prompt": "hello"})
     assert info.value.code == -32803
@@ -123,8 +116,10 @@ async def test_health_request(shared_editor: EditorClient) -> None:
     await shared_editor.wait_indexed()
     health = await shared_editor.request("llmgenie/health", {})
     assert health["index"]["files"] == 3
+    assert health["index"]["root"] == str(shared_editor.root.resolve())
+    assert health["index"]["stale_files"] is None, "health is cheap: no tree walk"
     assert health["indexing"]["state"] == "idle"
-    assert health["model"] == {"configured": False, "fallbacks": []}
+    assert health["model"] == {"configured": False, "model": None, "fallbacks": []}
     assert "status" in health["embeddings"]
     assert any("no model configured" in d for d in health["degraded"])
     assert health["version"]
@@ -133,11 +128,9 @@ async def test_health_request(shared_editor: EditorClient) -> None:
 @pytest.mark.parametrize(
     ("command", "arg", "fragment"),
     [
-        ("llmgenie.search", {"k": 3}, "query"),
-        ("llmgenie.search", {"query": "x", "k": "many"}, "k"),
         ("llmgenie.runCrew", {"crew": "astrology"}, "crew"),
-        ("llmgenie.cancelRun", {}, "runId"),
-        ("llmgenie.repoMap", "not an object", "expected an object"),
+        ("llmgenie.runCrew", {"crew": "explain", "uri": "file:///elsewhere/x.py"}, "not inside"),
+        ("llmgenie.reindex", "not an object", "expected an object"),
         ("llmgenie.nope", {}, "llmgenie.nope"),
     ],
 )
@@ -150,6 +143,25 @@ async def test_bad_commands_get_invalid_params(
     assert fragment in info.value.message
     # ...and the server is still fine.
     assert (await shared_editor.request("llmgenie/health", {}))["version"]
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "fragment"),
+    [
+        ("llmgenie/search", {"k": 3}, "query"),
+        ("llmgenie/search", {"query": "x", "k": "many"}, "k"),
+        ("llmgenie/runs/cancel", {}, "runId"),
+        ("llmgenie/repoMap", {"focus": "https://example.com/x.py"}, "not a local file"),
+    ],
+)
+async def test_bad_requests_get_invalid_params(
+    shared_editor: EditorClient, method: str, params: object, fragment: str
+) -> None:
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request(method, params)
+    assert info.value.code == -32602
+    assert fragment in info.value.message
+    assert "Traceback" not in str(info.value.data or "")
 
 
 async def test_unknown_run_status_and_out_of_workspace_uri(shared_editor: EditorClient) -> None:
@@ -172,7 +184,6 @@ async def test_unknown_method_is_method_not_found(shared_editor: EditorClient) -
         await shared_editor.request("llmgenie/doesNotExist", {})
     assert info.value.code == -32601
     shared_editor.lsp.protocol.notify("llmgenie/unknownNotification", {"x": 1})
-    await asyncio.sleep(0.1)
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=shared_editor.uri("billing.py")),
         range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),

@@ -5,16 +5,16 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from llmgenie.lsp.edits import FileText, plan_workspace_edit
-from llmgenie.runs.models import ProposedEdit
+from llmgenie.contracts.runs import ProposedEdit
+from llmgenie.lsp.edits import DocumentText, plan_workspace_edit
 
 CODEC = PositionCodec(types.PositionEncodingKind.Utf16)
 TEXT = 'def greet(name):\n    return f"héllo 😀 {name}"\n\n\ndef greet(name):\n    pass\n'
 
 
 def _reader(files: dict[str, str | None], versions: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
-    def read(path: str) -> FileText:
-        return FileText(
+    def read(path: str) -> DocumentText:
+        return DocumentText(
             uri=f"file:///ws/{path}", text=files.get(path), version=(versions or {}).get(path)
         )
 

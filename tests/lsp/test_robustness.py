@@ -237,12 +237,11 @@ _json = st.recursive(
 )
 _METHODS = [
     "llmgenie/search", "llmgenie/context", "llmgenie/runs/status", "llmgenie/runs/cancel",
-    "llmgenie/runs/list", "llmgenie/health", "textDocument/codeAction", "codeAction/resolve",
-    "workspace/executeCommand",
+    "llmgenie/runs/list", "llmgenie/health", "llmgenie/repoMap", "textDocument/codeAction",
+    "codeAction/resolve", "workspace/executeCommand",
 ]  # fmt: skip
 _COMMANDS = [
-    "llmgenie.search", "llmgenie.repoMap", "llmgenie.cancelRun", "llmgenie.runCrew",
-    "llmgenie.indexHealth", "llmgenie.bogus",
+    "llmgenie.runCrew", "llmgenie.reindex", "llmgenie.pauseIndexing", "llmgenie.bogus",
 ]  # fmt: skip
 _KNOWN_CODES = {-32700, -32600, -32601, -32602, -32002, -32800, -32803}
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.config import Settings
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.runs import RunResult
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.runs.models import RunResult
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 from tests.support.model_server import ModelServer
 
 APP_PY = '''"""Order service."""
@@ -77,7 +78,7 @@ Executor = Callable[[AnalyzedContext, RunEnvironment], RunResult]
 
 def streaming_executor(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:
     """A minimal crew: one streamed model call over everything the context analysis found."""
-    from llmgenie.runs.models import RunEvent
+    from llmgenie.contracts.runs import RunEvent
 
     parts = [ctx.file_text, ctx.selection_text, ctx.repo_map, *ctx.guidance]
     parts += [hit.text or "" for hit in ctx.related]

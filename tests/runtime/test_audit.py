@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llmgenie.config import load_settings
-from llmgenie.store.db import store_path
+from llmgenie.locations import locations_for
 from llmgenie.store.store import AgentStore
 
 
@@ -106,7 +106,7 @@ def test_cli_audit_verify_on_a_workspace_without_runs(tmp_path: Path) -> None:
     result = _cli("audit", "verify", str(tmp_path))
     assert result.returncode == 0
     assert result.stdout.strip() == "audit chain OK (0 records)"
-    assert not store_path(tmp_path, load_settings(tmp_path), create=False).exists()
+    assert not locations_for(tmp_path, load_settings(tmp_path)).agent_store.exists()
 
 
 APPENDER = """

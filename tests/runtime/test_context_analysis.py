@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from llmgenie.contracts.errors import PathEscapeError
+from llmgenie.contracts.runs import LineRange, RunRequest
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.runs.models import LineRange, RunRequest
-from llmgenie.workspace.files import PathEscapeError
+from llmgenie.redaction import Redactor
 from llmgenie.wrapper.context_analysis import analyze_context
-from llmgenie.wrapper.redaction import Redactor
 
 
 def test_file_selection_symbol_guidance_and_traits(

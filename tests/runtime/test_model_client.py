@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.client import ModelClient, model_chain
-from llmgenie.llm.models import BudgetExceeded, ModelCallError, NoModelConfigured
-from llmgenie.progress import Cancelled, CancelToken
-from llmgenie.wrapper.redaction import Redactor
+from llmgenie.redaction import Redactor
 from tests.runtime.conftest import llm_settings
 from tests.support.model_server import ModelServer, Reply
 
@@ -211,7 +211,7 @@ def test_chain_comes_from_settings_and_no_model_is_a_clear_error(
 STDOUT_PROBE = """
 import sys
 from llmgenie.llm.client import ModelClient
-from llmgenie.llm.models import ModelCallError
+from llmgenie.contracts.errors import ModelCallError
 from tests.support.model_server import ModelServer, Reply
 
 server = ModelServer().start()

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from llmgenie.agents.environment import RunEnvironment
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.runs import RunRequest, RunResult, RunStatus
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.runs.models import RunRequest, RunResult, RunStatus
 from llmgenie.runs.service import RunService
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 from tests.runtime.conftest import APP_PY, llm_settings, streaming_executor
 from tests.support.model_server import ModelServer, Reply
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from llmgenie.config import load_settings
-from llmgenie.runs.models import RunRequest
-from llmgenie.wrapper.permissions import PermissionDenied, check_permissions
+from llmgenie.contracts.errors import PermissionDenied
+from llmgenie.contracts.runs import RunRequest
+from llmgenie.wrapper.permissions import check_permissions
 
 
 def _request(crew: str = "security") -> RunRequest:

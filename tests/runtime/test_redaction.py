@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmgenie.wrapper.redaction import Redactor, placeholder
+from llmgenie.redaction import Redactor, placeholder
 
 CORPUS = Path(__file__).parent / "secrets_corpus"
 CLEAN = Path(__file__).parent / "clean_corpus"

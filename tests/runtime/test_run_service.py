@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.config import Settings
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.errors import NoModelConfigured
+from llmgenie.contracts.runs import LineRange, RunEvent, RunRequest, RunResult, RunStatus
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.llm.models import NoModelConfigured
-from llmgenie.runs.models import LineRange, RunEvent, RunRequest, RunResult, RunStatus
 from llmgenie.runs.service import RunService
 from llmgenie.store.runs import INTERRUPTED_MESSAGE
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 from tests.runtime.conftest import llm_settings, streaming_executor
 from tests.support.model_server import ModelServer, Reply
 
@@ -79,7 +80,7 @@ def test_no_model_configured_is_refused_with_the_how_to(
     engine: WorkspaceEngine, workspace: Path
 ) -> None:
     service = RunService(Settings(), engine, executor=streaming_executor)
-    with pytest.raises(NoModelConfigured, match=r"set llm\.model in llmgenie\.toml"):
+    with pytest.raises(NoModelConfigured, match=r"No model configured: set llmgenie\.model"):
         service.start(_request(workspace))
     assert service.list(workspace) == []
     service.close()
@@ -190,7 +191,7 @@ CRASHING_RUN = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from llmgenie.engine import WorkspaceEngine
-    from llmgenie.runs.models import RunRequest
+    from llmgenie.contracts.runs import RunRequest
     from llmgenie.runs.service import RunService
     from tests.runtime.conftest import llm_settings, streaming_executor
     from tests.support.model_server import ModelServer, Reply

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmgenie.workspace.files import PathEscapeError, resolve_inside, to_rel
+from llmgenie.contracts.errors import PathEscapeError
+from llmgenie.workspace.files import resolve_inside, to_rel
 
 
 @pytest.fixture

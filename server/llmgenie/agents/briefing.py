@@ -7,7 +7,7 @@ and only use tools to dig further. Everything in the context is already redacted
 
 from __future__ import annotations
 
-from llmgenie.wrapper.models import AnalyzedContext
+from llmgenie.contracts.agents import AnalyzedContext
 
 MAX_FILE_CHARS = 16_000
 MAX_RELATED = 6

@@ -15,9 +15,9 @@ from llmgenie.agents.briefing import describe_context
 from llmgenie.agents.roles import ROLES, RoleKey
 from llmgenie.agents.run_state import RunState
 from llmgenie.agents.tools import AgentToolbox, openai_tool_schemas
-from llmgenie.llm.models import BudgetExceeded, ModelCallError, NoModelConfigured
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import RunResult
+from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import RunResult
 
 MAX_TOOL_ROUNDS = 6
 CHAT_ROLE: RoleKey = "coordinator"

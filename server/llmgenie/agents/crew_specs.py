@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from llmgenie.agents.results import ReportPolicy
 from llmgenie.agents.roles import SPECIALISTS, RoleKey
-from llmgenie.runs.models import CrewName
+from llmgenie.contracts.ids import CrewName
 
 
 @dataclass(frozen=True)

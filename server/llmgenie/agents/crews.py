@@ -26,6 +26,7 @@ from typing import Any
 from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
 from llmgenie.agents.crew_specs import CREWS, CrewSpec
 from llmgenie.agents.crewai_setup import load_crewai
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.agents.knowledge import KnowledgeBase
 from llmgenie.agents.results import (
     CrewReport,
@@ -39,10 +40,11 @@ from llmgenie.agents.roles import ROLES, RoleKey
 from llmgenie.agents.run_state import RunState
 from llmgenie.agents.tools import AgentToolbox
 from llmgenie.agents.workspace_view import WorkspaceView
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.errors import CrewRunFailed, UnknownCrew
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import RunResult
 from llmgenie.observability.logging import get_logger
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import RunResult
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 
 log = get_logger(__name__)
 
@@ -52,14 +54,6 @@ REPORT_EXPECTED_OUTPUT = (
     + json.dumps(CrewReport.model_json_schema(), separators=(",", ":"))
 )
 MAX_AGENT_ITERATIONS = 15
-
-
-class CrewRunFailed(RuntimeError):
-    """The crew could not produce a valid result; the message says why, for the user."""
-
-
-class UnknownCrew(ValueError):
-    """The request names a crew that does not exist."""
 
 
 def execute_crew(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:

@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from llmgenie.contracts.search import ChunkHit, SearchResult
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.observability.logging import get_logger
-from llmgenie.retrieval.models import ChunkHit, SearchResult
 
 log = get_logger(__name__)
 

@@ -17,13 +17,9 @@ from typing import Any, cast
 
 from llmgenie.agents.crewai_setup import load_crewai
 from llmgenie.agents.run_state import RunState
-from llmgenie.llm.models import (
-    BudgetExceeded,
-    ModelCallError,
-    ModelClientProtocol,
-    NoModelConfigured,
-)
-from llmgenie.progress import Cancelled
+from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.llm.models import ModelClientProtocol
 
 load_crewai()
 

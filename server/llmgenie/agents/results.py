@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llmgenie.agents.workspace_view import PathEscapeError, WorkspaceView
-from llmgenie.runs.models import Finding, ProposedEdit, RunResult
+from llmgenie.agents.workspace_view import WorkspaceView
+from llmgenie.contracts.errors import PathEscapeError
+from llmgenie.contracts.runs import Finding, ProposedEdit, RunResult
 
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _CWE = re.compile(r"^CWE-\d{1,4}$")

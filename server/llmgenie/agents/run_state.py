@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.agents.roles import RoleKey, model_for
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import Finding, ProposedEdit, RunEvent
 from llmgenie.llm.models import Completion, ModelClientProtocol
 from llmgenie.observability.logging import get_logger
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import Finding, ProposedEdit, RunEvent
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
 
 log = get_logger(__name__)
 

@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field, ValidationError
 from llmgenie.agents.knowledge import KnowledgeBase, Topic, format_hits
 from llmgenie.agents.results import InvalidReport, ReportPolicy, check_edit, check_finding
 from llmgenie.agents.run_state import RunState
-from llmgenie.agents.workspace_view import PathEscapeError, WorkspaceView
+from llmgenie.agents.workspace_view import WorkspaceView
+from llmgenie.contracts.errors import PathEscapeError
+from llmgenie.contracts.progress import Cancelled
+from llmgenie.contracts.runs import Finding, ProposedEdit
 from llmgenie.observability.logging import get_logger
-from llmgenie.progress import Cancelled
-from llmgenie.runs.models import Finding, ProposedEdit
 
 log = get_logger(__name__)
 

@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.workspace.files import (
-    FileText,
-    PathEscapeError,
-    read_workspace_file,
-    resolve_inside,
-    to_rel,
-)
-
-__all__ = ["PathEscapeError", "WorkspaceView"]
+from llmgenie.workspace.files import FileText, read_workspace_file, resolve_inside, to_rel
 
 
 class WorkspaceView:

@@ -1,4 +1,4 @@
-"""`llmgenie run` and `llmgenie audit`: the agent runtime from the command line.
+"""`llmgenie run`, `llmgenie runs` and `llmgenie audit`: the agent runtime from the CLI.
 
 `run` drives the same RunService the language server uses: live progress (wrapper steps,
 tool calls, streamed text) goes to stderr, the result to stdout (the RunRecord as JSON with
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, get_args
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llmgenie.cli.common import err_console, settings_for, workspace_root
-from llmgenie.runs.models import CrewName, LineRange, RunRecord, RunRequest, RunStatus
+from llmgenie.contracts.ids import CREW_IDS
+from llmgenie.contracts.runs import LineRange, RunRecord, RunRequest, RunStatus
 
 if TYPE_CHECKING:
-    from llmgenie.runs.models import RunEvent
+    from llmgenie.contracts.runs import RunEvent
 
-CREWS: tuple[str, ...] = get_args(CrewName)
 _HERE = Path(".")
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:[:-]\s*(\d+)\s*)?$")
 
@@ -94,7 +95,7 @@ def _print_human(record: RunRecord) -> None:
 
 
 def run_command(
-    crew: Annotated[str, typer.Argument(help=f"One of: {', '.join(CREWS)}.")],
+    crew: Annotated[str, typer.Argument(help=f"One of: {', '.join(CREW_IDS)}.")],
     path: Annotated[Path, typer.Argument(help="Workspace root.")] = _HERE,
     file: Annotated[
         str | None, typer.Option("--file", "-f", help="File (relative to PATH) to work on.")
@@ -118,9 +119,9 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
 ) -> None:
     """Run a crew on a workspace (optionally a file and a line range)."""
-    if crew not in CREWS:
+    if crew not in CREW_IDS:
         err_console.print(
-            f"[red]error:[/red] unknown crew {crew!r}; choose one of: {', '.join(CREWS)}"
+            f"[red]error:[/red] unknown crew {crew!r}; choose one of: {', '.join(CREW_IDS)}"
         )
         raise typer.Exit(2)
     rng = parse_range(line_range) if line_range else None
@@ -130,12 +131,12 @@ def run_command(
     root = workspace_root(path)
     settings = settings_for(root)
 
+    from llmgenie.contracts.errors import NoModelConfigured
     from llmgenie.engine import WorkspaceEngine
-    from llmgenie.llm.models import NoModelConfigured
     from llmgenie.runs.service import RunService
 
     request = RunRequest(
-        crew=crew,  # validated against CREWS above
+        crew=crew,  # validated against CREW_IDS above
         workspace=str(root),
         path=file,
         range=rng,
@@ -194,15 +195,15 @@ def audit_verify(
     """Check the audit log's hash chain; exit 1 naming the first tampered record."""
     root = workspace_root(path)
     settings = settings_for(root)
+    from llmgenie.locations import locations_for
     from llmgenie.store.audit import ChainReport
-    from llmgenie.store.db import store_path
     from llmgenie.store.store import AgentStore
 
-    location = store_path(root, settings, create=False)
-    if not location.exists():
+    location = locations_for(root, settings).agent_store
+    store = AgentStore.existing(root, settings)
+    if store is None:
         report = ChainReport(ok=True, records=0)
     else:
-        store = AgentStore(location)
         try:
             report = store.audit.verify_chain()
         finally:
@@ -228,13 +229,11 @@ def audit_show(
     """Print audit records (JSON lines, oldest first)."""
     root = workspace_root(path)
     settings = settings_for(root)
-    from llmgenie.store.db import store_path
     from llmgenie.store.store import AgentStore
 
-    location = store_path(root, settings, create=False)
-    if not location.exists():
+    store = AgentStore.existing(root, settings)
+    if store is None:
         return
-    store = AgentStore(location)
     try:
         records = list(store.audit.records(run_id))
     finally:
@@ -243,7 +242,70 @@ def audit_show(
         typer.echo(record.model_dump_json())
 
 
+def runs_command(
+    path: Annotated[
+        Path, typer.Argument(help="Workspace root (default: current directory).")
+    ] = _HERE,
+    run_id: Annotated[
+        str | None, typer.Option("--id", help="Show this run in full (its RunRecord).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Past runs of a workspace, newest first: crew, status, time, cost."""
+    root = workspace_root(path)
+    settings = settings_for(root)
+    from llmgenie.store.store import AgentStore
+
+    store = AgentStore.existing(root, settings)
+    try:
+        if run_id is not None:
+            record = store.runs.get(run_id) if store is not None else None
+            if record is None:
+                err_console.print(f"[red]error:[/red] no run {run_id} in {root}")
+                raise typer.Exit(1)
+            typer.echo(record.model_dump_json(indent=2))
+            return
+        records = store.runs.recent(limit) if store is not None else []
+    finally:
+        if store is not None:
+            store.close()
+    if as_json:
+        typer.echo(json.dumps([_run_row(r) for r in records]))
+        return
+    if not records:
+        typer.echo("no runs yet")
+        return
+    for r in records:
+        row = _run_row(r)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
+        target = f" {row['path']}" if row["path"] else ""
+        typer.echo(
+            f"{when}  {r.run_id[:12]}  {row['crew']:<11} {r.status.value:<9}"
+            f" ${row['cost_usd']:.4f}{target}" + (f"  ({r.error})" if r.error else "")
+        )
+
+
+def _run_row(record: RunRecord) -> dict[str, object]:
+    """One run as `llmgenie runs --json` lists it (stable keys, documented in README)."""
+    result = record.result
+    return {
+        "run_id": record.run_id,
+        "crew": record.request.crew,
+        "path": record.request.path,
+        "status": record.status.value,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "seconds": round(record.updated_at - record.created_at, 3),
+        "model": result.model if result else None,
+        "tokens": result.tokens if result else 0,
+        "cost_usd": result.cost_usd if result else 0.0,
+        "error": record.error,
+    }
+
+
 def register(app: typer.Typer) -> None:
-    """Add `run` and the `audit` group to `app`."""
+    """Add `run`, `runs` and the `audit` group to `app`."""
     app.command("run")(run_command)
+    app.command("runs")(runs_command)
     app.add_typer(audit_app, name="audit")

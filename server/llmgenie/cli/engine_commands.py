@@ -1,4 +1,4 @@
-"""`llmgenie index | search | map | doctor`: the context engine from the command line.
+"""`llmgenie index | search | map | context | doctor`: the context engine from the CLI.
 
 stdout carries only the command's result (one JSON object with --json); progress bars and
 logs go to stderr, so scripts and benchmarks can parse stdout directly.
@@ -18,8 +18,8 @@ import typer
 from llmgenie.cli.common import err_console, settings_for, workspace_root
 
 if TYPE_CHECKING:
+    from llmgenie.contracts.progress import ProgressCallback
     from llmgenie.engine import WorkspaceEngine
-    from llmgenie.progress import ProgressCallback
 
 
 @contextmanager
@@ -30,7 +30,7 @@ def _progress(enabled: bool = True) -> Iterator[ProgressCallback | None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from llmgenie.progress import ProgressEvent
+    from llmgenie.contracts.progress import ProgressEvent
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -84,11 +84,22 @@ def index_command(
     embed: Annotated[
         bool, typer.Option("--embed/--no-embed", help="Also compute dense vectors.")
     ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="Drop the index first (runs and the audit log are kept)."),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
 ) -> None:
     """Index a workspace (incremental): files, symbols, chunks; optionally embeddings."""
+    if rebuild:
+        from llmgenie.app.folders import Folder
+        from llmgenie.app.indexing import drop_index
+
+        root = workspace_root(path)
+        directory = drop_index(Folder(root=root, settings=settings_for(root)))
+        err_console.print(f"dropped the index at {directory}")
     with _engine(path) as engine:
         with _progress() as progress:
             summary = engine.index(progress)
@@ -194,18 +205,40 @@ def map_command(
     typer.echo(text, nl=False)
 
 
+def context_command(
+    file: Annotated[Path, typer.Argument(help="A file inside the workspace.")],
+    line: Annotated[int, typer.Argument(min=1, help="1-based line.")],
+    path: Annotated[Path, typer.Option("--root", help="Workspace root.")] = Path("."),
+) -> None:
+    """What is around a line: enclosing symbol, related definitions, references (JSON)."""
+    with _engine(path) as engine:
+        _ensure_indexed(engine)
+        context = engine.analyze_position(str(file.resolve()), line)
+    typer.echo(context.model_dump_json())
+
+
 def doctor_command(
     path: Annotated[Path, typer.Argument(help="Workspace root.")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Index health: counts, stale files, embedding provider, what is degraded and why."""
+    """Index health (counts, stale files, embeddings, what is degraded and why) and where
+    the index and the agent data live."""
+    from llmgenie.locations import locations_for
+
     with _engine(path) as engine:
-        health = engine.health()
+        health = engine.health(check_stale=True)
+        where = locations_for(engine.root, engine.settings)
     if as_json:
-        typer.echo(health.model_dump_json())
+        data = health.model_dump(mode="json")
+        data["agent_data_path"] = str(where.agent_dir)
+        typer.echo(json.dumps(data))
         return
+    stale = health.stale_files or []
     typer.echo(f"root:        {health.root}")
     typer.echo(f"index:       {health.index_path}")
+    typer.echo("             disposable: `llmgenie index --rebuild` or deleting it rebuilds it")
+    typer.echo(f"agent data:  {where.agent_dir}")
+    typer.echo("             runs and the audit log: kept across reindexing; delete to forget")
     typer.echo(
         f"contents:    {health.files} files, {health.symbols} symbols, {health.references}"
         f" references, {health.chunks} chunks, {health.vectors} vectors"
@@ -217,11 +250,11 @@ def doctor_command(
     )
     typer.echo(f"last index:  {when}")
     typer.echo(f"embeddings:  {health.embedding_provider or 'none'} ({health.embedding_status})")
-    typer.echo(f"stale files: {len(health.stale_files)}")
-    for stale in health.stale_files[:20]:
-        typer.echo(f"  {stale}")
-    if len(health.stale_files) > 20:
-        typer.echo(f"  ... and {len(health.stale_files) - 20} more")
+    typer.echo(f"stale files: {len(stale)}")
+    for name in stale[:20]:
+        typer.echo(f"  {name}")
+    if len(stale) > 20:
+        typer.echo(f"  ... and {len(stale) - 20} more")
     if health.degraded:
         typer.echo("degraded:")
         for reason in health.degraded:
@@ -235,4 +268,5 @@ def register(app: typer.Typer) -> None:
     app.command("index")(index_command)
     app.command("search")(search_command)
     app.command("map")(map_command)
+    app.command("context")(context_command)
     app.command("doctor")(doctor_command)

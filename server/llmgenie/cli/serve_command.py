@@ -22,6 +22,9 @@ def serve(
     log_level: str = typer.Option(
         os.environ.get("LLMGENIE_LOG_LEVEL", "WARNING"), "--log-level", help="stderr log level."
     ),
+    metrics: str | None = typer.Option(
+        None, "--metrics", metavar="HOST:PORT", help="Also serve Prometheus /metrics (opt-in)."
+    ),
 ) -> None:
     """Run the llmgenie language server (exactly one of --stdio, --tcp, --ws)."""
     from llmgenie.lsp import entry
@@ -33,6 +36,8 @@ def serve(
         )
         raise typer.Exit(2)
     try:
+        if metrics:
+            entry.start_metrics(*entry.host_port(metrics))
         if stdio:
             entry.exit_now(entry.serve_stdio(log_level))
         elif tcp:

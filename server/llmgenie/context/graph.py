@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from llmgenie.observability.logging import get_logger
+from llmgenie.workspace.classify import is_test_path
 
 _log = get_logger(__name__)
 
@@ -91,16 +92,6 @@ def _name_factor(name: str) -> float:
     if len(name) <= 2:
         factor *= SHORT_FACTOR
     return factor
-
-
-def _is_test_path(path: str) -> bool:
-    name = posixpath.basename(path)
-    return (
-        "/tests/" in f"/{path}"
-        or "/test/" in f"/{path}"
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_test.go", ".test.ts", ".test.js", ".spec.ts"))
-    )
 
 
 class KnownPaths:
@@ -276,7 +267,7 @@ class CodeGraph:
         ref_name_list: list[int] = []
         ref_w_list: list[float] = []
         factors = [_name_factor(name) for name in names]
-        in_tests = [_is_test_path(path) for path in paths]
+        in_tests = [is_test_path(path) for path in paths]
         for (fid, nid), count in ref_counts.items():
             targets = definers[nid]
             if len(targets) > MAX_DEFINERS:

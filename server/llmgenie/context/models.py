@@ -1,4 +1,5 @@
-"""Plain records the parser produces and the index stores.
+"""Plain records the parser produces and the index stores (Symbol and Reference, which
+leave the engine, are contracts: llmgenie.contracts.symbols).
 
 Lines are 1-based and inclusive everywhere in llmgenie's own models (the LSP layer converts
 to 0-based); columns are 0-based. Paths are workspace-relative with forward slashes.
@@ -9,37 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, slots=True)
-class Symbol:
-    """A definition: function, method, class, struct, interface, enum, constant, section..."""
-
-    name: str
-    qualified_name: str
-    kind: str
-    path: str
-    start_line: int
-    end_line: int
-    start_col: int = 0
-    signature: str = ""
-    docstring: str = ""
-    parent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A use of an identifier (`kind` is "call", "ref", "type" or "import").
-
-    The parser keeps one Reference per (name, kind) and file: the first use, with `count`
-    saying how many uses of that kind the file has.
-    """
-
-    name: str
-    path: str
-    line: int
-    col: int
-    kind: str = "ref"
-    count: int = 1
+from llmgenie.contracts.symbols import Reference, Symbol
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,9 @@ from tree_sitter import Node, Parser, Query, QueryCursor
 
 from llmgenie.context.chunking import build_regions, chunk_lines, window_chunks
 from llmgenie.context.languages import get_ts_language, get_ts_parser, language_for_path
-from llmgenie.context.models import Chunk, ParsedFile, Reference, Symbol
+from llmgenie.context.models import Chunk, ParsedFile
 from llmgenie.context.specs import SPECS, LanguageSpec
+from llmgenie.contracts.symbols import Reference, Symbol
 from llmgenie.observability.logging import get_logger
 
 _log = get_logger(__name__)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from llmgenie.context.models import Symbol
+from llmgenie.contracts.symbols import Symbol
 
 _KIND_WEIGHT = {
     "class": 1.0, "interface": 1.0, "struct": 1.0, "trait": 1.0, "enum": 0.8, "record": 0.9,

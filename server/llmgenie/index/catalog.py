@@ -26,16 +26,39 @@ class FileState:
     hash: str
 
 
+# Counters in `meta`, bumped inside the write transactions that change what they cover, so
+# a reader learns from its own transaction which state it sees (see engine/database.py).
+GENERATION = "generation"  # any change
+FILES_GENERATION = "files_generation"  # a file added or removed
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error) on an autocommit connection."""
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error) on an autocommit connection; bumps the
+    generation in the same transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        bump(conn, GENERATION)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def bump(conn: sqlite3.Connection, key: str) -> None:
+    """Increment a generation counter (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, '1') "
+        "ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER) + 1",
+        (key,),
+    )
+
+
+def generation(conn: sqlite3.Connection, key: str) -> int:
+    """A generation counter as this connection's transaction sees it (0 if never bumped)."""
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
@@ -136,6 +159,8 @@ def delete_files(conn: sqlite3.Connection, paths: Iterable[str]) -> int:
         )
         conn.execute("DELETE FROM files WHERE id=?", (fid,))
         removed += 1
+    if removed:
+        bump(conn, FILES_GENERATION)
     return removed
 
 
@@ -158,6 +183,7 @@ class BatchWriter:
         chunk_fts: list[tuple[int, str, str]] = []
         file_fts: list[tuple[int, str, str]] = []
         vector_drops: list[tuple[str]] = []
+        new_files = 0
         for p in payloads:
             if p.status == "unchanged":
                 conn.execute(
@@ -186,6 +212,7 @@ class BatchWriter:
                     (*values, p.path),
                 )
                 fid = int(cur.lastrowid or 0)
+                new_files += 1
             else:
                 _clear_non_chunk_rows(conn, fid)
                 new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks)
@@ -223,6 +250,8 @@ class BatchWriter:
         conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)
         conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)
         conn.executemany("INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)", vector_drops)
+        if new_files:
+            bump(conn, FILES_GENERATION)
         return len(symbol_rows), len(chunk_rows)
 
 

@@ -12,12 +12,12 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
+from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.embeddings.base import EmbeddingProvider
 from llmgenie.index.vectors import VectorStore
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import EMBEDDED_CHUNKS
-from llmgenie.progress import CancelToken, ProgressCallback, ProgressEvent
 
 _log = get_logger(__name__)
 

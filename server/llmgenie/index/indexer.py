@@ -15,19 +15,19 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmgenie.config import Settings
+from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.payload import FilePayload
 from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_DURATION, INDEX_FILES
-from llmgenie.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.workspace.discovery import discover_files
 
 _log = get_logger(__name__)
@@ -131,7 +131,6 @@ def run_index_pass(
     exclude: set[str] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-    on_commit: Callable[[], None] | None = None,
 ) -> PassResult:
     """Bring the catalog up to date with the files under `root` (see module docstring)."""
     started = time.perf_counter()
@@ -160,8 +159,6 @@ def run_index_pass(
         with write_lock, catalog.transaction(conn):
             result.removed = catalog.delete_files(conn, deleted)
         result.changed_paths.extend(deleted)
-        if on_commit is not None:
-            on_commit()
     total = len(tasks)
     _emit(progress, "index", 0, total, f"{total} files to parse")
     config = WorkerConfig(settings.index.max_file_bytes, settings.index.chunk_max_lines)
@@ -193,8 +190,6 @@ def run_index_pass(
         result.chunks += n_chunks
         buffered = []
         last_commit = time.perf_counter()
-        if on_commit is not None:
-            on_commit()
 
     try:
         for batch in source:

@@ -11,8 +11,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from llmgenie.context.models import ParsedFile
-from llmgenie.index.classify import is_test_path
 from llmgenie.index.tokens import fts_text, fts_text_of
+from llmgenie.workspace.classify import is_test_path
 
 # (name, qualified_name, kind, start_line, end_line, start_col, signature, docstring, parent)
 SymbolRow = tuple[str, str, str, int, int, int, str, str, str | None]

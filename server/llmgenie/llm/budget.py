@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from llmgenie.llm.models import BudgetExceeded
+from llmgenie.contracts.errors import BudgetExceeded
 
 
 @dataclass

@@ -22,21 +22,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from llmgenie.config import Settings
+from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.litellm_setup import load_litellm
-from llmgenie.llm.models import BudgetExceeded, Completion, ModelCallError, NoModelConfigured
+from llmgenie.llm.models import Completion
 from llmgenie.llm.transport import AbortableHTTPClient
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import LLM_COST, LLM_TOKENS
-from llmgenie.progress import Cancelled, CancelToken
-from llmgenie.wrapper.redaction import redact_structure
+from llmgenie.redaction import redact_structure
 
 log = get_logger(__name__)
 
-NO_MODEL_MESSAGE = (
-    "No model configured: set llm.model in llmgenie.toml or LLMGENIE_LLM__MODEL, "
-    "e.g. openai/gpt-4o-mini"
-)
 _POLL_S = 0.02
 # litellm's own preparation before the request goes out can take a second on a busy
 # machine; the timeout is measured from the connect, with this much grace before it.
@@ -140,7 +137,7 @@ class ModelClient:
         max_backoff_s: float = 8.0,
     ) -> None:
         if not models:
-            raise NoModelConfigured(NO_MODEL_MESSAGE)
+            raise NoModelConfigured()
         self.models = list(models)
         self.api_base = api_base
         self._api_key = api_key

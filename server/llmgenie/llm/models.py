@@ -8,18 +8,6 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 
-class ModelCallError(RuntimeError):
-    """Every model in the chain failed; the message lists each model and its error."""
-
-
-class BudgetExceeded(RuntimeError):
-    """The run's token or cost budget is spent; the run stops cleanly."""
-
-
-class NoModelConfigured(RuntimeError):
-    """No model is configured: actions that need one explain how to set it."""
-
-
 class Completion(BaseModel):
     """One model answer, with who answered and what it cost."""
 

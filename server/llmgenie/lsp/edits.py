@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
+from llmgenie.contracts.runs import ProposedEdit
 from llmgenie.lsp.positions import range_of_span
-from llmgenie.runs.models import ProposedEdit
 
 
 @dataclass(frozen=True, slots=True)
-class FileText:
+class DocumentText:
     """The current text of a file and, when open in the editor, its version."""
 
     uri: str
@@ -87,7 +87,7 @@ def _file_edits(
 
 def plan_workspace_edit(
     edits: list[ProposedEdit],
-    read: Callable[[str], FileText],
+    read: Callable[[str], DocumentText],
     codec: PositionCodec,
     *,
     versioned: bool,

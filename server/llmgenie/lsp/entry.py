@@ -31,7 +31,7 @@ def configure(log_level: str) -> None:
 
 
 def _run(start: str, *args: object) -> None:
-    from llmgenie.lsp.server import create_server
+    from llmgenie.lsp.features import create_server
 
     server = create_server()
     _log().info("server_starting", transport=start)
@@ -39,8 +39,8 @@ def _run(start: str, *args: object) -> None:
         getattr(server, start)(*args)
     finally:
         # The client vanished without shutdown/exit: still leave the index consistent.
-        if not server.session.closed:
-            server.session.close_now()
+        if not server.app.closed:
+            server.app.close_now()
         _log().info("server_stopped", transport=start)
 
 
@@ -89,7 +89,7 @@ def serve_stdio(log_level: str = "WARNING") -> int:
         loader.join()
     else:
         _import_server(log_level)
-    from llmgenie.lsp.server import create_server
+    from llmgenie.lsp.features import create_server
 
     server = create_server()
     try:
@@ -97,14 +97,14 @@ def serve_stdio(log_level: str = "WARNING") -> int:
             _replay(server, first, swallow_reply=answered, out=out)
         server.start_io(stdin, out)
     finally:
-        if not server.session.closed:
-            server.session.close_now()
+        if not server.app.closed:
+            server.app.close_now()
     return 0 if server.protocol._shutdown else 1
 
 
 def _import_server(log_level: str) -> None:
     configure(log_level)
-    import llmgenie.lsp.server  # noqa: F401  (warms the module cache for the main thread)
+    import llmgenie.lsp.features  # noqa: F401  (warms the module cache for the main thread)
 
 
 def _replay(server: LlmgenieServer, body: bytes, *, swallow_reply: bool, out: BinaryIO) -> None:
@@ -141,6 +141,13 @@ def host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def start_metrics(host: str, port: int) -> None:
+    """Serve the process's Prometheus metrics on HOST:PORT (a local port; opt-in)."""
+    from llmgenie.observability.metrics import serve_metrics
+
+    serve_metrics(host, port)
+
+
 def exit_now(code: int) -> NoReturn:
     """End the process once the server has stopped and the session is closed.
 
@@ -153,7 +160,8 @@ def exit_now(code: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`serve --stdio | --tcp HOST:PORT | --ws HOST:PORT [--log-level LEVEL]` without typer."""
+    """`serve --stdio | --tcp HOST:PORT | --ws HOST:PORT [--log-level LEVEL]
+    [--metrics HOST:PORT]` without typer."""
     parser = argparse.ArgumentParser(
         prog="llmgenie serve", description="Run the llmgenie language server."
     )
@@ -166,8 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("LLMGENIE_LOG_LEVEL", "WARNING"),
         help="stderr log level",
     )
+    parser.add_argument(
+        "--metrics", metavar="HOST:PORT", help="also serve Prometheus /metrics (opt-in)"
+    )
     args = parser.parse_args(argv)
     try:
+        if args.metrics:
+            start_metrics(*host_port(args.metrics))
         if args.stdio:
             return serve_stdio(args.log_level)
         elif args.tcp:

@@ -18,17 +18,9 @@ import os
 from typing import Any, BinaryIO
 
 from llmgenie import __version__
+from llmgenie.contracts.ids import CODE_ACTION_KINDS, COMMANDS
 
 _SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
-
-COMMANDS = [
-    "llmgenie.chat", "llmgenie.runCrew", "llmgenie.search", "llmgenie.repoMap",
-    "llmgenie.reindex", "llmgenie.pauseIndexing", "llmgenie.resumeIndexing",
-    "llmgenie.cancelRun", "llmgenie.indexHealth",
-]  # fmt: skip
-CODE_ACTION_KINDS = [
-    "quickfix", "refactor", "refactor.rewrite", "refactor.llmgenie", "source", "source.llmgenie",
-]  # fmt: skip
 
 
 def enabled() -> bool:
@@ -53,8 +45,11 @@ def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
         "capabilities": {
             "positionEncoding": position_encoding(params),
             "textDocumentSync": {"openClose": True, "change": 2, "save": {"includeText": False}},
-            "codeActionProvider": {"codeActionKinds": CODE_ACTION_KINDS, "resolveProvider": True},
-            "executeCommandProvider": {"commands": COMMANDS},
+            "codeActionProvider": {
+                "codeActionKinds": list(CODE_ACTION_KINDS),
+                "resolveProvider": True,
+            },
+            "executeCommandProvider": {"commands": list(COMMANDS)},
             "workspace": {
                 "workspaceFolders": {"supported": True, "changeNotifications": True},
                 "fileOperations": {},

@@ -39,12 +39,11 @@ class InitOptions(BaseModel):
     max_file_bytes: int | None = Field(None, alias="maxFileBytes")
     team_server_url: str | None = Field(None, alias="teamServerUrl")
     team_token: str | None = Field(None, alias="teamToken")
-    cursor_rules: bool | None = Field(None, alias="cursorRules")
 
 
 _KNOWN_KEYS = {
     "model", "fallbacks", "apiBase", "apiKey", "agentModels", "embeddings", "ignore",
-    "maxFileBytes", "teamServerUrl", "teamToken", "cursorRules",
+    "maxFileBytes", "teamServerUrl", "teamToken",
 }  # fmt: skip
 
 

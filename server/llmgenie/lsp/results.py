@@ -1,19 +1,27 @@
-"""Deliver a run's result to the editor: applyEdit, diagnostics, and the message text."""
+"""Deliver a run's result the LSP way: edits as one workspace/applyEdit, findings as
+publishDiagnostics (source "llmgenie"), the message as showMessage + logMessage."""
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from llmgenie.lsp.edits import FileText, plan_workspace_edit
+from llmgenie.app.folders import Folder
+from llmgenie.contracts.ids import NOTIFY_RUN_EVENT
+from llmgenie.contracts.runs import Finding, RunRequest, RunResult
+from llmgenie.lsp.edits import DocumentText, plan_workspace_edit
 from llmgenie.lsp.positions import lines_range
+from llmgenie.lsp.uris import path_to_uri
 from llmgenie.observability.logging import get_logger
-from llmgenie.runs.models import Finding, RunRequest, RunResult
 
 if TYPE_CHECKING:
-    from llmgenie.lsp.session import Session
+    from pygls.lsp.server import LanguageServer
+
+    from llmgenie.app.application import Application
 
 _log = get_logger(__name__)
 
@@ -23,44 +31,67 @@ _SEVERITY = {
     "info": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
-_MESSAGE_PREVIEW = 500
+MESSAGE_PREVIEW = 500
 
 
 class ResultDelivery:
     """Applies results and owns the llmgenie diagnostics (replaced per file and crew)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(
+        self,
+        server: LanguageServer,
+        app: Application,
+        notify: Callable[[str, Any], None],
+        show: Callable[[str, types.MessageType], None],
+    ) -> None:
+        self._server = server
+        self._app = app
+        self._notify = notify
+        self._show = show
         # uri -> crew -> diagnostics; a new run of a crew replaces that crew's findings.
         self._diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
 
-    async def apply(self, request: RunRequest, result: RunResult) -> None:
+    async def deliver(self, request: RunRequest, result: RunResult) -> None:
         if result.findings:
             self.publish_findings(request, result.findings)
         if result.edits:
             await self.apply_edits(request, result)
         if result.message:
             text = result.message.strip()
-            if len(text) > _MESSAGE_PREVIEW:
-                text = text[:_MESSAGE_PREVIEW] + " …"
+            if len(text) > MESSAGE_PREVIEW:
+                text = text[:MESSAGE_PREVIEW] + " …"
             model = f" ({result.model})" if result.model else ""
-            self._session.show_message(
-                f"llmgenie {request.crew}{model}: {text}", types.MessageType.Info
+            self._show(f"llmgenie {request.crew}{model}: {text}", types.MessageType.Info)
+            self._server.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Info, message=result.message)
             )
-            self._session.log_message(result.message)
+
+    def _folder(self, request: RunRequest) -> Folder | None:
+        return self._app.registry.get(Path(request.workspace))
+
+    def _current_text(self, folder: Folder, rel_path: str) -> DocumentText:
+        """The editor's buffer if open, else the file on disk (text None if absent)."""
+        uri = path_to_uri(folder.root / rel_path)
+        doc = self._server.workspace.text_documents.get(uri)
+        if doc is not None:
+            return DocumentText(uri=uri, text=doc.source, version=doc.version)
+        path = folder.root / rel_path
+        if not path.resolve().is_relative_to(folder.root) or not path.is_file():
+            return DocumentText(uri=uri, text=None)
+        return DocumentText(uri=uri, text=path.read_text(encoding="utf-8", errors="replace"))
 
     async def apply_edits(self, request: RunRequest, result: RunResult) -> bool:
         """Send the run's edits as one workspace/applyEdit; report what could not be placed."""
-        folder = self._session.folder_for_request(request)
+        folder = self._folder(request)
         if folder is None:
             self._report(request, "edits not applied: the run's workspace is not open")
             return False
-        files: dict[str, FileText] = {}
+        files: dict[str, DocumentText] = {}
         for path in {edit.path for edit in result.edits}:
-            files[path] = await self._session.in_query_pool(
-                functools.partial(self._session.current_text, folder, path)
+            files[path] = await self._app.in_pool(
+                functools.partial(self._current_text, folder, path)
             )
-        caps = self._session.server.client_capabilities.workspace
+        caps = self._server.client_capabilities.workspace
         edit_caps = caps.workspace_edit if caps else None
         versioned = bool(edit_caps and edit_caps.document_changes)
         can_create = bool(
@@ -69,31 +100,28 @@ class ResultDelivery:
             and edit_caps.resource_operations
             and types.ResourceOperationKind.Create in edit_caps.resource_operations
         )
-        hint = request.range.start_line if request.range else None
         plan = plan_workspace_edit(
             result.edits,
-            lambda p: (
-                files.get(p) or FileText(uri=self._session.registry.uri_for(folder, p), text=None)
-            ),
-            self._session.server.workspace.position_codec,
+            lambda p: files.get(p) or DocumentText(uri=path_to_uri(folder.root / p), text=None),
+            self._server.workspace.position_codec,
             versioned=versioned,
             can_create=can_create,
-            hint_line=hint,
+            hint_line=request.range.start_line if request.range else None,
         )
         for error in plan.errors:
             self._report(request, error)
         if plan.empty:
             return False
         try:
-            response = await self._session.server.workspace_apply_edit_async(
+            response = await self._server.workspace_apply_edit_async(
                 types.ApplyWorkspaceEditParams(edit=plan.edit, label=f"llmgenie: {request.crew}")
             )
         except Exception as exc:
             self._report(request, f"the editor refused the edit: {exc}")
             return False
         applied = bool(getattr(response, "applied", False))
-        self._session.notify(
-            "llmgenie/runEvent",
+        self._notify(
+            NOTIFY_RUN_EVENT,
             {
                 "runId": request.run_id,
                 "kind": "status",
@@ -104,22 +132,22 @@ class ResultDelivery:
         if not applied:
             reason = getattr(response, "failure_reason", None) or "rejected by the editor"
             self._report(request, f"edit not applied: {reason}")
-        await self._session.record_edit_applied(request.run_id, plan.applied_paths, applied)
+        await self._app.runs.record_edit_applied(request.run_id, plan.applied_paths, applied)
         return applied
 
     def publish_findings(self, request: RunRequest, findings: list[Finding]) -> None:
-        folder = self._session.folder_for_request(request)
+        folder = self._folder(request)
         if folder is None:
             return
         by_uri: dict[str, list[types.Diagnostic]] = {}
         for finding in findings:
-            uri = self._session.registry.uri_for(folder, finding.path)
-            doc = self._session.server.workspace.text_documents.get(uri)
+            uri = path_to_uri(folder.root / finding.path)
+            doc = self._server.workspace.text_documents.get(uri)
             rng = lines_range(
                 doc.source if doc else None,
                 finding.start_line,
                 finding.end_line,
-                self._session.server.workspace.position_codec,
+                self._server.workspace.position_codec,
             )
             message = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
             by_uri.setdefault(uri, []).append(
@@ -136,21 +164,17 @@ class ResultDelivery:
             self._diagnostics.setdefault(uri, {})[request.crew] = diags
             self._publish(uri)
 
-    def clear(self, uri: str) -> None:
-        if self._diagnostics.pop(uri, None) is not None:
-            self._publish(uri)
-
     def _publish(self, uri: str) -> None:
         diags = [d for crew in self._diagnostics.get(uri, {}).values() for d in crew]
-        self._session.server.text_document_publish_diagnostics(
+        self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diags)
         )
 
     def _report(self, request: RunRequest, message: str) -> None:
         _log.warning("run_edit_failed", run_id=request.run_id, problem=message)
-        self._session.show_message(f"llmgenie {request.crew}: {message}", types.MessageType.Error)
-        self._session.notify(
-            "llmgenie/runEvent",
+        self._show(f"llmgenie {request.crew}: {message}", types.MessageType.Error)
+        self._notify(
+            NOTIFY_RUN_EVENT,
             {
                 "runId": request.run_id,
                 "kind": "error",

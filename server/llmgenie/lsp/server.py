@@ -1,8 +1,14 @@
-"""The llmgenie language server: a pygls LanguageServer plus a Session, features registered
-from one small module per area (lifecycle, sync, code actions, commands, custom methods)."""
+"""The llmgenie language server: a pygls LanguageServer adapting one Application.
+
+This class only converts: it hands the Application the editor's open buffers, and turns
+the Application's events into LSP messages (llmgenie/status, llmgenie/runEvent,
+work-done progress, showMessage, applyEdit and diagnostics for run results). The
+features themselves are the small functions in features.py.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -10,18 +16,55 @@ from pygls.exceptions import FeatureNotificationError, FeatureRequestError, Json
 from pygls.lsp.server import LanguageServer
 
 from llmgenie import __version__
+from llmgenie.app.application import Application
+from llmgenie.app.documents import BufferText
+from llmgenie.app.events import (
+    AppEvent,
+    Notice,
+    ProgressBegin,
+    ProgressEnd,
+    ProgressReport,
+    RunCompleted,
+    RunEventEmitted,
+    StatusChanged,
+)
+from llmgenie.config import Settings
+from llmgenie.contracts.ids import NOTIFY_RUN_EVENT, NOTIFY_STATUS
 from llmgenie.lsp.converter import make_converter
+from llmgenie.lsp.options import InitOptions, session_settings
 from llmgenie.lsp.protocol import LlmgenieProtocol, is_parse_error
-from llmgenie.lsp.session import Session
+from llmgenie.lsp.results import ResultDelivery
+from llmgenie.lsp.uris import path_to_uri, uri_to_path
+from llmgenie.lsp.workdone import WorkDone
 from llmgenie.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
 SERVER_NAME = "llmgenie"
+_MESSAGE_TYPES = {
+    "info": types.MessageType.Info,
+    "warning": types.MessageType.Warning,
+    "error": types.MessageType.Error,
+}
+
+
+class OpenDocuments:
+    """The editor's open buffers (pygls keeps their text), as the Application sees them."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self._server = server
+
+    def text(self, path: Path) -> BufferText | None:
+        doc = self._server.workspace.text_documents.get(path_to_uri(path))
+        return None if doc is None else BufferText(doc.source, doc.version)
+
+    def open_paths(self) -> list[Path]:
+        paths = (uri_to_path(uri) for uri in list(self._server.workspace.text_documents))
+        return [p for p in paths if p is not None]
 
 
 class LlmgenieServer(LanguageServer):
-    """LanguageServer whose errors go to the log (stderr), never into the protocol stream."""
+    """LanguageServer + Application; errors go to the log, never into the protocol stream."""
 
     protocol: LlmgenieProtocol
 
@@ -34,7 +77,59 @@ class LlmgenieServer(LanguageServer):
             converter_factory=make_converter,
             max_workers=4,
         )
-        self.session = Session(self)
+        self.options = InitOptions()
+        self.app = Application(self._settings_for, self.on_event, OpenDocuments(self))
+        self.results = ResultDelivery(self, self.app, self.notify, self.show)
+        self._bars: dict[str, WorkDone] = {}
+
+    def _settings_for(self, root: Path | None) -> tuple[Settings, list[str]]:
+        return session_settings(root, self.options)
+
+    # -- Application events → LSP messages --------------------------------------------------
+
+    def on_event(self, event: AppEvent) -> None:
+        """Send an event as it happens (a progress bar's creation is a round trip to the
+        client: WorkDone holds back that bar's end until it exists)."""
+        match event:
+            case StatusChanged(status):
+                self.notify(NOTIFY_STATUS, status.model_dump(mode="json", exclude_none=True))
+            case RunEventEmitted(run_event):
+                self.notify(
+                    NOTIFY_RUN_EVENT,
+                    {
+                        "runId": run_event.run_id,
+                        "kind": run_event.kind,
+                        "message": run_event.message,
+                        "data": run_event.data,
+                    },
+                )
+            case Notice(level, message, detail):
+                self.show(message, _MESSAGE_TYPES[level])
+                if detail:
+                    self.window_log_message(
+                        types.LogMessageParams(type=types.MessageType.Info, message=detail)
+                    )
+            case ProgressBegin(token, title, message, cancellable):
+                bar = self._bars[token] = WorkDone(self, token)
+                bar.begin(title, message, cancellable)
+            case ProgressReport(token, message, percentage):
+                if token in self._bars:
+                    self._bars[token].report(message, percentage)
+            case ProgressEnd(token, message):
+                if token in self._bars:
+                    self._bars.pop(token).end(message)
+            case RunCompleted(request, result):
+                self.app.spawn(self.results.deliver(request, result))
+
+    def notify(self, method: str, params: Any) -> None:
+        """Send a notification (after shutdown only the final status goes out)."""
+        if not self.app.closed or method == NOTIFY_STATUS:
+            self.protocol.notify(method, params)
+
+    def show(self, message: str, kind: types.MessageType) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # -- pygls hooks --------------------------------------------------------------------------
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band errors: answer unparseable input, log the rest; never crash or spam."""
@@ -53,13 +148,3 @@ class LlmgenieServer(LanguageServer):
         _log.error(
             "server_error", error=repr(error), source=getattr(source, "__name__", str(source))
         )
-
-
-def create_server() -> LlmgenieServer:
-    """Build a server with every llmgenie feature registered."""
-    from llmgenie.lsp import code_actions, commands, custom, lifecycle, sync
-
-    server = LlmgenieServer()
-    for module in (lifecycle, sync, code_actions, commands, custom):
-        module.register(server)
-    return server

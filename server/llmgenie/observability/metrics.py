@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -67,5 +77,29 @@ ACTIVE_RUNS = Gauge("llmgenie_active_runs", "Agent runs in progress", registry=R
 
 
 def render_metrics() -> bytes:
-    """The registry in Prometheus text format (for /metrics and `llmgenie doctor`)."""
+    """The registry in Prometheus text format (what /metrics serves)."""
     return generate_latest(REGISTRY)
+
+
+class _MetricsHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] != "/metrics":
+            self.send_error(404, "only /metrics is served here")
+            return
+        body = render_metrics()
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # scrapes are not news; stderr stays for real logs
+
+
+def serve_metrics(host: str, port: int) -> ThreadingHTTPServer:
+    """Serve /metrics on HOST:PORT from a daemon thread (opt-in for the language server)."""
+    server = ThreadingHTTPServer((host, port), _MetricsHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="llmgenie-metrics", daemon=True).start()
+    return server

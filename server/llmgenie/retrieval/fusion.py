@@ -12,7 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from llmgenie.retrieval.models import ScoreReason
+from llmgenie.contracts.search import ScoreReason
 
 K = TypeVar("K", bound=Hashable)
 

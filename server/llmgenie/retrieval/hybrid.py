@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from llmgenie.contracts.search import ChunkHit, FileHit, SearchResult
 from llmgenie.observability.metrics import SEARCH_LATENCY
 from llmgenie.retrieval.fusion import Fused, Signal, fuse
 from llmgenie.retrieval.lexical import ChunkStats, lexical_search
 from llmgenie.retrieval.mentions import path_mentions, stem_mentions
-from llmgenie.retrieval.models import ChunkHit, FileHit, SearchResult
 from llmgenie.retrieval.query import analyze_query
 from llmgenie.retrieval.snapshot import FilesSnapshot
 from llmgenie.retrieval.symbol_match import symbol_matches
@@ -26,8 +26,7 @@ from llmgenie.retrieval.symbol_match import symbol_matches
 DenseSearch = Callable[[str, int], list[tuple[int, float]]]
 """(query text, n) -> [(chunk id, cosine similarity)] best first."""
 GraphRank = Callable[[list[str], list[str]], dict[int, float]]
-"""(focus paths, mentioned identifiers) -> file id -> personalised PageRank score;
-with no focus and no identifiers: plain PageRank (how central each file is)."""
+"""(focus paths, mentioned identifiers) -> file id -> personalised PageRank score."""
 
 TEST_PENALTY = 0.3
 # Files without code (plain text, changelogs, templates) and prose docs rarely answer a
@@ -46,7 +45,6 @@ FILE_WEIGHTS = {
     "dense": 1.5,
     "graph": 0.5,
     "graph_free_text": 0.0,
-    "centrality": 0.0,
     "focus": 1.0,
 }
 # File-stem evidence is added on the fused scale, in proportion to its strength (0..1),
@@ -160,17 +158,6 @@ def hybrid_search(
         if focus_paths or mentioned:
             ranks = inputs.graph(focus_paths, mentioned)
             file_signals.append(Signal.from_scores("graph", graph_weight, ranks, limit=200))
-    if inputs.graph is not None and FILE_WEIGHTS["centrality"] > 0:
-        central = inputs.graph([], [])
-        candidates = set(lex.files) | set(syms.files)
-        file_signals.append(
-            Signal.from_scores(
-                "centrality",
-                FILE_WEIGHTS["centrality"],
-                {fid: s for fid, s in central.items() if fid in candidates},
-                limit=200,
-            )
-        )
     if focus_file_id is not None:
         file_signals.append(
             Signal("focus", FILE_WEIGHTS["focus"], [(focus_file_id, 1.0, "focus file")])

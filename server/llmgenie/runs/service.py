@@ -18,7 +18,8 @@ ValueError for a workspace that is not a directory. Everything else that goes wr
 the run as FAILED (or CANCELLED) with a readable `error`, audited as `run_finished`.
 `on_event` receives RunEvents: status per wrapper step, "delta" text while the model
 streams, "tool" calls, and finally one "result" (data.result = RunResult JSON) or "error".
-Run records and the audit log live in the workspace's store (store/), next to its index.
+Run records and the audit log live in the workspace's agent store (store/), in the user's
+data directory, apart from the disposable index (llmgenie.locations).
 """
 
 from __future__ import annotations
@@ -32,17 +33,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmgenie.config import Settings
-from llmgenie.llm.models import BudgetExceeded, ModelCallError, NoModelConfigured
+from llmgenie.contracts.errors import (
+    BudgetExceeded,
+    ModelCallError,
+    NoModelConfigured,
+    PathEscapeError,
+    PermissionDenied,
+)
+from llmgenie.contracts.progress import Cancelled, CancelToken
+from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
-from llmgenie.progress import Cancelled, CancelToken
-from llmgenie.runs.models import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.store.audit import ChainReport
 from llmgenie.store.store import AgentStore
-from llmgenie.workspace.files import PathEscapeError
 from llmgenie.wrapper.environment import make_redactor, require_model
 from llmgenie.wrapper.execution import Executor
-from llmgenie.wrapper.permissions import PermissionDenied
 from llmgenie.wrapper.pipeline import SmartWrapper
 
 if TYPE_CHECKING:
@@ -215,6 +220,17 @@ class RunService:
             return self._store(root).runs.get(run_id)
         for store in stores:
             record = store.runs.get(run_id)
+            if record is not None:
+                return record
+        return None
+
+    def find(self, run_id: str, workspaces: builtins.list[Path]) -> RunRecord | None:
+        """A run of any of `workspaces`, opening their stores if needed."""
+        record = self.get(run_id)
+        if record is not None:
+            return record
+        for root in workspaces:
+            record = self._store(root).runs.get(run_id)
             if record is not None:
                 return record
         return None

@@ -1,14 +1,13 @@
-"""Where a workspace's agent store lives, and how its SQLite connection is opened."""
+"""The agent store's SQLite schema, how a connection is opened, and moving a store."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from llmgenie.config import Settings, cache_root
-from llmgenie.index.layout import workspace_key
+from llmgenie.observability.logging import get_logger
 
-STORE_NAME = "agents.sqlite3"
+_log = get_logger(__name__)
 
 # Portable DDL: the same statements run on PostgreSQL (the team server's store).
 SCHEMA = (
@@ -53,14 +52,6 @@ SQLITE_GUARDS = (
 )
 
 
-def store_path(root: Path, settings: Settings, *, create: bool = True) -> Path:
-    """The agent store of workspace `root`, next to its index (same per-workspace dir)."""
-    directory = cache_root(settings) / "workspaces" / workspace_key(root)
-    if create:
-        directory.mkdir(parents=True, exist_ok=True)
-    return directory / STORE_NAME
-
-
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the store: WAL, a busy timeout for concurrent processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,3 +62,31 @@ def connect(path: Path) -> sqlite3.Connection:
     for statement in (*SCHEMA, *SQLITE_GUARDS):
         conn.execute(statement)
     return conn
+
+
+def move_store(old: Path, new: Path) -> bool:
+    """Move an SQLite store (with its WAL) from `old` to `new` if `new` does not exist yet.
+
+    Uses SQLite's online backup, so a store another process still has open (its WAL not yet
+    checkpointed) moves whole; the old files are removed only after the copy is complete.
+    Returns True if a store was moved.
+    """
+    if new.exists() or not old.exists():
+        return False
+    new.parent.mkdir(parents=True, exist_ok=True)
+    partial = new.with_name(new.name + ".moving")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(old, timeout=10.0)
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    partial.replace(new)
+    for suffix in ("", "-wal", "-shm"):
+        old.with_name(old.name + suffix).unlink(missing_ok=True)
+    _log.warning("agent_store_moved", old=str(old), new=str(new))
+    return True

@@ -11,8 +11,8 @@ import sqlite3
 import threading
 import time
 
+from llmgenie.contracts.runs import RunRecord, RunStatus
 from llmgenie.observability.logging import get_logger
-from llmgenie.runs.models import RunRecord, RunStatus
 
 log = get_logger(__name__)
 

@@ -6,5 +6,7 @@ Modules (each documents its public API in its docstring):
     gitignore  IgnoreSpec: gitignore patterns evaluated per path exactly like git
     files      resolve_inside / to_rel (PathEscapeError), read_workspace_file -> FileText |
                SkippedFile, decode_source, sniff_content, content_hash
-    overlay    BufferOverlay: thread-safe open-buffer texts with versions
+    overlay    BufferOverlay: thread-safe open-buffer texts with versions (the engine's)
+    classify   is_test_path: the one test-file classifier
+    traits     workspace_traits: cheap facts about a project (Dockerfile, CI, tests...)
 """

@@ -1,7 +1,6 @@
 """Safe file access inside a workspace root.
 
 Public API:
-    class PathEscapeError(ValueError)
     resolve_inside(root: Path, rel_path: str | os.PathLike[str], *, allow_absolute=False) -> Path
     to_rel(root: Path, path: str | os.PathLike[str]) -> str          # posix, relative to root
     read_workspace_file(path, *, max_bytes=1 MiB, rel_path="") -> FileText | SkippedFile
@@ -22,16 +21,14 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from llmgenie.contracts.errors import PathEscapeError
+
 SNIFF_BYTES = 8192
 DEFAULT_MAX_BYTES = 1_048_576
 # A "line" this long on average means generated or minified content, not code to read.
 MINIFIED_AVG_LINE = 400
 MINIFIED_MIN_BYTES = 2048
 _MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".min.css", "-min.js", ".bundle.js", ".min.map")
-
-
-class PathEscapeError(ValueError):
-    """A path given by a client or an agent would leave the workspace root."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.runs import RunRequest
+from llmgenie.contracts.search import ChunkHit
 from llmgenie.observability.logging import get_logger
-from llmgenie.retrieval.models import ChunkHit
-from llmgenie.runs.models import RunRequest
 from llmgenie.workspace.files import resolve_inside, to_rel
-from llmgenie.wrapper.guidance import project_guidance, workspace_traits
-from llmgenie.wrapper.models import AnalyzedContext
+from llmgenie.workspace.traits import workspace_traits
+from llmgenie.wrapper.guidance import project_guidance
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine

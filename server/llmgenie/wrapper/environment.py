@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from llmgenie.agents.environment import RunEnvironment
 from llmgenie.config import Settings
+from llmgenie.contracts.agents import AnalyzedContext, PermissionDecision
+from llmgenie.contracts.errors import NoModelConfigured
+from llmgenie.contracts.progress import CancelToken
+from llmgenie.contracts.runs import RunEvent
 from llmgenie.llm.budget import RunBudget
-from llmgenie.llm.client import NO_MODEL_MESSAGE, ModelClient, model_chain
-from llmgenie.llm.models import Completion, NoModelConfigured
-from llmgenie.progress import CancelToken
-from llmgenie.runs.models import RunEvent
-from llmgenie.wrapper.models import AnalyzedContext, PermissionDecision, RunEnvironment
-from llmgenie.wrapper.redaction import Redactor
+from llmgenie.llm.client import ModelClient, model_chain
+from llmgenie.llm.models import Completion
+from llmgenie.redaction import Redactor
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine
@@ -36,7 +38,7 @@ def require_model(settings: Settings, override: str | None = None) -> list[str]:
     """The model chain, or NoModelConfigured with the how-to message."""
     chain = model_chain(settings, override)
     if not chain:
-        raise NoModelConfigured(NO_MODEL_MESSAGE)
+        raise NoModelConfigured()
     return chain
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from llmgenie.runs.models import RunResult
-from llmgenie.wrapper.models import AnalyzedContext, RunEnvironment
+from llmgenie.agents.environment import RunEnvironment
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.runs import RunResult
 
 Executor = Callable[[AnalyzedContext, RunEnvironment], RunResult]
 

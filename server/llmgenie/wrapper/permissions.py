@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from llmgenie.runs.models import RunRequest
-from llmgenie.wrapper.models import PermissionDecision
+from llmgenie.contracts.agents import PermissionDecision
+from llmgenie.contracts.errors import PermissionDenied
+from llmgenie.contracts.runs import RunRequest
 
 # Mirrors llmgenie.agents.roles (used when the agents package cannot be imported).
 _READ_TOOLS = (
@@ -39,10 +40,6 @@ _FALLBACK_EXTRA = {
     "performance": ("report_finding",),
     "documentation": ("propose_edit",),
 }
-
-
-class PermissionDenied(PermissionError):
-    """The policy refuses the whole request (e.g. a crew denied in this workspace)."""
 
 
 def _defaults() -> tuple[dict[str, list[str]], tuple[str, ...]]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from llmgenie.config import Settings
-from llmgenie.progress import CancelToken
-from llmgenie.runs.models import RunEvent, RunRequest, RunResult
+from llmgenie.contracts.progress import CancelToken
+from llmgenie.contracts.runs import RunEvent, RunRequest, RunResult
 from llmgenie.wrapper.context_analysis import analyze_context
 from llmgenie.wrapper.environment import make_redactor, setup_environment
 from llmgenie.wrapper.execution import Executor, execute

@@ -11,8 +11,9 @@ import os
 import threading
 from pathlib import Path
 
-from llmgenie.config import Settings, cache_root
+from llmgenie.config import Settings
 from llmgenie.index.embeddings.base import EmbeddingProvider, EmbeddingUnavailable
+from llmgenie.locations import cache_root
 from llmgenie.observability.logging import get_logger
 
 PROBE_TIMEOUT_S = 10.0

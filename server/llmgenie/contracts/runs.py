@@ -13,18 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-CrewName = Literal[
-    "explain",
-    "document",
-    "tests",
-    "refactor",
-    "fix",
-    "security",
-    "performance",
-    "devops",
-    "review",
-    "chat",
-]
+from llmgenie.contracts.ids import CrewName, RunEventKind
 
 
 class RunStatus(StrEnum):
@@ -89,7 +78,7 @@ class RunEvent(BaseModel):
     """Progress of a run: stage changes, streamed text deltas, tool calls, the end."""
 
     run_id: str
-    kind: Literal["status", "delta", "tool", "progress", "result", "error"]
+    kind: RunEventKind
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
     at: float = Field(default_factory=time.time)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from llmgenie.retrieval.models import ChunkHit
-
 
 class IndexSummary(BaseModel):
     """Outcome of one `index()` pass."""
@@ -30,39 +28,10 @@ class IndexHealth(BaseModel):
     references: int
     chunks: int
     vectors: int
-    stale_files: list[str] = Field(default_factory=list)
+    stale_files: list[str] | None = Field(
+        None, description="files changed since the last index; None when not checked"
+    )
     embedding_provider: str | None = None
     embedding_status: str = ""
     degraded: list[str] = Field(default_factory=list)
     last_indexed_at: float | None = None
-
-
-class SymbolInfo(BaseModel):
-    name: str
-    qualified_name: str
-    kind: str
-    path: str
-    start_line: int
-    end_line: int
-    signature: str = ""
-    docstring: str = ""
-
-
-class ReferenceInfo(BaseModel):
-    name: str
-    path: str
-    line: int
-    col: int
-    kind: str
-
-
-class PositionContext(BaseModel):
-    """Context analysis for a cursor position: what the agents and the editor need."""
-
-    path: str
-    line: int
-    language: str | None
-    enclosing_symbol: SymbolInfo | None = None
-    related_definitions: list[SymbolInfo] = Field(default_factory=list)
-    references: list[ReferenceInfo] = Field(default_factory=list)
-    chunks: list[ChunkHit] = Field(default_factory=list)

@@ -1,20 +1,12 @@
-"""What each smart-wrapper step hands to the next, and finally to the crew."""
+"""What the smart wrapper's steps hand to the crews: the analysed context and the
+permission decision. All text in an AnalyzedContext is already redacted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel, Field
 
-from llmgenie.llm.models import ModelClientProtocol
-from llmgenie.progress import CancelToken
-from llmgenie.retrieval.models import ChunkHit
-from llmgenie.runs.models import RunEvent, RunRequest
-
-if TYPE_CHECKING:
-    from llmgenie.engine import WorkspaceEngine
+from llmgenie.contracts.runs import RunRequest
+from llmgenie.contracts.search import ChunkHit
 
 
 class AnalyzedContext(BaseModel):
@@ -37,17 +29,3 @@ class PermissionDecision(BaseModel):
     allowed_tools: dict[str, list[str]] = Field(description="agent role -> tool names")
     denied: list[str] = Field(default_factory=list, description="what was refused, and why")
     trusted_workspace: bool = True
-
-
-@dataclass
-class RunEnvironment:
-    """Step 3 output: everything the crew needs to execute, ready to use."""
-
-    engine: WorkspaceEngine
-    client: ModelClientProtocol
-    agent_models: dict[str, str]
-    permissions: PermissionDecision
-    redact: Callable[[str], str]
-    emit: Callable[[RunEvent], None]
-    cancel: CancelToken = field(default_factory=CancelToken)
-    audit: Callable[[str, dict[str, object]], None] = lambda action, data: None

@@ -1,7 +1,8 @@
-"""Schemas of llmgenie's command arguments and custom request params (see docs/protocol.md).
+"""Schemas of llmgenie's command arguments and custom request params (docs/protocol.md),
+shared by every server that speaks the protocol (the language server, the team server).
 
-Every handler validates its raw JSON here first, so a wrong type is answered with
-InvalidParams (-32602) naming the field, never a crash deep inside a service.
+Every handler validates its raw JSON here first, so a wrong type is answered as invalid
+params (-32602) naming the field, never a crash deep inside a service.
 """
 
 from __future__ import annotations
@@ -10,12 +11,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llmgenie.lsp.errors import InvalidParams
-
-CrewId = Literal[
-    "explain", "document", "tests", "refactor", "fix", "security", "performance", "devops",
-    "review", "chat",
-]  # fmt: skip
+from llmgenie.contracts.errors import InvalidRequest
+from llmgenie.contracts.ids import CrewName
 
 
 class _Params(BaseModel):
@@ -49,7 +46,7 @@ class ChatArgs(_Params):
 
 
 class RunCrewArgs(_Params):
-    crew: CrewId
+    crew: CrewName
     uri: str | None = None
     range: WireRange | None = None
     diagnostic: str | dict[str, Any] | None = None
@@ -84,21 +81,21 @@ P = TypeVar("P", bound=_Params)
 
 
 def parse_params(model: type[P], raw: Any, what: str) -> P:
-    """Validate `raw` against `model` or raise InvalidParams naming the offending field."""
+    """Validate `raw` against `model` or raise InvalidRequest naming the offending field."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InvalidParams(f"{what}: expected an object, got {type(raw).__name__}")
+        raise InvalidRequest(f"{what}: expected an object, got {type(raw).__name__}")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "params"
-        raise InvalidParams(f"{what}: {loc}: {err['msg']}") from exc
+        raise InvalidRequest(f"{what}: {loc}: {err['msg']}") from exc
 
 
 def command_argument(arguments: tuple[Any, ...], command: str) -> Any:
     """The single object argument of a command (an absent argument means `{}`)."""
     if len(arguments) > 1:
-        raise InvalidParams(f"{command}: expected one argument object, got {len(arguments)}")
+        raise InvalidRequest(f"{command}: expected one argument object, got {len(arguments)}")
     return arguments[0] if arguments else {}

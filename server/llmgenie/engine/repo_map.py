@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from llmgenie.context.graph import CodeGraph
-from llmgenie.context.models import Symbol
 from llmgenie.context.repomap import render_repo_map
+from llmgenie.contracts.symbols import Symbol
 from llmgenie.retrieval.query import analyze_query
 
 if TYPE_CHECKING:
