@@ -1,5 +1,5 @@
 // Packages the VS Code extension for Cursor (Open VSX): derives the manifest from
-// extensions/vscode/package.json (Cursor naming, Cursor rules on by default) and packages the
+// extensions/vscode/package.json (Cursor naming) and packages the
 // SAME compiled output (extensions/vscode/out) with vsce. No source is copied or forked.
 // Run after the VS Code build: `node extensions/cursor/package-cursor.mjs`.
 import { execFileSync } from 'node:child_process';

@@ -74,8 +74,8 @@ export function registerCommands(
       if (!pick) {
         return;
       }
-      const args: RunCrewArgs = { crew: pick.crew.crew, ...editorContext(server) };
-      if (pick.crew.needsPrompt) {
+      const args: RunCrewArgs = { crew: pick.crew.id, ...editorContext(server) };
+      if (pick.crew.needs_prompt) {
         const prompt = await vscode.window.showInputBox({ title: `llmgenie: ${pick.label}`, prompt: 'Your request' });
         if (!prompt) {
           return;
@@ -108,9 +108,9 @@ export function registerCommands(
         title: `llmgenie: ${items.length} results for "${query}"${result.degraded?.length ? ` (degraded: ${result.degraded.join('; ')})` : ''}`,
         matchOnDescription: true,
       });
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      if (pick && folder) {
-        const uri = pick.chunk.path.startsWith('/') ? vscode.Uri.file(pick.chunk.path) : vscode.Uri.joinPath(folder.uri, pick.chunk.path);
+      if (pick) {
+        // Hits carry the URI of their own workspace folder (multi-root workspaces).
+        const uri = vscode.Uri.parse(pick.chunk.uri);
         const pos = new vscode.Position(Math.max(0, pick.chunk.start_line - 1), 0);
         await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos) });
       }
@@ -120,7 +120,7 @@ export function registerCommands(
   reg('llmgenie.ui.repoMap', () =>
     guarded('repo map', async () => {
       const focus = vscode.window.activeTextEditor?.document.uri.toString();
-      const result = await server.executeCommand<{ map: string }>(ServerCommands.repoMap, focus ? { focus } : {});
+      const result = await server.request<{ map: string }>(Methods.repoMap, focus ? { focus } : {});
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: result.map });
       await vscode.window.showTextDocument(doc, { preview: true });
     }),
@@ -167,7 +167,7 @@ export function registerCommands(
   );
 
   reg('llmgenie.ui.indexHealth', () =>
-    guarded('index health', async () => showJson('index health', await server.executeCommand(ServerCommands.indexHealth))),
+    guarded('index health', async () => showJson('index health', await server.request(Methods.health, {}))),
   );
 
   reg('llmgenie.ui.signIn', () =>

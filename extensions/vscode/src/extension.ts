@@ -11,7 +11,7 @@ let server: ServerManager | undefined;
 /** Settings the server reads only at initialize: a change restarts it. */
 const RESTART_SETTINGS = [
   'model', 'fallbacks', 'agentModels', 'apiBase', 'embeddings', 'ignore', 'maxFileBytes',
-  'teamServerUrl', 'pythonPath', 'serverPackage', 'cursorRules',
+  'teamServerUrl', 'pythonPath', 'serverPackage',
 ].map((s) => `llmgenie.${s}`);
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {

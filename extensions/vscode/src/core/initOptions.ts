@@ -13,7 +13,6 @@ export interface ExtensionSettings {
   ignore?: string[];
   maxFileBytes?: number | null;
   teamServerUrl?: string;
-  cursorRules?: boolean;
 }
 
 export interface Secrets {
@@ -32,7 +31,6 @@ export interface InitializationOptions {
   maxFileBytes?: number;
   teamServerUrl?: string;
   teamToken?: string;
-  cursorRules?: boolean;
 }
 
 const text = (v: string | undefined): string | undefined => (v && v.trim() ? v.trim() : undefined);
@@ -64,9 +62,6 @@ export function buildInitializationOptions(settings: ExtensionSettings, secrets:
   );
   set('teamServerUrl', text(settings.teamServerUrl));
   set('teamToken', text(secrets.teamToken));
-  if (settings.cursorRules) {
-    options.cursorRules = true;
-  }
   return options;
 }
 

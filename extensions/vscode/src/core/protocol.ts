@@ -1,7 +1,11 @@
 /**
  * Wire types of the llmgenie language-server protocol (docs/protocol.md), as the extension
  * sees them. Plain data: no VS Code imports, so the webview and unit tests share them.
+ * Names (methods, commands, crews) come from the generated catalog, never typed here.
  */
+import { CREW_CATALOG, METHODS, SERVER_COMMANDS, type CrewInfo, type RunEventKind } from './generated/catalog';
+
+export type { CrewInfo, RunEventKind };
 
 /** LSP position/range (0-based lines, UTF-16 columns). */
 export interface WirePosition {
@@ -17,29 +21,27 @@ export type IndexingState = 'idle' | 'indexing' | 'paused';
 
 export interface IndexingStatus {
   state: IndexingState;
+  stage?: string;
+  folder?: string;
   done: number;
   total: number;
 }
 
-/** llmgenie/status notification: sent by the server on every state change. */
+/** llmgenie/status notification: pushed by the server whenever any of it changes. */
 export interface ServerStatus {
   indexing: IndexingStatus;
-  model: { configured: boolean; model?: string | null };
+  model: { configured: boolean; model?: string | null; fallbacks?: string[] };
   degraded: string[];
   remote?: { connected: boolean; url?: string | null };
 }
 
-/** llmgenie/health response. */
-export interface ServerHealth {
-  index: Record<string, unknown>;
-  indexing: IndexingStatus;
-  model: { configured: boolean; model?: string | null; fallbacks: string[] };
+/** llmgenie/health response: the status plus each folder's index health. */
+export interface ServerHealth extends ServerStatus {
+  index: Record<string, unknown> | null;
+  folders: Array<Record<string, unknown>>;
   embeddings: { provider?: string | null; status: string };
-  degraded: string[];
   version: string;
 }
-
-export type RunEventKind = 'status' | 'delta' | 'tool' | 'progress' | 'result' | 'error';
 
 /** llmgenie/runEvent notification. */
 export interface RunEventParams {
@@ -106,10 +108,12 @@ export interface RunCrewArgs {
 
 export interface SearchHitFile {
   path: string;
+  uri: string;
   score: number;
 }
 export interface SearchHitChunk {
   path: string;
+  uri: string;
   start_line: number;
   end_line: number;
   symbol?: string | null;
@@ -123,39 +127,9 @@ export interface SearchResult {
   degraded?: string[];
 }
 
-/** Names fixed by the protocol. */
-export const Methods = {
-  chat: 'llmgenie/chat',
-  search: 'llmgenie/search',
-  context: 'llmgenie/context',
-  runsList: 'llmgenie/runs/list',
-  runsStatus: 'llmgenie/runs/status',
-  runsCancel: 'llmgenie/runs/cancel',
-  health: 'llmgenie/health',
-  runEvent: 'llmgenie/runEvent',
-  status: 'llmgenie/status',
-} as const;
-
-export const ServerCommands = {
-  chat: 'llmgenie.chat',
-  runCrew: 'llmgenie.runCrew',
-  search: 'llmgenie.search',
-  repoMap: 'llmgenie.repoMap',
-  reindex: 'llmgenie.reindex',
-  pauseIndexing: 'llmgenie.pauseIndexing',
-  resumeIndexing: 'llmgenie.resumeIndexing',
-  cancelRun: 'llmgenie.cancelRun',
-  indexHealth: 'llmgenie.indexHealth',
-} as const;
+/** Names fixed by the protocol: generated from the server's llmgenie/contracts/ids.py. */
+export const Methods = METHODS;
+export const ServerCommands = SERVER_COMMANDS;
 
 /** The crews a user can run from the palette, with what they do. */
-export const CREWS: ReadonlyArray<{ crew: string; label: string; detail: string; needsPrompt?: boolean }> = [
-  { crew: 'explain', label: 'Explain', detail: 'Explain the selected code or the current file' },
-  { crew: 'document', label: 'Document', detail: 'Write docstrings/comments for the selection' },
-  { crew: 'tests', label: 'Write tests', detail: 'Write unit tests for the selection' },
-  { crew: 'refactor', label: 'Refactor', detail: 'Propose a refactoring of the selection' },
-  { crew: 'security', label: 'Security review', detail: 'Look for vulnerabilities (findings in Problems)' },
-  { crew: 'performance', label: 'Performance review', detail: 'Look for performance problems' },
-  { crew: 'devops', label: 'Containerize / add CI', detail: 'Dockerfile, CI config, deployment' },
-  { crew: 'review', label: 'Ask the coordinator', detail: 'Free-form request to the whole crew', needsPrompt: true },
-];
+export const CREWS: ReadonlyArray<CrewInfo> = CREW_CATALOG.filter((c) => c.palette);

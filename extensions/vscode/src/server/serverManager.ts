@@ -28,7 +28,6 @@ export interface RunStarted {
   uri?: string;
 }
 
-const PROGRESS_POLL_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function readSettings(): ExtensionSettings {
@@ -42,7 +41,6 @@ export function readSettings(): ExtensionSettings {
     ignore: c.get<string[]>('ignore'),
     maxFileBytes: c.get<number | null>('maxFileBytes'),
     teamServerUrl: c.get<string>('teamServerUrl'),
-    cursorRules: c.get<boolean>('cursorRules'),
   };
 }
 
@@ -50,7 +48,6 @@ export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly backoff = new RestartBackoff(DEFAULT_BACKOFF);
   private stopping = false;
-  private progressTimer: NodeJS.Timeout | undefined;
   private lastStatus: ServerStatus | undefined;
   private _phase: ClientPhase = { phase: 'starting' };
   private readonly disposables: vscode.Disposable[] = [];
@@ -148,7 +145,6 @@ export class ServerManager implements vscode.Disposable {
       if (e.newState === State.Running) {
         this.backoff.started(Date.now());
         this.setPhase({ phase: 'running' });
-        void this.refreshHealth();
       }
     });
     client.onNotification(Methods.status, (status: ServerStatus) => this.setStatus(status));
@@ -199,40 +195,14 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
+  /** llmgenie/status is pushed on every change (live counts while indexing): no polling. */
   private setStatus(status: ServerStatus): void {
     this.lastStatus = status;
     this.statusEmitter.fire(status);
-    // llmgenie/status is sent on state changes; while indexing, poll the counts for the bar
-    if (status.indexing.state === 'indexing' && !this.progressTimer) {
-      this.progressTimer = setInterval(() => void this.refreshHealth(), PROGRESS_POLL_MS);
-    } else if (status.indexing.state !== 'indexing' && this.progressTimer) {
-      clearInterval(this.progressTimer);
-      this.progressTimer = undefined;
-    }
-  }
-
-  /** Reads llmgenie/health: initial status before the first notification, and indexing counts. */
-  private async refreshHealth(): Promise<void> {
-    if (!this.running) {
-      return;
-    }
-    try {
-      const h = await this.request<{ indexing: ServerStatus['indexing']; model: ServerStatus['model']; degraded: string[] }>(Methods.health, {});
-      const current = this.lastStatus;
-      if (!current) {
-        this.setStatus({ indexing: h.indexing, model: h.model, degraded: h.degraded });
-      } else if (current.indexing.state === 'indexing' && h.indexing.state === 'indexing' && h.indexing.done !== current.indexing.done) {
-        this.setStatus({ ...current, indexing: h.indexing });
-      }
-    } catch (err) {
-      this.log.appendLine(`[client] llmgenie/health failed: ${String(err)}`);
-    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.progressTimer);
-    this.progressTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client && client.state !== State.Stopped) {

@@ -14,9 +14,8 @@ describe('deriveCursorManifest', () => {
     expect(m.publisher).toBe(base.publisher);
     expect(m.contributes.commands).toEqual(base.contributes.commands);
   });
-  it('turns Cursor rules on by default, only in the Cursor build', () => {
-    expect(m.contributes.configuration.properties['llmgenie.cursorRules'].default).toBe(true);
-    expect(base.contributes.configuration.properties['llmgenie.cursorRules'].default).toBe(false);
+  it('keeps the same settings', () => {
+    expect(m.contributes.configuration.properties).toEqual(base.contributes.configuration.properties);
   });
   it('drops dev-only fields', () => {
     expect(m.scripts).toBeUndefined();

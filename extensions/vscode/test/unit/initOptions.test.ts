@@ -13,7 +13,6 @@ describe('buildInitializationOptions', () => {
         ignore: [],
         maxFileBytes: null,
         teamServerUrl: '',
-        cursorRules: false,
       },
       { apiKey: 'sk-test' },
     );
@@ -26,12 +25,12 @@ describe('buildInitializationOptions', () => {
     });
   });
 
-  it('passes index limits, embeddings, team server and Cursor rules', () => {
+  it('passes index limits, embeddings and team server', () => {
     const opts = buildInitializationOptions(
-      { embeddings: 'none', ignore: ['*.min.js'], maxFileBytes: 2048.7, teamServerUrl: 'wss://team', cursorRules: true },
+      { embeddings: 'none', ignore: ['*.min.js'], maxFileBytes: 2048.7, teamServerUrl: 'wss://team' },
       { teamToken: 'tok' },
     );
-    expect(opts).toEqual({ embeddings: 'none', ignore: ['*.min.js'], maxFileBytes: 2048, teamServerUrl: 'wss://team', teamToken: 'tok', cursorRules: true });
+    expect(opts).toEqual({ embeddings: 'none', ignore: ['*.min.js'], maxFileBytes: 2048, teamServerUrl: 'wss://team', teamToken: 'tok' });
   });
 
   it('never logs secrets', () => {
