@@ -61,6 +61,9 @@ class TeamSettings(_Section):
 
     url: str | None = None
     token: SecretStr | None = None
+    crews: list[str] = Field(
+        default_factory=list, description="crews that always run on the team server"
+    )
 
 
 class Settings(BaseSettings):

@@ -47,6 +47,7 @@ class ActionContext:
     symbols: Sequence[Symbol] = ()
     diagnostics: Sequence[str] = ()
     traits: dict[str, bool] = field(default_factory=dict)
+    team_server: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,4 +148,17 @@ def suggest_actions(ctx: ActionContext) -> list[SuggestedAction]:
             )
         )
     offer(f"Ask the coordinator about {target}", "review", extra=extra)
+    if ctx.team_server:
+        # Heavy crews can leave the laptop: offer each once more, on the team server.
+        for action in [a for a in actions if CREW_BY_ID[a.crew].heavy]:
+            actions.append(
+                SuggestedAction(
+                    f"{action.title} (team server)",
+                    action.crew,
+                    action.kind,
+                    action.span,
+                    action.diagnostic,
+                    {**action.extra, "remote": True},
+                )
+            )
     return actions

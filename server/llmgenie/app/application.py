@@ -24,6 +24,7 @@ from llmgenie.app.documents import Buffers, DocumentSync, NoBuffers
 from llmgenie.app.events import AppEvent, EventSink, Notice, StatusChanged
 from llmgenie.app.folders import Folder, FolderRegistry
 from llmgenie.app.indexing import IndexScheduler
+from llmgenie.app.remote import ConnectionState, RemoteRuns
 from llmgenie.app.runs import RunRegistry
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import InvalidRequest, RequestFailed
@@ -155,13 +156,33 @@ class Application:
         return folder
 
     def start(self, warm_up_agents: bool = True) -> None:
-        """After the handshake: report problems, index every folder, warm the agents up."""
+        """After the handshake: report problems, index every folder, warm the agents up,
+        connect to the team server."""
         self.publish_status()
         for problem in self.problems:
             self.emit(Notice("warning", f"llmgenie: {problem}"))
         self.indexing.schedule(self.registry.folders())
         if warm_up_agents and self.settings.llm.model:
             warm_up_agents_later()
+        if self.runs.remote is not None:
+            self.spawn(self.runs.remote.connect())
+
+    def use_team_server(self, remote: RemoteRuns) -> None:
+        """Runs may be delegated to this team server (see RunRegistry.delegates)."""
+        self.runs.remote = remote
+
+    def remote_state_changed(self, state: ConnectionState, reason: str | None) -> None:
+        """The team server connection changed; signing out is worth telling at once."""
+        if state == "signed_out":
+            self.emit(
+                Notice(
+                    "error",
+                    "llmgenie: the team server refused the sign-in"
+                    + (f" ({reason})" if reason else "")
+                    + ". Sign in again to delegate runs; they run locally meanwhile.",
+                )
+            )
+        self.publish_status()
 
     async def change_folders(self, added: list[Path], removed: list[Path]) -> None:
         for path in removed:
@@ -296,7 +317,18 @@ class Application:
                 configured=bool(llm.model), model=llm.model or None, fallbacks=list(llm.fallbacks)
             ),
             degraded=self.degraded(),
-            remote=RemoteStatus(url=self.settings.team.url),
+            remote=self._remote_status(),
+        )
+
+    def _remote_status(self) -> RemoteStatus:
+        remote = self.runs.remote
+        if remote is None:
+            return RemoteStatus(url=self.settings.team.url)
+        return RemoteStatus(
+            connected=remote.state == "connected",
+            url=self.settings.team.url,
+            state=remote.state,
+            reason=getattr(remote, "reason", None),
         )
 
     def publish_status(self) -> None:

@@ -5,6 +5,10 @@ first time a run starts (that import loads CrewAI and litellm; with no model con
 it never happens). Run events become application events; a run that cannot start
 (no model, runtime unavailable) is still recorded, reported and ended the same way.
 `records()` merges this session's runs with the persisted ones of every open folder.
+
+A run can be delegated to a team server (app/remote.py): its context is analysed and
+redacted here, and its events come back the same way; if the server cannot be reached the
+user is told and the run goes on locally.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from llmgenie.app.events import (
     RunEventEmitted,
 )
 from llmgenie.app.folders import FolderRegistry
+from llmgenie.app.remote import RemoteRuns, analyzed_for_delegation
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import NO_MODEL_MESSAGE, NoModelConfigured
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
@@ -60,6 +65,7 @@ class _Live:
     progress: str | None = None
     text: list[str] = field(default_factory=list)
     record: RunRecord | None = None
+    remote: bool = False
 
 
 class RunRegistry:
@@ -83,15 +89,25 @@ class RunRegistry:
         self._service: RunService | None = None
         self.service_error: str | None = None
         self._live: dict[str, _Live] = {}
+        self.remote: RemoteRuns | None = None
 
     # -- starting and following runs -----------------------------------------------
 
-    async def start(self, request: RunRequest, *, deliver: bool) -> str:
+    def delegates(self, request: RunRequest, asked: bool | None) -> bool:
+        """Whether a run goes to the team server: the user's choice for this run, else the
+        per-crew setting (`team.crews`); never without a configured team server."""
+        if self.remote is None:
+            return False
+        return asked if asked is not None else request.crew in self._settings().team.crews
+
+    async def start(self, request: RunRequest, *, deliver: bool, remote: bool | None = None) -> str:
         """Start a run in the background; returns its id at once (failures arrive as
         events). With `deliver`, its result is announced as RunCompleted for the editor."""
         loop = asyncio.get_running_loop()
         live = _Live(request=request, deliver=deliver, done=loop.create_future())
         self._live[request.run_id] = live
+        if self.delegates(request, remote) and await self._start_remote(live):
+            return request.run_id
         if not self._settings().llm.model:
             self._fail_locally(request, NO_MODEL_MESSAGE, "no_model_configured")
             return request.run_id
@@ -115,6 +131,40 @@ class RunRegistry:
             self._fail_locally(request, str(exc), "start_failed")
         return request.run_id
 
+    async def _start_remote(self, live: _Live) -> bool:
+        """Delegate the run; False (and the user told why) when it must run locally."""
+        remote = self.remote
+        assert remote is not None
+        request = live.request
+        live.remote = True
+        live.progress = f"llmgenie-run-{request.run_id[:12]}"
+        self._handlers[live.progress] = lambda: self._spawn(self.cancel(request.run_id))
+        title = f"llmgenie: {request.crew} (team server)"
+        self._emit(ProgressBegin(live.progress, title, "analysing the context", True))
+        try:
+            context = await self._run(
+                lambda: analyzed_for_delegation(self._registry, self._settings(), request)
+            )
+            await remote.start(request, context, self._on_event)
+        except ConnectionError as exc:
+            self._handlers.pop(live.progress, None)
+            self._emit(ProgressEnd(live.progress, "running locally"))
+            live.remote, live.progress = False, None
+            self._emit(
+                Notice("warning", f"llmgenie: the team server is unavailable ({exc}); "
+                       f"running {request.crew} locally instead")
+            )  # fmt: skip
+            return False
+        now = time.time()
+        live.record = RunRecord(
+            run_id=request.run_id,
+            request=request,
+            status=RunStatus.RUNNING,
+            created_at=now,
+            updated_at=now,
+        )
+        return True
+
     async def wait(self, run_id: str) -> RunResult:
         """The result of a run started in this session, or RunFailed (cancelled, failed)."""
         live = self._live.get(run_id)
@@ -132,6 +182,8 @@ class RunRegistry:
         live = self._live.get(run_id)
         if live is not None and live.done.done():
             return False
+        if live is not None and live.remote and self.remote is not None:
+            return await self.remote.cancel(run_id)
         service = self._service
         if service is None:
             return False
@@ -173,10 +225,13 @@ class RunRegistry:
             _log.warning("record_edit_applied_failed", run_id=run_id, error=str(exc))
 
     async def close(self) -> None:
-        """Cancel every live run, then close the service (shutdown)."""
+        """Cancel every live local run, then close the service (shutdown). Delegated runs
+        go on on the team server (reopen the editor to see their results)."""
         for run_id, live in list(self._live.items()):
-            if not live.done.done():
+            if not live.done.done() and not live.remote:
                 await self.cancel(run_id)
+        if self.remote is not None:
+            await self.remote.close()
         service = self._service
         if service is not None:
             await self._run(lambda: service.close())
@@ -243,6 +298,18 @@ class RunRegistry:
     def _finish(self, live: _Live, result: RunResult | None, error: RunFailed | None) -> None:
         if live.done.done():
             return
+        if live.remote and live.record is not None:
+            status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
+            if error is not None and error.reason == "cancelled":
+                status = RunStatus.CANCELLED
+            live.record = live.record.model_copy(
+                update={
+                    "status": status,
+                    "result": result,
+                    "error": None if error is None else str(error),
+                    "updated_at": time.time(),
+                }
+            )
         if live.progress is not None:
             self._handlers.pop(live.progress, None)
             self._emit(ProgressEnd(live.progress, "done" if error is None else error.reason))

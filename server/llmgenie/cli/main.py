@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from llmgenie import __version__
-from llmgenie.cli import agent_commands, engine_commands, serve_command
+from llmgenie.cli import agent_commands, engine_commands, serve_command, team_commands
 
 app = typer.Typer(
     name="llmgenie",
@@ -32,3 +32,4 @@ def _root(
 engine_commands.register(app)
 serve_command.register(app)
 agent_commands.register(app)
+team_commands.register(app)

@@ -92,6 +92,30 @@ REQUESTS: tuple[str, ...] = (
     METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH,
 )  # fmt: skip
 
+# The team server's protocol (docs/team-server.md): the same methods as above over a
+# WebSocket, plus these. Requests a client sends to the team server:
+METHOD_AUTHENTICATE = "llmgenie/authenticate"
+METHOD_RUNS_EVENTS = "llmgenie/runs/events"
+METHOD_RUNS_SUBSCRIBE = "llmgenie/runs/subscribe"
+TEAM_REQUESTS: tuple[str, ...] = (METHOD_AUTHENTICATE, METHOD_RUNS_EVENTS, METHOD_RUNS_SUBSCRIBE)
+
+# ...and requests the team server sends back to the editor while a delegated run works:
+# the agents' view of the developer's index, answered from it (redacted) with a deadline.
+CALLBACK_READ_FILE = "llmgenie/workspace/readFile"
+CALLBACK_SEARCH = "llmgenie/workspace/search"
+CALLBACK_SYMBOLS = "llmgenie/workspace/symbols"
+CALLBACK_DEFINITIONS = "llmgenie/workspace/definitions"
+CALLBACK_REFERENCES = "llmgenie/workspace/references"
+CALLBACK_REPO_MAP = "llmgenie/workspace/repoMap"
+CALLBACKS: tuple[str, ...] = (
+    CALLBACK_READ_FILE, CALLBACK_SEARCH, CALLBACK_SYMBOLS, CALLBACK_DEFINITIONS,
+    CALLBACK_REFERENCES, CALLBACK_REPO_MAP,
+)  # fmt: skip
+
+# WebSocket close code for an authentication failure: clients stop retrying and ask the
+# user to sign in again (never confused with a network drop).
+CLOSE_AUTH_FAILED = 4001
+
 # Notifications the server sends.
 NOTIFY_STATUS = "llmgenie/status"
 NOTIFY_RUN_EVENT = "llmgenie/runEvent"

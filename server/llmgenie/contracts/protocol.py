@@ -51,6 +51,9 @@ class RunCrewArgs(_Params):
     range: WireRange | None = None
     diagnostic: str | dict[str, Any] | None = None
     prompt: str = ""
+    remote: bool | None = Field(
+        None, description="run on the team server (true) or here (false); default: settings"
+    )
 
 
 class SearchArgs(_Params):

@@ -34,6 +34,8 @@ class RemoteStatus(BaseModel):
 
     connected: bool = False
     url: str | None = None
+    state: Literal["off", "connecting", "connected", "signed_out", "unreachable"] = "off"
+    reason: str | None = Field(None, description="why not connected, for people")
 
 
 class StatusSnapshot(BaseModel):

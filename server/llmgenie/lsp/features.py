@@ -143,6 +143,25 @@ def initialize(ls: LlmgenieServer, params: types.InitializeParams) -> None:
         else:
             paths.append(path)
     ls.app.open(paths)
+    _connect_team_server(ls)
+
+
+def _connect_team_server(ls: LlmgenieServer) -> None:
+    """With a team server configured, heavy crews may be delegated to it: the editor's
+    token (SecretStorage), else this machine's `llmgenie login`."""
+    team = ls.app.settings.team
+    if not team.url:
+        return
+    from llmgenie.app.remote import ToolAnswers
+    from llmgenie.remote.client import TeamClient, saved_credentials
+
+    token = team.token.get_secret_value() if team.token else None
+    if token is None:
+        saved = saved_credentials(team.url)
+        token = saved[1] if saved else ""
+    answers = ToolAnswers(ls.app.registry, lambda: ls.app.settings)
+    client = TeamClient(team.url, token, answers.answer, ls.app.remote_state_changed)
+    ls.app.use_team_server(client)
 
 
 async def initialized(ls: LlmgenieServer, params: types.InitializedParams) -> None:
@@ -234,6 +253,7 @@ async def code_action(ls: LlmgenieServer, params: types.CodeActionParams) -> lis
         symbols=await ls.app.symbols(path) if path is not None and located else [],
         diagnostics=[d.message for d in params.context.diagnostics],
         traits=located[0].traits if located else {},
+        team_server=ls.app.runs.remote is not None,
     )
     return [
         _code_action(action, uri, params)
@@ -267,7 +287,7 @@ async def run_crew(ls: LlmgenieServer, *args: Any) -> dict[str, Any]:
         prompt=a.prompt,
         diagnostic=_diagnostic_text(a.diagnostic),
     )
-    return {"runId": await ls.app.runs.start(request, deliver=True)}
+    return {"runId": await ls.app.runs.start(request, deliver=True, remote=a.remote)}
 
 
 @answers

@@ -103,3 +103,16 @@ def serve_metrics(host: str, port: int) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="llmgenie-metrics", daemon=True).start()
     return server
+
+
+# Team server
+API_LATENCY = Histogram(
+    "llmgenie_api_request_duration_seconds",
+    "Team server REST request duration, by route template, method and status",
+    ["route", "method", "status"],
+    buckets=_FAST,
+    registry=REGISTRY,
+)
+WEBSOCKET_SESSIONS = Gauge(
+    "llmgenie_websocket_sessions", "Open authenticated WebSocket sessions", registry=REGISTRY
+)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from llmgenie.config import Settings
+from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.progress import CancelToken
 from llmgenie.contracts.runs import RunEvent, RunRequest, RunResult
 from llmgenie.wrapper.context_analysis import analyze_context
@@ -44,9 +45,14 @@ class SmartWrapper:
         cancel: CancelToken,
         audit: Audit,
         trusted: bool = True,
+        context: AnalyzedContext | None = None,
     ) -> RunResult:
         """The crew's result; raises the step's error (PathEscapeError, PermissionDenied,
-        NoModelConfigured, Cancelled, BudgetExceeded, ModelCallError...)."""
+        NoModelConfigured, Cancelled, BudgetExceeded, ModelCallError...).
+
+        `context` is an analysis already done elsewhere (on the developer's machine, for a
+        run delegated to a team server): step 1 then only records it.
+        """
         run_id = request.run_id
 
         def status(stage: str, message: str, **data: object) -> None:
@@ -57,7 +63,18 @@ class SmartWrapper:
             )
 
         with wrapper_step("context", "context_analyzed", run_id) as details:
-            ctx, summary = analyze_context(request, self.engine, self.redactor)
+            if context is None:
+                ctx, summary = analyze_context(request, self.engine, self.redactor)
+            else:
+                ctx, summary = (
+                    context.model_copy(update={"request": request}),
+                    {
+                        "path": request.path,
+                        "related": len(context.related),
+                        "guidance": len(context.guidance),
+                        "analyzed": "by the client",
+                    },
+                )
             details.update(summary)
         status("context_analyzed", "context analyzed", **summary)
         cancel.raise_if_cancelled()

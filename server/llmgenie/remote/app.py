@@ -1,0 +1,237 @@
+"""The team server as one ASGI app: REST `/api/v1`, WebSocket `/lsp`, health and metrics.
+
+`create_app` wires the parts from settings: the database (schema must be at the newest
+migration; --dev upgrades it itself), the ledger, the authenticator, Redis (or in-memory
+stand-ins in --dev) and the in-process run queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from llmgenie import __version__
+from llmgenie.config import ConfigError, Settings
+from llmgenie.contracts.team import ErrorBody
+from llmgenie.locations import data_root
+from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import API_LATENCY, WEBSOCKET_SESSIONS, render_metrics
+from llmgenie.remote import migrate
+from llmgenie.remote.api import ApiError, build_router, error_response
+from llmgenie.remote.auth import Authenticator
+from llmgenie.remote.db import Database
+from llmgenie.remote.ledger import Ledger
+from llmgenie.remote.live import (
+    EventTail,
+    MemoryRateLimiter,
+    MemorySessions,
+    MemoryTail,
+    RateLimiter,
+    RedisRateLimiter,
+    RedisSessions,
+    RedisTail,
+    Sessions,
+)
+from llmgenie.remote.runner import InProcessQueue, RunRunner
+from llmgenie.remote.service import TeamService, sandbox_root
+from llmgenie.remote.settings import TeamServerSettings
+from llmgenie.remote.ws import serve_websocket
+
+_log = get_logger(__name__)
+RETENTION_SWEEP_S = 3600.0
+
+
+class TeamServer:
+    """Everything the app needs, built once at startup and closed at shutdown."""
+
+    def __init__(self, team: TeamServerSettings, settings: Settings) -> None:
+        self.team = team
+        self.settings = settings
+        data_dir = team.data_dir or data_root(settings)
+        self.db = Database(team.database(data_dir / "team"))
+        revision = migrate.current_revision(self.db)
+        if revision != migrate.head_revision():
+            if not team.dev:
+                raise ConfigError(
+                    f"the database schema is at {revision or 'nothing'}, not "
+                    f"{migrate.head_revision()}: run `llmgenie team migrate` first"
+                )
+            migrate.upgrade(self.db)
+        self.ledger = Ledger(self.db)
+        self.auth = Authenticator(
+            self.db,
+            team.signing_key(),
+            team.access_token_ttl_s,
+            team.refresh_token_ttl_s,
+            team.pat_max_days,
+        )
+        self.sandboxes = sandbox_root(data_dir)
+        self.tail: EventTail
+        self.limiter: RateLimiter
+        self.sessions: Sessions
+        self._redis_ping: Callable[[], Any] | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> TeamService:
+        team = self.team
+        if team.redis_url:
+            import redis
+
+            client = redis.Redis.from_url(team.redis_url, socket_timeout=2)
+            self._redis_ping = client.ping
+            self.tail = RedisTail(team.redis_url)
+            self.limiter = RedisRateLimiter(team.redis_url, team.rate_limit_per_minute)
+            self.sessions = RedisSessions(team.redis_url)
+        elif team.dev:
+            self.tail = MemoryTail(loop)
+            self.limiter = MemoryRateLimiter(team.rate_limit_per_minute)
+            self.sessions = MemorySessions()
+        else:
+            raise ConfigError(
+                "no Redis: set LLMGENIE_TEAM_REDIS_URL (redis://host:6379/0) or --dev"
+            )
+        service: TeamService | None = None
+
+        def channel_for(run_id: str) -> Any:
+            assert service is not None
+            return service.channel_for(run_id)
+
+        runner = RunRunner(
+            self.ledger,
+            self.settings,
+            self.sandboxes,
+            self.tail,
+            channel_for,
+            team.callback_timeout_s,
+        )
+        self.queue = InProcessQueue(runner)
+        service = TeamService(
+            self.ledger,
+            self.auth,
+            self.queue,
+            self.limiter,
+            self.sessions,
+            self.settings,
+            self._redis_ping,
+        )
+        return service
+
+    async def close(self) -> None:
+        self.queue.close()
+        if isinstance(self.tail, RedisTail):
+            await self.tail.close()
+        self.db.dispose()
+
+
+def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
+    """The team server's ASGI app (raises ConfigError for a bad configuration)."""
+    server = TeamServer(team, settings)
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = server.start(asyncio.get_running_loop())
+        state["service"] = service
+        sweeper = asyncio.ensure_future(_retention(server)) if team.run_retention_days else None
+        _log.info("team_server_started", dev=team.dev, postgres=server.db.is_postgres)
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+            await server.close()
+
+    app = FastAPI(
+        title="llmgenie team server",
+        version=__version__,
+        lifespan=lifespan,
+        description="Heavy crews for a team, over the same protocol as `llmgenie serve`.",
+    )
+    # Routes need the started service: build them now against a late-bound proxy.
+    app.include_router(build_router(_LateService(state)))  # type: ignore[arg-type]
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        body = ErrorBody(error="invalid", message=f"{where}: {first.get('msg')}")
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.middleware("http")
+    async def timed(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        API_LATENCY.labels(template, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Readiness: the database (and Redis) answer."""
+        service: TeamService = state["service"]
+        health = await asyncio.get_running_loop().run_in_executor(None, service.health)
+        return JSONResponse(
+            {"status": "ok" if health.ok else "unavailable", "checks": health.checks},
+            status_code=200 if health.ok else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(render_metrics().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.websocket("/lsp")
+    async def lsp(websocket: WebSocket) -> None:
+        WEBSOCKET_SESSIONS.inc()
+        try:
+            await serve_websocket(websocket, state["service"], server.tail)
+        finally:
+            WEBSOCKET_SESSIONS.dec()
+
+    return app
+
+
+class _LateService:
+    """Forwards attribute access to the service created at startup (routes are built
+    before the lifespan runs, so OpenAPI exists without a database connection)."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state["service"], name)
+
+
+async def _retention(server: TeamServer) -> None:
+    """Hourly: drop run payloads older than the retention period."""
+    days = server.team.run_retention_days or 0
+    while True:
+        try:
+            purged = await asyncio.get_running_loop().run_in_executor(
+                None, server.ledger.purge_payloads, days * 86400.0
+            )
+            if purged:
+                _log.info("run_payloads_purged", runs=purged)
+        except Exception as exc:
+            _log.warning("retention_sweep_failed", error=repr(exc))
+        await asyncio.sleep(RETENTION_SWEEP_S)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the team server's database (`llmgenie team migrate`)."""

@@ -1,0 +1,203 @@
+"""Running a team run: claim it, run the smart wrapper in a sandbox, record what happens.
+
+`RunQueue` is how the server hands runs to whatever executes them; `InProcessQueue` (this
+issue's implementation) runs them on a thread pool of the server process. Whatever runs a
+run goes through `RunRunner.execute`: the attempt it claims fences every write, events are
+appended to the ledger with their sequence numbers and announced on the live tail, and the
+run ends exactly once (result or error, recorded with the last event).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+from llmgenie.config import Settings
+from llmgenie.contracts.agents import AnalyzedContext
+from llmgenie.contracts.progress import CancelToken
+from llmgenie.contracts.runs import RunEvent, RunResult, RunStatus
+from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
+from llmgenie.remote.ledger import Ledger, StaleAttempt
+from llmgenie.remote.live import EventTail
+from llmgenie.remote.roles import role_policy
+from llmgenie.remote.workspace import EditorChannel, EditorWorkspace, NoEditor, write_files
+from llmgenie.runs.outcome import run_error
+from llmgenie.wrapper.pipeline import SmartWrapper
+
+_log = get_logger(__name__)
+
+CANCEL_POLL_S = 0.5
+
+
+class RunQueue(Protocol):
+    """Where accepted runs go to be executed."""
+
+    def enqueue(self, run_id: str) -> None: ...
+
+    def cancel(self, run_id: str) -> None:
+        """Interrupt the run if this queue is executing it (the ledger has the request)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class RunRunner:
+    """Executes one run end to end against the ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        settings: Settings,
+        sandboxes: Path,
+        tail: EventTail,
+        channel_for: Callable[[str], EditorChannel],
+        callback_timeout_s: float,
+    ) -> None:
+        self.ledger = ledger
+        self.settings = settings
+        self.sandboxes = sandboxes
+        self.tail = tail
+        self.channel_for = channel_for
+        self.callback_timeout_s = callback_timeout_s
+        self._tokens: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+
+    def cancel(self, run_id: str) -> None:
+        with self._lock:
+            token = self._tokens.get(run_id)
+        if token is not None:
+            token.cancel()
+
+    def execute(self, run_id: str) -> None:
+        """Run `run_id` to its end (a run that already ended is left alone)."""
+        try:
+            attempt = self.ledger.claim(run_id)
+        except StaleAttempt as exc:
+            _log.info("run_already_ended", run_id=run_id, reason=str(exc))
+            return
+        team_id = self.ledger.team_of_run(run_id)
+        assert team_id is not None
+        run = self.ledger.get(team_id, run_id)
+        token = CancelToken()
+        with self._lock:
+            self._tokens[run_id] = token
+        stop_watch = threading.Event()
+        threading.Thread(
+            target=self._watch_cancel, args=(run_id, token, stop_watch), daemon=True
+        ).start()
+        sandbox = self.sandboxes / run_id
+        sandbox.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        ACTIVE_RUNS.inc()
+        result: RunResult | None = None
+        status, outcome, error = RunStatus.SUCCEEDED, "success", None
+        engine: EditorWorkspace | None = None
+
+        def emit(event: RunEvent) -> None:
+            try:
+                sequenced = self.ledger.append_event(run_id, attempt, event)
+            except StaleAttempt:
+                token.cancel()  # another attempt holds the run: stop working on it
+                return
+            self.tail.publish(run_id, sequenced.seq)
+
+        def audit(action: str, data: dict[str, object]) -> None:
+            actor = str(data.get("agent") or "agent")
+            payload = {k: v for k, v in data.items() if k != "run_id"}
+            self.ledger.audit(team_id, action, payload, actor=actor, run_id=run_id)
+
+        try:
+            role = self.ledger.role_of(run.user_id, team_id) or "viewer"
+            settings = self.settings.model_copy(
+                update={"permissions": role_policy(self.settings.permissions, role)}
+            )
+            raw_context = self.ledger.context_of(run_id) or {}
+            files = raw_context.get("files") or {}
+            write_files(sandbox, files)
+            channel = NoEditor() if files else self.channel_for(run_id)
+            engine = EditorWorkspace.for_run(
+                run_id, sandbox, settings, channel, self.callback_timeout_s
+            )
+            request = run.request.model_copy(update={"workspace": str(engine.root)})
+            analyzed = raw_context.get("analyzed")
+            context = AnalyzedContext.model_validate(analyzed) if analyzed else None
+            emit(
+                RunEvent(run_id=run_id, kind="status", message="running", data={"stage": "running"})
+            )
+            result = SmartWrapper(settings, engine).run(
+                request, emit=emit, cancel=token, audit=audit, context=context
+            )
+        except BaseException as exc:
+            status, outcome, error = run_error(exc)
+            if outcome == "error" and error.startswith("internal error"):
+                _log.exception("team_run_crashed", run_id=run_id)
+        finally:
+            stop_watch.set()
+            with self._lock:
+                self._tokens.pop(run_id, None)
+            if engine is not None:
+                engine.close()
+            shutil.rmtree(sandbox, ignore_errors=True)
+            seconds = time.monotonic() - started
+            AGENT_RESPONSE_TIME.labels(run.crew).observe(seconds)
+            AGENT_TASKS.labels(run.crew, "crew", outcome).inc()
+            ACTIVE_RUNS.dec()
+        final = (
+            RunEvent(
+                run_id=run_id,
+                kind="result",
+                message=result.message[:200],
+                data={"result": result.model_dump(mode="json"), "status": status.value},
+            )
+            if result is not None and status is RunStatus.SUCCEEDED
+            else RunEvent(
+                run_id=run_id,
+                kind="error",
+                message=error or status.value,
+                data={"status": status.value},
+            )
+        )
+        if self.ledger.finish(run_id, attempt, status, result, error, final):
+            self.tail.publish(run_id, self.ledger.get(team_id, run_id).last_seq)
+        _log.info(
+            "team_run_finished", run_id=run_id, status=status.value, seconds=round(seconds, 3)
+        )
+
+    def _watch_cancel(self, run_id: str, token: CancelToken, stop: threading.Event) -> None:
+        """A cancel recorded in the ledger (by any server process) stops the run."""
+        while not stop.wait(CANCEL_POLL_S):
+            try:
+                if self.ledger.cancel_requested(run_id):
+                    token.cancel()
+                    return
+            except Exception as exc:  # the database blinked: try again next tick
+                _log.warning("cancel_check_failed", run_id=run_id, error=repr(exc))
+
+
+class InProcessQueue:
+    """Runs on a thread pool of this server process (the team server's first queue)."""
+
+    def __init__(self, runner: RunRunner, workers: int = 4) -> None:
+        self.runner = runner
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="llmgenie-team-run")
+
+    def enqueue(self, run_id: str) -> None:
+        self._pool.submit(self._execute, run_id)
+
+    def _execute(self, run_id: str) -> None:
+        try:
+            self.runner.execute(run_id)
+        except Exception:
+            _log.exception("team_run_failed_to_execute", run_id=run_id)
+
+    def cancel(self, run_id: str) -> None:
+        self.runner.cancel(run_id)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,100 @@
+"""An editor delegates a security review to the team server, end to end.
+
+A real `llmgenie serve` driven by pytest-lsp, connected to a real `llmgenie team serve`
+on PostgreSQL and Redis, whose agents talk to the scripted model server. The finding comes
+back as a diagnostic, the team's audit chain verifies, the model saw no secret of the
+workspace, and the agents' tool calls were answered by the editor's own index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from tests.lsp.conftest import start_editor
+from tests.support.model_server import Reply
+from tests.team.conftest import TeamServerProcess, final_answer
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SECRET = "Pg!s3cr3t-Wh4le#2024"
+APP = f'''"""Orders API."""
+
+import sqlite3
+
+DB_PASSWORD = "{SECRET}"
+
+
+def find_order(conn: sqlite3.Connection, order_id: str):
+    query = "SELECT * FROM orders WHERE id = '" + order_id + "'"
+    return conn.execute(query).fetchone()
+'''
+FINDING = {
+    "path": "app.py",
+    "start_line": 9,
+    "end_line": 10,
+    "severity": "error",
+    "rule": "CWE-89",
+    "message": "SQL built by string concatenation from order_id.",
+    "fix": "Use a parameterised query.",
+}
+
+
+def _project(base: Path) -> Path:
+    root = base / "orders"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    (root / ".env").write_text(f"DB_PASSWORD={SECRET}\n")
+    return root
+
+
+async def test_a_security_review_runs_on_the_team_server(
+    team_server: TeamServerProcess, tmp_path: Path
+) -> None:
+    _user_id, token = await asyncio.to_thread(team_server.add_member, "dev@example.com", "member")
+    # The agent reads the file through the editor (a tool call), then reports.
+    team_server.model.script(
+        Reply.tool_call("read_file", {"path": "app.py", "start_line": 1, "end_line": 12}),
+        Reply.plain(final_answer("One injection.", findings=[FINDING])),
+    )
+    root = _project(tmp_path)
+    options = {"teamServerUrl": team_server.url, "teamToken": token}
+    async with start_editor(root, options=options) as editor:
+        await editor.wait_until(
+            lambda: any(s.get("remote", {}).get("connected") for s in editor.statuses),
+            60,
+            "the team server connection",
+        )
+        uri = editor.open("app.py")
+        started = await editor.command(
+            "llmgenie.runCrew", {"crew": "security", "uri": uri, "remote": True}
+        )
+        run_id = started["runId"]
+        await editor.wait_until(lambda: uri in editor.lsp.diagnostics, 180, "diagnostics")
+        [diag] = editor.lsp.diagnostics[uri]
+        assert (diag.source, diag.code) == ("llmgenie", "CWE-89")
+        assert diag.severity == types.DiagnosticSeverity.Error
+        assert diag.range.start.line == 8
+        events = [e for e in editor.run_events if e["runId"] == run_id]
+        assert events[-1]["kind"] == "result" and events[-1]["data"]["remote"] is True
+        seqs = [e["data"]["seq"] for e in events if "seq" in e["data"]]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "events in order, no gap"
+        runs = await editor.request("llmgenie/runs/list", {})
+        mine = next(r for r in runs["runs"] if r["run_id"] == run_id)
+        assert mine["status"] == "succeeded" and mine["findings"] == 1
+
+    with team_server.api() as api:
+        report = api.get(f"/teams/{team_server.team_id}/audit/verify").json()
+        assert report["ok"] is True and report["records"] >= 3
+        actions = [a["action"] for a in api.get(f"/teams/{team_server.team_id}/audit").json()]
+        assert {"run_started", "tool_called", "run_finished"} <= set(actions)
+        listed = api.get(f"/teams/{team_server.team_id}/runs").json()
+        assert any(r["status"] == "succeeded" and r["crew"] == "security" for r in listed)
+
+    sent = team_server.model.all_sent_text()
+    assert "find_order" in sent, "the model saw the code (through the editor's tool answer)"
+    assert SECRET not in sent and SECRET not in json.dumps(listed)
