@@ -113,6 +113,17 @@ class TeamServerProcess:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
+    def create_team(self, name: str, email: str) -> dict[str, str]:
+        """Another team with its own admin: {team_id, user_id, token}."""
+        created = subprocess.run(
+            [sys.executable, "-m", "llmgenie", "team", "create-admin", "--team", name,
+             "--email", email, "--password-stdin"],
+            env=self.env, input=ADMIN_PASSWORD + "\n", capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        return dict(json.loads(created.stdout))
+
     def logs(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

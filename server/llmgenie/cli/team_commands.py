@@ -53,7 +53,7 @@ def serve(
     import uvicorn
 
     from llmgenie.observability.logging import configure_logging
-    from llmgenie.remote.app import create_app
+    from llmgenie.remote.app import create_app, uvicorn_log_config
     from llmgenie.remote.settings import load_team_settings
 
     configure_logging(log_level)
@@ -72,6 +72,7 @@ def serve(
         port=team.port,
         log_level=log_level.lower(),
         access_log=False,  # request lines could carry ids users consider private
+        log_config=uvicorn_log_config(),
         ssl_certfile=str(team.tls_cert) if team.tls_cert else None,
         ssl_keyfile=str(team.tls_key) if team.tls_key else None,
         ws_max_size=16 * 1024 * 1024,

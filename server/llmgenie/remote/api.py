@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.team import (
@@ -132,14 +133,11 @@ def build_router(service: TeamService) -> APIRouter:
         refresh_token grant (answers a new access token)."""
 
         def grant() -> TokenResponse:
+            # Missing credentials are failed credentials (401), like wrong ones.
             if grant_type == "password":
-                if not username or not password:
-                    raise ApiError(400, "invalid_request", "username and password are required")
-                user_id = service.auth.password_login(username, password)
+                user_id = service.auth.password_login(username or "", password or "")
             else:
-                if not refresh_token:
-                    raise ApiError(400, "invalid_request", "refresh_token is required")
-                user_id = service.auth.redeem_refresh(refresh_token)
+                user_id = service.auth.redeem_refresh(refresh_token or "")
             access = service.auth.issue_access(user_id)
             refresh = (
                 service.auth.issue_opaque(user_id, "refresh").token
@@ -155,7 +153,7 @@ def build_router(service: TeamService) -> APIRouter:
         return await call(grant)
 
     @router.post("/auth/revoke", status_code=204, tags=["auth"])
-    async def revoke(token: Annotated[str, Form(max_length=200)]) -> Response:
+    async def revoke(token: Annotated[str, Form(max_length=200)] = "") -> Response:
         """Revoke a refresh or personal token (RFC 7009: unknown tokens are not an error)."""
         await call(lambda: service.auth.revoke_credential(token))
         return Response(status_code=204)
@@ -198,11 +196,18 @@ def build_router(service: TeamService) -> APIRouter:
         principal: Caller,
         team_id: TeamId,
         submission: RunSubmission,
+        request: Request,
         response: Response,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> TeamRun:
         """Start a run (recorded before this answers). The same `Idempotency-Key` returns
         the same run (200) instead of starting another."""
+        try:  # the schema is the contract: no lenient coercion of a run's input
+            RunSubmission.model_validate_json(await request.body(), strict=True)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ApiError(422, "invalid", f"{where}: {err['msg']}") from exc
         run, created = await call(
             lambda: service.submit(principal, team_id, submission, idempotency_key)
         )

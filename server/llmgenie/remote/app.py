@@ -8,6 +8,8 @@ stand-ins in --dev) and the in-process run queue.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,6 +19,8 @@ from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from llmgenie import __version__
 from llmgenie.config import ConfigError, Settings
@@ -161,6 +165,16 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Framework errors (a body that is not JSON, an unknown path, a wrong method) in
+        the API's error shape; a 405 lists every method the path allows."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+        body = ErrorBody(error=_WORDS.get(exc.status_code, "error"), message=str(exc.detail))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
@@ -211,6 +225,19 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
     return app
 
 
+_WORDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route of this path accepts."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 class _LateService:
     """Forwards attribute access to the service created at startup (routes are built
     before the lifespan runs, so OpenAPI exists without a database connection)."""
@@ -235,3 +262,32 @@ async def _retention(server: TeamServer) -> None:
         except Exception as exc:
             _log.warning("retention_sweep_failed", error=repr(exc))
         await asyncio.sleep(RETENTION_SWEEP_S)
+
+
+class NoQueryStrings(logging.Filter):
+    """Drops query strings from uvicorn's log lines: a client may put a token there (it is
+    refused, and must not be written down either)."""
+
+    _QUERY = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._QUERY.sub("?…", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = self._QUERY.sub("?…", record.msg)
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's logging with the query-string filter on every handler."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"no_query": {"()": "llmgenie.remote.app.NoQueryStrings"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["no_query"]
+    return config
