@@ -10,6 +10,7 @@ connections it accepted, so a test can wait for a reconnect.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -54,20 +55,16 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def drop(self) -> None:
         """Cut every connection now (both directions, without a WebSocket close frame)."""
         with self._lock:
             sockets, self._open = self._open, []
         for s in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def stop(self) -> None:
