@@ -59,6 +59,7 @@ class TeamServer:
     def __init__(self, team: TeamServerSettings, settings: Settings) -> None:
         self.team = team
         self.settings = settings
+        key = team.signing_key()  # refuse a missing or short key before touching anything
         data_dir = team.data_dir or data_root(settings)
         self.db = Database(team.database(data_dir / "team"))
         revision = migrate.current_revision(self.db)
@@ -72,7 +73,7 @@ class TeamServer:
         self.ledger = Ledger(self.db)
         self.auth = Authenticator(
             self.db,
-            team.signing_key(),
+            key,
             team.access_token_ttl_s,
             team.refresh_token_ttl_s,
             team.pat_max_days,
