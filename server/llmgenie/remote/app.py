@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,6 +52,7 @@ from llmgenie.remote.ws import serve_websocket
 
 _log = get_logger(__name__)
 RETENTION_SWEEP_S = 3600.0
+DB_THREADS = 30
 
 
 class TeamServer:
@@ -142,7 +144,11 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = server.start(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        # Blocking database calls of requests and sessions run here (one per connection of
+        # the pool and its overflow), not on the loop's small default pool.
+        loop.set_default_executor(ThreadPoolExecutor(DB_THREADS, "llmgenie-team-db"))
+        service = server.start(loop)
         state["service"] = service
         sweeper = asyncio.ensure_future(_retention(server)) if team.run_retention_days else None
         _log.info("team_server_started", dev=team.dev, postgres=server.db.is_postgres)

@@ -140,7 +140,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # No pre-ping (a round trip on every checkout): stale connections are recycled.
+        kwargs: dict[str, Any] = {"pool_recycle": 300}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
@@ -149,11 +150,21 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads that need no transaction run in autocommit: one round trip per query
+        # instead of three (BEGIN, the query, COMMIT).
+        reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads = sessionmaker(reads, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only, each statement on its own (autocommit)."""
+        with self._reads() as session:
             yield session
 
     def ping(self) -> None:

@@ -90,7 +90,7 @@ class Ledger:
         return team_id
 
     def team_by_name(self, name: str) -> str | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return s.scalar(select(Team.id).where(Team.name == name))
 
     def ensure_user(self, email: str, name: str = "", password: str | None = None) -> str:
@@ -123,13 +123,13 @@ class Ledger:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def role_of(self, user_id: str, team_id: str) -> str | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             member = s.get(Membership, (user_id, team_id))
             return None if member is None else member.role
 
     def teams_of(self, user_id: str) -> list[tuple[str, str, str]]:
         """(team id, team name, role) of every team the user belongs to."""
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.execute(
                 select(Team.id, Team.name, Membership.role)
                 .join(Membership, Membership.team_id == Team.id)
@@ -139,7 +139,7 @@ class Ledger:
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def members(self, team_id: str) -> list[Member]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.execute(
                 select(User.id, User.email, User.name, Membership.role)
                 .join(Membership, Membership.user_id == User.id)
@@ -149,7 +149,7 @@ class Ledger:
         return [Member(user_id=a, email=b, name=c, role=d) for a, b, c, d in rows]
 
     def tokens_of(self, user_id: str) -> list[Token]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return list(
                 s.scalars(
                     select(Token)
@@ -206,7 +206,7 @@ class Ledger:
         return self.get(team_id, request.run_id), True
 
     def _by_key(self, team_id: str, user_id: str, key: str) -> TeamRun | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = s.scalar(
                 select(RunRow).where(
                     RunRow.team_id == team_id,
@@ -218,22 +218,89 @@ class Ledger:
 
     def get(self, team_id: str, run_id: str) -> TeamRun:
         """A run of `team_id` (NotFound for other teams' runs: their existence is private)."""
-        with self.db.session() as s:
+        with self.db.read() as s:
             row = s.get(RunRow, run_id)
             if row is None or row.team_id != team_id:
                 raise NotFound(f"no run {run_id} in this team")
             return _run(row)
 
+    # -- reads for a caller, in one transaction each (the hot paths of the API) -------------
+
+    def visible_run(
+        self, user_id: str, run_id: str, team_id: str | None = None
+    ) -> tuple[TeamRun, str]:
+        """A run in a team the user belongs to, and their role there (NotFound otherwise:
+        another team's run is not even said to exist)."""
+        with self.db.read() as s:
+            row = s.execute(
+                select(RunRow, Membership.role)
+                .join(
+                    Membership,
+                    (Membership.team_id == RunRow.team_id) & (Membership.user_id == user_id),
+                )
+                .where(RunRow.id == run_id)
+            ).first()
+            if row is None or (team_id is not None and row[0].team_id != team_id):
+                raise NotFound(f"no run {run_id} in your teams")
+            return _run(row[0]), str(row[1])
+
+    def visible_runs(
+        self, user_id: str, team_id: str | None, limit: int
+    ) -> tuple[str, list[TeamRun]]:
+        """(the user's role, the team's runs newest first); without a team id, the user's
+        only team (NotFound when they belong to none or several)."""
+        with self.db.read() as s:
+            memberships = s.execute(
+                select(Membership.team_id, Membership.role).where(Membership.user_id == user_id)
+            ).all()
+            roles = {str(t): str(r) for t, r in memberships}
+            if team_id is None:
+                if len(roles) != 1:
+                    raise NotFound(f"name the team: this user belongs to {len(roles)} teams")
+                team_id = next(iter(roles))
+            if team_id not in roles:
+                raise NotFound(f"no team {team_id} for this user")
+            rows = s.scalars(
+                select(RunRow)
+                .where(RunRow.team_id == team_id)
+                .order_by(RunRow.created_at.desc())
+                .limit(limit)
+            )
+            return roles[team_id], [_run(r) for r in rows]
+
+    def visible_events(
+        self, user_id: str, run_id: str, after: int, team_id: str | None = None
+    ) -> tuple[TeamRun, str, list[SequencedEvent]]:
+        """visible_run plus the run's events after `after`, from the same snapshot."""
+        with self.db.read() as s:
+            row = s.execute(
+                select(RunRow, Membership.role)
+                .join(
+                    Membership,
+                    (Membership.team_id == RunRow.team_id) & (Membership.user_id == user_id),
+                )
+                .where(RunRow.id == run_id)
+            ).first()
+            if row is None or (team_id is not None and row[0].team_id != team_id):
+                raise NotFound(f"no run {run_id} in your teams")
+            events = s.scalars(
+                select(RunEventRow)
+                .where(RunEventRow.run_id == run_id, RunEventRow.seq > after)
+                .order_by(RunEventRow.seq)
+                .limit(1000)
+            )
+            return _run(row[0]), str(row[1]), [_event(e) for e in events]
+
     def team_of_run(self, run_id: str) -> str | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return s.scalar(select(RunRow.team_id).where(RunRow.id == run_id))
 
     def context_of(self, run_id: str) -> dict[str, Any] | None:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return s.scalar(select(RunRow.context).where(RunRow.id == run_id))
 
     def runs(self, team_id: str, user_id: str | None = None, limit: int = 50) -> list[TeamRun]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             query = select(RunRow).where(RunRow.team_id == team_id)
             if user_id is not None:
                 query = query.where(RunRow.user_id == user_id)
@@ -346,11 +413,11 @@ class Ledger:
         return self.get(team_id, run_id)
 
     def cancel_requested(self, run_id: str) -> bool:
-        with self.db.session() as s:
+        with self.db.read() as s:
             return bool(s.scalar(select(RunRow.cancel_requested).where(RunRow.id == run_id)))
 
     def events_after(self, run_id: str, after: int, limit: int = 1000) -> list[SequencedEvent]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = s.scalars(
                 select(RunEventRow)
                 .where(RunEventRow.run_id == run_id, RunEventRow.seq > after)
@@ -503,7 +570,7 @@ class Ledger:
             )
 
     def audit_records(self, team_id: str, run_id: str | None = None) -> list[AuditEntry]:
-        with self.db.session() as s:
+        with self.db.read() as s:
             query = select(AuditRow).where(AuditRow.team_id == team_id)
             if run_id is not None:
                 query = query.where(AuditRow.run_id == run_id)
@@ -525,7 +592,7 @@ class Ledger:
     def verify(self, team_id: str) -> AuditReport:
         """Recompute the team's chain; the first record whose content or link is wrong."""
         expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = list(
                 s.scalars(
                     select(AuditRow).where(AuditRow.team_id == team_id).order_by(AuditRow.seq)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections import defaultdict
 from typing import Any, Protocol
@@ -120,27 +121,55 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Fixed one-minute windows per user in Redis (INCR + EXPIRE), shared by processes.
-    If Redis is unreachable requests are allowed (and the failure logged): a limiter
-    outage must not take the API down."""
+    """Fixed one-minute windows per user in Redis, shared by every server process.
+
+    Counting in Redis on every request would add a round trip to each one, so each
+    process counts locally and adds its count to Redis (INCRBY) every SYNC_EVERY requests
+    or SYNC_S seconds, learning the global count back: the limit holds to within a batch
+    per process. If Redis is unreachable requests are allowed (and the failure logged): a
+    limiter outage must not take the API down.
+    """
+
+    SYNC_EVERY = 20
+    SYNC_S = 1.0
 
     def __init__(self, url: str, per_minute: int) -> None:
         import redis
 
         self.per_minute = per_minute
         self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self._lock = threading.Lock()
+        # (user, window) -> [count known from Redis, local count not sent yet, last sync]
+        self._windows: dict[tuple[str, int], list[float]] = {}
 
     def allow(self, user_id: str) -> bool:
-        key = f"llmgenie:rate:{user_id}:{int(time.time() // 60)}"
-        try:
-            pipe = self._redis.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            count = int(pipe.execute()[0])
-        except Exception as exc:
-            _log.warning("rate_limit_unavailable", error=repr(exc))
-            return True
-        return count <= self.per_minute
+        window = int(time.time() // 60)
+        key = (user_id, window)
+        with self._lock:
+            state = self._windows.setdefault(key, [0.0, 0.0, 0.0])
+            state[1] += 1
+            due = state[1] >= self.SYNC_EVERY or time.monotonic() - state[2] >= self.SYNC_S
+            pending = int(state[1]) if due else 0
+            if due:
+                state[1] = 0
+                state[2] = time.monotonic()
+            if len(self._windows) > 10_000:
+                for stale in [k for k in self._windows if k[1] < window]:
+                    del self._windows[stale]
+        if due:
+            redis_key = f"llmgenie:rate:{user_id}:{window}"
+            try:
+                pipe = self._redis.pipeline()
+                pipe.incrby(redis_key, pending)
+                pipe.expire(redis_key, 120)
+                total = float(pipe.execute()[0])
+            except Exception as exc:
+                _log.warning("rate_limit_unavailable", error=repr(exc))
+                return True
+            with self._lock:
+                state[0] = total
+        with self._lock:
+            return state[0] + state[1] <= self.per_minute
 
 
 class Sessions(Protocol):

@@ -149,18 +149,22 @@ class TeamService:
             self.queue.enqueue(run.run_id)
         return run, created
 
-    def run(self, principal: Principal, team_id: str, run_id: str) -> TeamRun:
-        require(self.role(principal, team_id), "viewer", "reading runs")
-        return self.ledger.get(team_id, run_id)
+    def run(self, principal: Principal, team_id: str | None, run_id: str) -> TeamRun:
+        """A run of the caller's team (`team_id`, or whichever team the run is in)."""
+        run, role = self.ledger.visible_run(principal.user_id, run_id, team_id)
+        require(role, "viewer", "reading runs")
+        return run
 
-    def runs(self, principal: Principal, team_id: str, limit: int = 50) -> list[TeamRun]:
-        require(self.role(principal, team_id), "viewer", "reading runs")
-        return self.ledger.runs(team_id, limit=limit)
+    def runs(self, principal: Principal, team_id: str | None, limit: int = 50) -> list[TeamRun]:
+        """The team's runs, newest first (no team: the caller's only team)."""
+        role, runs = self.ledger.visible_runs(principal.user_id, team_id, limit)
+        require(role, "viewer", "reading runs")
+        return runs
 
-    def cancel(self, principal: Principal, team_id: str, run_id: str) -> TeamRun:
+    def cancel(self, principal: Principal, team_id: str | None, run_id: str) -> TeamRun:
         """Acknowledged at once: the request is in the ledger; the run stops within seconds."""
-        role = self.role(principal, team_id)
-        run = self.ledger.get(team_id, run_id)
+        run, role = self.ledger.visible_run(principal.user_id, run_id, team_id)
+        team_id = run.team_id
         if run.user_id != principal.user_id:
             require(role, "admin", "cancelling another member's run")
         else:
@@ -172,10 +176,12 @@ class TeamService:
         )
         return run
 
-    def events(self, principal: Principal, team_id: str, run_id: str, after: int) -> EventPage:
+    def events(
+        self, principal: Principal, team_id: str | None, run_id: str, after: int
+    ) -> EventPage:
         """The run's events after sequence number `after`, in order."""
-        run = self.run(principal, team_id, run_id)
-        events = self.ledger.events_after(run_id, after)
+        run, role, events = self.ledger.visible_events(principal.user_id, run_id, after, team_id)
+        require(role, "viewer", "reading runs")
         last = events[-1].seq if events else max(after, 0)
         return EventPage(run_id=run_id, status=run.status, events=events, last_seq=last)
 

@@ -141,12 +141,6 @@ class TeamSession:
 
         return await asyncio.get_running_loop().run_in_executor(None, counted)
 
-    def _team_of(self, run_id: str) -> str:
-        team = self.service.ledger.team_of_run(run_id)
-        if team is None:
-            raise NotFound(f"no run {run_id}")
-        return team
-
     # -- handlers ----------------------------------------------------------------------------
 
     async def initialize(self, params: Any) -> dict[str, Any]:
@@ -184,31 +178,23 @@ class TeamSession:
 
     async def runs_list(self, params: Any) -> dict[str, Any]:
         p = _parse(ListParams, params, ids.METHOD_RUNS_LIST)
-
-        def listed() -> list[Any]:
-            team = p.team or self.service.default_team(self.principal)
-            return self.service.runs(self.principal, team, p.limit)
-
-        return {"runs": [r.model_dump(mode="json") for r in await self._in_thread(listed)]}
+        runs = await self._in_thread(lambda: self.service.runs(self.principal, p.team, p.limit))
+        return {"runs": [r.model_dump(mode="json") for r in runs]}
 
     async def runs_status(self, params: Any) -> dict[str, Any]:
         p = _parse(RunIdParams, params, ids.METHOD_RUNS_STATUS)
-        run = await self._in_thread(
-            lambda: self.service.run(self.principal, self._team_of(p.run_id), p.run_id)
-        )
+        run = await self._in_thread(lambda: self.service.run(self.principal, None, p.run_id))
         return run.model_dump(mode="json")
 
     async def runs_cancel(self, params: Any) -> dict[str, Any]:
         p = _parse(RunIdParams, params, ids.METHOD_RUNS_CANCEL)
-        run = await self._in_thread(
-            lambda: self.service.cancel(self.principal, self._team_of(p.run_id), p.run_id)
-        )
+        run = await self._in_thread(lambda: self.service.cancel(self.principal, None, p.run_id))
         return {"cancelled": run.status.value not in _TERMINAL, "status": run.status.value}
 
     async def runs_events(self, params: Any) -> dict[str, Any]:
         p = _parse(AfterParams, params, ids.METHOD_RUNS_EVENTS)
         page = await self._in_thread(
-            lambda: self.service.events(self.principal, self._team_of(p.run_id), p.run_id, p.after)
+            lambda: self.service.events(self.principal, None, p.run_id, p.after)
         )
         return page.model_dump(mode="json")
 
@@ -216,8 +202,8 @@ class TeamSession:
         """Stream the run's events after `after` as llmgenie/runEvent notifications (each
         exactly once, in order), until its last one. Re-subscribing replaces the stream."""
         p = _parse(AfterParams, params, ids.METHOD_RUNS_SUBSCRIBE)
-        team = await self._in_thread(lambda: self._team_of(p.run_id))
-        run = await self._in_thread(lambda: self.service.run(self.principal, team, p.run_id))
+        run = await self._in_thread(lambda: self.service.run(self.principal, None, p.run_id))
+        team = run.team_id
         if run.user_id == self.principal.user_id:
             self.service.attach(p.run_id, self)  # this editor answers the run's tool calls
         old = self._subscriptions.pop(p.run_id, None)
