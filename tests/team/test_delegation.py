@@ -86,6 +86,9 @@ async def test_a_security_review_runs_on_the_team_server(
         runs = await editor.request("llmgenie/runs/list", {})
         mine = next(r for r in runs["runs"] if r["run_id"] == run_id)
         assert mine["status"] == "succeeded" and mine["findings"] == 1
+        team_runs = (await editor.request("llmgenie/team/runs", {}))["runs"]
+        assert team_runs[0]["crew"] == "security" and team_runs[0]["status"] == "succeeded"
+        assert team_runs[0]["result"]["findings"][0]["rule"] == "CWE-89"
 
     with team_server.api() as api:
         report = api.get(f"/teams/{team_server.team_id}/audit/verify").json()

@@ -6,6 +6,8 @@
 import * as vscode from 'vscode';
 import type { ChatViewProvider } from './chat/chatViewProvider';
 import { computeStatus } from './core/statusText';
+import { normalizeServerUrl, passwordGrant, revokeToken, type Fetch } from './core/teamSignIn';
+import type { TeamRun, TeamRunsView } from './team/teamRunsView';
 import { CREWS, Methods, ServerCommands, type RunCrewArgs, type SearchResult, type WireRange } from './core/protocol';
 import type { SecretStore } from './server/secrets';
 import type { ServerManager } from './server/serverManager';
@@ -39,6 +41,7 @@ export function registerCommands(
   server: ServerManager,
   chat: ChatViewProvider,
   secrets: SecretStore,
+  teamRuns: TeamRunsView,
 ): void {
   const reg = (id: string, f: (...args: unknown[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, f));
@@ -174,33 +177,84 @@ export function registerCommands(
     guarded('sign in', async () => {
       const config = vscode.workspace.getConfiguration('llmgenie');
       const url = await vscode.window.showInputBox({
-        title: 'llmgenie: Sign in to Team Server (1/2)',
+        title: 'llmgenie: Sign in to Team Server',
         prompt: 'Team server URL',
         value: config.get<string>('teamServerUrl') || 'https://',
-        validateInput: (v) => (/^(https?|wss?):\/\/\S+$/.test(v.trim()) ? undefined : 'Enter an http(s):// or ws(s):// URL'),
+        validateInput: (v) => {
+          try {
+            normalizeServerUrl(v);
+            return undefined;
+          } catch (err) {
+            return String((err as Error).message);
+          }
+        },
       });
       if (!url) {
         return;
       }
-      const token = await vscode.window.showInputBox({
-        title: 'llmgenie: Sign in to Team Server (2/2)',
-        prompt: 'Access token (stored in the OS keychain via VS Code SecretStorage, never in settings)',
-        password: true,
-        ignoreFocusOut: true,
-      });
+      const how = await vscode.window.showQuickPick(
+        [
+          { label: 'Email and password', detail: 'Signs in; a refresh token is kept in the OS keychain', id: 'password' },
+          { label: 'Personal access token', detail: 'Paste a token created on the team server (CI-style)', id: 'pat' },
+        ],
+        { title: 'llmgenie: Sign in to Team Server' },
+      );
+      if (!how) {
+        return;
+      }
+      let token: string | undefined;
+      if (how.id === 'password') {
+        const email = await vscode.window.showInputBox({ title: 'llmgenie: Sign in', prompt: 'Email', ignoreFocusOut: true });
+        const password = email
+          ? await vscode.window.showInputBox({ title: 'llmgenie: Sign in', prompt: 'Password', password: true, ignoreFocusOut: true })
+          : undefined;
+        if (!email || !password) {
+          return;
+        }
+        token = await passwordGrant(fetch as unknown as Fetch, url, email, password);
+      } else {
+        token = (
+          await vscode.window.showInputBox({
+            title: 'llmgenie: Sign in',
+            prompt: 'Personal access token (kept in the OS keychain via SecretStorage, never in settings)',
+            password: true,
+            ignoreFocusOut: true,
+          })
+        )?.trim();
+      }
       if (!token) {
         return;
       }
-      await secrets.setTeamToken(token.trim());
-      await config.update('teamServerUrl', url.trim(), vscode.ConfigurationTarget.Global);
-      void vscode.window.showInformationMessage(`llmgenie: signed in to ${url.trim()}; restarting the server to connect.`);
+      await secrets.setTeamToken(token);
+      await config.update('teamServerUrl', normalizeServerUrl(url), vscode.ConfigurationTarget.Global);
+      void vscode.window.showInformationMessage(`llmgenie: signed in to ${normalizeServerUrl(url)}.`);
       await server.restart();
     }),
   );
   reg('llmgenie.ui.signOut', () =>
     guarded('sign out', async () => {
+      const url = vscode.workspace.getConfiguration('llmgenie').get<string>('teamServerUrl');
+      const token = (await secrets.read()).teamToken;
+      if (url && token) {
+        await revokeToken(fetch as unknown as Fetch, url, token);
+      }
       await secrets.clearTeamToken();
+      void vscode.window.showInformationMessage('llmgenie: signed out of the team server.');
       await server.restart();
+    }),
+  );
+
+  reg('llmgenie.ui.refreshTeamRuns', () => teamRuns.refresh());
+  reg('llmgenie.ui.openTeamRun', (run) =>
+    guarded('open run', async () => showJson(`team run ${(run as TeamRun).run_id}`, run)),
+  );
+  reg('llmgenie.ui.cancelTeamRun', (run) =>
+    guarded('cancel run', async () => {
+      const answer = await server.request<{ cancelled: boolean }>(Methods.runsCancel, { runId: (run as TeamRun).run_id });
+      void vscode.window.showInformationMessage(
+        answer.cancelled ? 'llmgenie: cancel requested; the run stops within seconds.' : 'llmgenie: the run had already ended.',
+      );
+      teamRuns.refresh();
     }),
   );
 

@@ -5,6 +5,7 @@ import { registerCommands } from './commands';
 import { SecretStore } from './server/secrets';
 import { ServerManager } from './server/serverManager';
 import { StatusBar } from './statusBar';
+import { TeamRunsView } from './team/teamRunsView';
 
 let server: ServerManager | undefined;
 
@@ -20,14 +21,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   server = new ServerManager(context, log, secrets);
   const chat = new ChatViewProvider(context, server);
   const status = new StatusBar(server);
+  const teamRuns = new TeamRunsView(server);
+  teamRuns.view = vscode.window.createTreeView(TeamRunsView.viewId, { treeDataProvider: teamRuns });
   context.subscriptions.push(
     log,
     server,
     chat,
     status,
+    teamRuns,
+    teamRuns.view,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, { webviewOptions: { retainContextWhenHidden: true } }),
   );
-  registerCommands(context, server, chat, secrets);
+  registerCommands(context, server, chat, secrets, teamRuns);
 
   let restartTimer: NodeJS.Timeout | undefined;
   context.subscriptions.push(

@@ -42,7 +42,13 @@ class RemoteRuns(Protocol):
         until its last one. Raises ConnectionError if the server cannot be reached."""
         ...
 
-    async def cancel(self, run_id: str) -> bool: ...
+    async def cancel(self, run_id: str) -> bool:
+        """Cancel a run started here (by its local id) or any team run (by its id)."""
+        ...
+
+    async def runs(self, limit: int) -> list[dict[str, Any]]:
+        """The team's runs, newest first (the team server's records)."""
+        ...
 
     async def connect(self) -> None:
         """Connect in the background (the state says how it went)."""

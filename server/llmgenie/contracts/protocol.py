@@ -67,6 +67,10 @@ class RepoMapArgs(_Params):
     tokens: int = Field(1024, ge=64, le=32768)
 
 
+class TeamRunsArgs(_Params):
+    limit: int = Field(50, ge=1, le=500)
+
+
 class RunIdArgs(_Params):
     run_id: str = Field(alias="runId", min_length=1)
 

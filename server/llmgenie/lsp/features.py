@@ -26,6 +26,7 @@ from llmgenie.contracts.protocol import (
     RunCrewArgs,
     RunIdArgs,
     SearchArgs,
+    TeamRunsArgs,
     WireRange,
     command_argument,
     parse_params,
@@ -389,6 +390,20 @@ async def runs_cancel(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
 
 
 @answers
+async def team_runs(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
+    """The team server's runs (for the editor's team runs view)."""
+    a = parse_params(TeamRunsArgs, params, ids.METHOD_TEAM_RUNS)
+    remote = ls.app.runs.remote
+    if remote is None:
+        raise RequestFailed("No team server is configured", "no_team_server")
+    try:
+        runs = await remote.runs(a.limit)
+    except ConnectionError as exc:
+        raise RequestFailed(f"The team server is unavailable: {exc}", "team_unavailable") from exc
+    return {"runs": runs}
+
+
+@answers
 async def health(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
     parse_params(NoArgs, params, ids.METHOD_HEALTH)
     return (await ls.app.health()).model_dump(mode="json")
@@ -411,6 +426,7 @@ REQUESTS = {
     ids.METHOD_RUNS_STATUS: runs_status,
     ids.METHOD_RUNS_CANCEL: runs_cancel,
     ids.METHOD_HEALTH: health,
+    ids.METHOD_TEAM_RUNS: team_runs,
 }
 
 

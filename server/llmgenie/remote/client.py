@@ -127,12 +127,15 @@ class TeamClient:
         await self._subscribe(rpc, self._runs[server_id])
 
     async def cancel(self, run_id: str) -> bool:
-        server_id = self._by_local.get(run_id)
-        if server_id is None:
-            return False
+        server_id = self._by_local.get(run_id, run_id)
         rpc = await self._connected()
         answer = await rpc.request(ids.METHOD_RUNS_CANCEL, {"runId": server_id}, REQUEST_TIMEOUT_S)
         return bool(answer.get("cancelled"))
+
+    async def runs(self, limit: int) -> list[dict[str, Any]]:
+        rpc = await self._connected()
+        answer = await rpc.request(ids.METHOD_RUNS_LIST, {"limit": limit}, REQUEST_TIMEOUT_S)
+        return list(answer.get("runs", []))
 
     async def connect(self) -> None:
         """Connect now (the status shows the result); errors are reported, not raised."""

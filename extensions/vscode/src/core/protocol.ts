@@ -32,7 +32,12 @@ export interface ServerStatus {
   indexing: IndexingStatus;
   model: { configured: boolean; model?: string | null; fallbacks?: string[] };
   degraded: string[];
-  remote?: { connected: boolean; url?: string | null };
+  remote?: {
+    connected: boolean;
+    url?: string | null;
+    state?: 'off' | 'connecting' | 'connected' | 'signed_out' | 'unreachable';
+    reason?: string | null;
+  };
 }
 
 /** llmgenie/health response: the status plus each folder's index health. */

@@ -97,9 +97,25 @@ export function computeStatus(client: ClientPhase, status: ServerStatus | undefi
   }
 
   if (remote?.url) {
-    parts.push(remote.connected ? '$(cloud)' : '$(cloud-offline)');
-    tips.push(`Team server ${remote.url}: ${remote.connected ? 'connected' : 'not connected'}`);
-    if (!remote.connected) {
+    const state = remote.state ?? (remote.connected ? 'connected' : 'off');
+    const why = remote.reason ? ` (${remote.reason})` : '';
+    if (state === 'connected') {
+      parts.push('$(cloud)');
+      tips.push(`Team server ${remote.url}: connected`);
+    } else if (state === 'signed_out') {
+      parts.push('$(cloud-offline) signed out');
+      tips.push(`Team server ${remote.url}: signed out${why}; run "llmgenie: Sign in to Team Server"`);
+      severity = 'warning';
+    } else if (state === 'unreachable') {
+      parts.push('$(cloud-offline)');
+      tips.push(`Team server ${remote.url}: unreachable${why}; runs go on locally`);
+      severity = 'warning';
+    } else if (state === 'connecting') {
+      parts.push('$(sync~spin)$(cloud)');
+      tips.push(`Team server ${remote.url}: connecting…`);
+    } else {
+      parts.push('$(cloud-offline)');
+      tips.push(`Team server ${remote.url}: not connected`);
       severity = 'warning';
     }
   }

@@ -49,6 +49,22 @@ describe('computeStatus', () => {
     expect(off.severity).toBe('warning');
   });
 
+  it('tells signed out apart from unreachable', () => {
+    const out = computeStatus(running, {
+      ...base,
+      remote: { connected: false, url: 'https://t', state: 'signed_out', reason: 'token revoked' },
+    });
+    expect(out.text).toContain('signed out');
+    expect(out.tooltip).toContain('Sign in to Team Server');
+    expect(out.tooltip).toContain('token revoked');
+    const down = computeStatus(running, {
+      ...base,
+      remote: { connected: false, url: 'https://t', state: 'unreachable', reason: 'connection refused' },
+    });
+    expect(down.text).not.toContain('signed out');
+    expect(down.tooltip).toContain('unreachable (connection refused); runs go on locally');
+  });
+
   it('reflects the client lifecycle', () => {
     expect(computeStatus({ phase: 'starting' }, undefined).tooltip).toContain('starting');
     expect(computeStatus({ phase: 'installing' }, undefined).text).toContain('installing');

@@ -130,6 +130,7 @@ export const METHODS = {
   "runsStatus": "llmgenie/runs/status",
   "runsCancel": "llmgenie/runs/cancel",
   "health": "llmgenie/health",
+  "teamRuns": "llmgenie/team/runs",
   "status": "llmgenie/status",
   "runEvent": "llmgenie/runEvent"
 } as const;
