@@ -78,6 +78,19 @@ export function registerCommands(
         return;
       }
       const args: RunCrewArgs = { crew: pick.crew.id, ...editorContext(server) };
+      if (pick.crew.heavy && server.status?.remote?.url) {
+        const where = await vscode.window.showQuickPick(
+          [
+            { label: 'On the team server', detail: 'Heavy crews leave the laptop; results come back here', remote: true },
+            { label: 'Here', detail: 'Run on this machine', remote: false },
+          ],
+          { title: `llmgenie: ${pick.label}: where?` },
+        );
+        if (!where) {
+          return;
+        }
+        args.remote = where.remote;
+      }
       if (pick.crew.needs_prompt) {
         const prompt = await vscode.window.showInputBox({ title: `llmgenie: ${pick.label}`, prompt: 'Your request' });
         if (!prompt) {

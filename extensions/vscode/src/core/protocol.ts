@@ -109,6 +109,8 @@ export interface RunCrewArgs {
   range?: WireRange;
   diagnostic?: unknown;
   prompt?: string;
+  /** true: run on the team server; false: here; absent: the server's team.crews setting. */
+  remote?: boolean;
 }
 
 export interface SearchHitFile {
