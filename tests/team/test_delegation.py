@@ -101,3 +101,47 @@ async def test_a_security_review_runs_on_the_team_server(
     sent = team_server.model.all_sent_text()
     assert "find_order" in sent, "the model saw the code (through the editor's tool answer)"
     assert SECRET not in sent and SECRET not in json.dumps(listed)
+
+
+async def test_an_unreachable_team_server_means_the_run_goes_on_locally(
+    scripted_llm_env: object, tmp_path: Path
+) -> None:
+    import socket
+
+    from tests.support.model_server import ModelServer
+
+    assert isinstance(scripted_llm_env, ModelServer)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    scripted_llm_env.default_reply = Reply.plain(final_answer("Looks fine."))
+    root = _project(tmp_path)
+    options = {"teamServerUrl": f"http://127.0.0.1:{dead}", "teamToken": "lgp_x_y"}
+    async with start_editor(root, options=options) as editor:
+        await editor.wait_until(
+            lambda: any(s.get("remote", {}).get("state") == "unreachable" for s in editor.statuses),
+            60,
+        )
+        uri = editor.uri("app.py")
+        first = await editor.command(
+            "llmgenie.runCrew", {"crew": "review", "uri": uri, "remote": True}
+        )
+        await editor.wait_until(
+            lambda: any(
+                e["runId"] == first["runId"] and e["kind"] == "result" for e in editor.run_events
+            ),
+            180,
+            "the local run's result",
+        )
+        second = await editor.command(
+            "llmgenie.runCrew", {"crew": "review", "uri": uri, "remote": True}
+        )
+        await editor.wait_until(
+            lambda: any(
+                e["runId"] == second["runId"] and e["kind"] == "result" for e in editor.run_events
+            ),
+            180,
+        )
+        told = [m.message for m in editor.lsp.messages if "team server is unavailable" in m.message]
+        assert len(told) == 1, "told once, not at every run"
+        assert not any(e["data"].get("remote") for e in editor.run_events)

@@ -22,6 +22,14 @@ def _free_port() -> int:
 
 
 def test_dev_mode_needs_no_services_and_prints_a_token(tmp_path: Path) -> None:
+    """--dev on SQLite without Redis, serving TLS itself (a self-signed certificate)."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
     port = _free_port()
     env = {
         **os.environ,
@@ -33,7 +41,20 @@ def test_dev_mode_needs_no_services_and_prints_a_token(tmp_path: Path) -> None:
     log = tmp_path / "dev.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llmgenie", "team", "serve", "--dev", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "llmgenie",
+                "team",
+                "serve",
+                "--dev",
+                "--port",
+                str(port),
+                "--tls-cert",
+                str(tmp_path / "cert.pem"),
+                "--tls-key",
+                str(tmp_path / "key.pem"),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -47,22 +68,28 @@ def test_dev_mode_needs_no_services_and_prints_a_token(tmp_path: Path) -> None:
             match = re.search(r"one-time token \(1 day\): (\S+)", log.read_text())
             token = match.group(1) if match else None
             time.sleep(0.1)
-        base = f"http://127.0.0.1:{port}"
+        base = f"https://127.0.0.1:{port}"
+        tls = httpx.Client(verify=str(tmp_path / "cert.pem"), timeout=10)
         while True:
             try:
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                if tls.get(base + "/readyz").status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        me = httpx.get(base + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        me = tls.get(base + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200, me.text
         assert me.json()["teams"][0]["name"] == "dev"
         assert (tmp_path / "team" / "team" / "team.sqlite3").is_file()
+        tls.close()
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("no stop on SIGTERM:\n" + log.read_text()) from None
 
 
 def test_a_server_outside_dev_mode_refuses_to_start_without_a_signing_key(

@@ -142,6 +142,27 @@ def test_erasing_a_user_keeps_a_tombstone_in_the_chain(ledger: Ledger) -> None:
     assert ledger.verify(team_id).ok
 
 
+def test_retention_drops_payloads_of_old_runs_and_keeps_the_chain(ledger: Ledger) -> None:
+    team_id = ledger.create_team("retention")
+    user_id = ledger.ensure_user("keeper@example.com")
+    ledger.set_member(team_id, user_id, "member")
+    secret_prompt = "why is the invoice total wrong for ACME?"
+    request = RunRequest(crew="explain", workspace="/w", prompt=secret_prompt)
+    run, _ = ledger.submit(team_id, user_id, request, {"analyzed": {"x": 1}}, None)
+    attempt = ledger.claim(run.run_id)
+    ledger.append_event(run.run_id, attempt, _event(run.run_id, 1))
+    final = RunEvent(run_id=run.run_id, kind="result", data={"status": "succeeded"})
+    ledger.finish(run.run_id, attempt, RunStatus.SUCCEEDED, RunResult(message="m"), None, final)
+    assert ledger.purge_payloads(older_than_s=3600) == 0, "recent runs keep their payload"
+    assert ledger.purge_payloads(older_than_s=-1) >= 1
+    purged = ledger.get(team_id, run.run_id)
+    assert purged.status is RunStatus.SUCCEEDED and purged.result is None
+    assert purged.request.prompt == "" and ledger.context_of(run.run_id) is None
+    assert ledger.events_after(run.run_id, 0) == []
+    assert ledger.verify(team_id).ok
+    assert ledger.purge_payloads(older_than_s=-1) == 0, "purged once"
+
+
 def test_rate_limits_hold_in_redis_and_in_memory(redis_url: str) -> None:
     for limiter in (RedisRateLimiter(redis_url, 50), MemoryRateLimiter(50)):
         allowed = sum(limiter.allow("busy-user") for _ in range(200))

@@ -90,6 +90,7 @@ class RunRegistry:
         self.service_error: str | None = None
         self._live: dict[str, _Live] = {}
         self.remote: RemoteRuns | None = None
+        self._told_unavailable = False
 
     # -- starting and following runs -----------------------------------------------
 
@@ -146,14 +147,17 @@ class RunRegistry:
                 lambda: analyzed_for_delegation(self._registry, self._settings(), request)
             )
             await remote.start(request, context, self._on_event)
+            self._told_unavailable = False
         except ConnectionError as exc:
             self._handlers.pop(live.progress, None)
             self._emit(ProgressEnd(live.progress, "running locally"))
             live.remote, live.progress = False, None
-            self._emit(
-                Notice("warning", f"llmgenie: the team server is unavailable ({exc}); "
-                       f"running {request.crew} locally instead")
-            )  # fmt: skip
+            if not self._told_unavailable:  # once a session: the status bar keeps saying it
+                self._told_unavailable = True
+                self._emit(
+                    Notice("warning", f"llmgenie: the team server is unavailable ({exc}); "
+                           "delegated runs go on locally until it is back")
+                )  # fmt: skip
             return False
         now = time.time()
         live.record = RunRecord(

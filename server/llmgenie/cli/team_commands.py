@@ -76,6 +76,7 @@ def serve(
         ssl_certfile=str(team.tls_cert) if team.tls_cert else None,
         ssl_keyfile=str(team.tls_key) if team.tls_key else None,
         ws_max_size=16 * 1024 * 1024,
+        timeout_graceful_shutdown=30,  # SIGTERM: finish requests, then close sockets
     )
 
 

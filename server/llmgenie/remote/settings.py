@@ -32,6 +32,7 @@ class TeamServerSettings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db"
     )
+    database_url_file: Path | None = Field(None, description="a file holding the URL")
     redis_url: str | None = Field(None, description="redis://host:6379/0 (sessions, limits)")
     jwt_key: SecretStr | None = None
     jwt_key_file: Path | None = None
@@ -90,6 +91,11 @@ class TeamServerSettings(BaseSettings):
         """The database URL (in --dev, an SQLite file under `default_dir` by default)."""
         if self.database_url is not None:
             return self.database_url.get_secret_value()
+        if self.database_url_file is not None:
+            try:
+                return self.database_url_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"database_url_file {self.database_url_file}: {exc}") from exc
         if self.dev:
             default_dir.mkdir(parents=True, exist_ok=True)
             return f"sqlite:///{default_dir / 'team.sqlite3'}"
