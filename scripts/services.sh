@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the local services the integration tests use when they are not running:
-# PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379). Idempotent.
+# PostgreSQL (127.0.0.1:5432, trust auth), Redis (127.0.0.1:6379) and RabbitMQ
+# (127.0.0.1:5672, guest/guest). Idempotent.
 set -euo pipefail
 
 wait_for() {  # wait_for NAME COMMAND...: up to 60 s for COMMAND to succeed
@@ -26,3 +27,10 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
 fi
 wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
+
+amqp_up() { timeout 2 bash -c '</dev/tcp/127.0.0.1/5672'; }
+if ! amqp_up >/dev/null 2>&1; then
+  echo "--- starting RabbitMQ"
+  rabbitmq-server -detached || true
+fi
+wait_for RabbitMQ amqp_up

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from llmgenie.contracts.runs import RunEvent, RunRequest, RunResult, RunStatus
 from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
-from llmgenie.remote.ledger import Ledger, StaleAttempt
+from llmgenie.remote.ledger import Held, Ledger, StaleAttempt
 from llmgenie.remote.live import MemoryRateLimiter, RedisRateLimiter
 
 
@@ -46,9 +46,9 @@ def _event(run_id: str, n: int) -> RunEvent:
 def test_a_stale_attempt_cannot_write(ledger: Ledger, team: tuple[str, str]) -> None:
     team_id, user_id = team
     run, _ = ledger.submit(team_id, user_id, _request(), None, None)
-    first = ledger.claim(run.run_id)
+    first = ledger.claim(run.run_id, "worker-1", lease_s=0.0)
     ledger.append_event(run.run_id, first, _event(run.run_id, 1))
-    second = ledger.claim(run.run_id)  # the run was handed to someone else
+    second = ledger.claim(run.run_id, "worker-2")  # its lease ran out: someone else took it
     with pytest.raises(StaleAttempt):
         ledger.append_event(run.run_id, first, _event(run.run_id, 2))
     final = RunEvent(run_id=run.run_id, kind="result", data={"status": "succeeded"})
@@ -63,6 +63,56 @@ def test_a_stale_attempt_cannot_write(ledger: Ledger, team: tuple[str, str]) -> 
     assert seqs == [1, 2], "the stale write left no event; the final event is the last one"
     with pytest.raises(StaleAttempt):
         ledger.claim(run.run_id)  # an ended run is never taken again
+
+
+def test_a_run_held_by_a_live_worker_is_not_taken_by_a_duplicate_delivery(
+    ledger: Ledger, team: tuple[str, str]
+) -> None:
+    team_id, user_id = team
+    run, _ = ledger.submit(team_id, user_id, _request(), None, None)
+    attempt = ledger.claim(run.run_id, "worker-1", lease_s=60)
+    with pytest.raises(Held):
+        ledger.claim(run.run_id, "worker-2", lease_s=60)
+    assert ledger.heartbeat(run.run_id, attempt, 60)
+    expired, stale = ledger.reap(stale_queued_s=3600)
+    assert run.run_id not in expired and run.run_id not in stale, "a renewed lease is kept"
+
+
+def test_the_reaper_requeues_an_expired_lease_and_fences_its_old_holder(
+    ledger: Ledger, team: tuple[str, str]
+) -> None:
+    team_id, user_id = team
+    run, _ = ledger.submit(team_id, user_id, _request(), None, None)
+    lost = ledger.claim(run.run_id, "worker-dead", lease_s=0.0)  # it stopped renewing
+    expired, _ = ledger.reap(stale_queued_s=3600)
+    assert expired == [run.run_id]
+    assert ledger.get(team_id, run.run_id).status is RunStatus.QUEUED
+    assert not ledger.heartbeat(run.run_id, lost, 60), "the old holder learns it lost the run"
+    with pytest.raises(StaleAttempt):
+        ledger.append_event(run.run_id, lost, _event(run.run_id, 1))
+    final = RunEvent(run_id=run.run_id, kind="result", data={"status": "succeeded"})
+    assert not ledger.finish(run.run_id, lost, RunStatus.SUCCEEDED, RunResult(), None, final)
+    again = ledger.claim(run.run_id, "worker-2", lease_s=60)
+    assert again == lost + 1
+    audited = [("tool_called", {"tool": "read_file"}, "security")]
+    assert ledger.finish(
+        run.run_id, again, RunStatus.SUCCEEDED, RunResult(message="ok"), None, final, audited
+    )
+    actions = [r.action for r in ledger.audit_records(team_id, run.run_id)]
+    assert actions == ["run_started", "lease_expired", "tool_called", "run_finished"]
+    assert ledger.verify(team_id).ok
+
+
+def test_cancelling_a_queued_run_ends_it_at_once(ledger: Ledger, team: tuple[str, str]) -> None:
+    team_id, user_id = team
+    run, _ = ledger.submit(team_id, user_id, _request(), None, None)
+    cancelled = ledger.request_cancel(team_id, run.run_id)
+    assert cancelled.status is RunStatus.CANCELLED
+    assert [e.data["status"] for e in ledger.events_after(run.run_id, 0)] == ["cancelled"]
+    with pytest.raises(StaleAttempt):
+        ledger.claim(run.run_id, "worker-1")  # its doorbell rings late: nothing happens
+    finished = [r for r in ledger.audit_records(team_id, run.run_id) if r.action == "run_finished"]
+    assert len(finished) == 1
 
 
 def test_the_same_idempotency_key_twice_at_once_gives_one_run(

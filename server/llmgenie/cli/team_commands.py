@@ -103,6 +103,72 @@ def _print_dev_token(team: TeamServerSettings, settings: Settings) -> None:
     )
 
 
+@team_app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, help="Runs at once (threads).")
+    ] = 4,
+    config: _Config = None,
+    log_level: Annotated[str, typer.Option(help="stderr log level")] = "INFO",
+) -> None:
+    """Run team runs from the queue (needs the broker, Redis and the database the server
+    uses). SIGTERM hands the runs in progress back to the queue, then exits."""
+    from llmgenie.observability.logging import configure_logging
+    from llmgenie.remote.settings import load_team_settings
+    from llmgenie.remote.worker import run_worker
+
+    configure_logging(log_level)
+    try:
+        team, settings = load_team_settings(config)
+        run_worker(team, settings, concurrency, log_level)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@team_app.command("status")
+def status_command(
+    config: _Config = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """The pool at a glance: live workers, queued and running runs, expired leases."""
+    from llmgenie.locations import data_root
+    from llmgenie.remote.db import Database
+    from llmgenie.remote.ledger import Ledger
+    from llmgenie.remote.settings import load_team_settings
+    from llmgenie.remote.worker import live_workers
+
+    try:
+        team, settings = load_team_settings(config)
+        db = Database(team.database((team.data_dir or data_root(settings)) / "team"))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        counts = Ledger(db).leases()
+    except Exception as exc:
+        raise _fail(f"the database does not answer: {exc}", 1) from exc
+    finally:
+        db.dispose()
+    workers = live_workers(team.redis_url) if team.redis_url else []
+    report = {
+        "workers": workers,
+        "queued": counts["queued"],
+        "running": counts["running"],
+        "expired_leases": counts["expired"],
+        "queue": "worker pool" if team.broker_url else "in the server process",
+    }
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"runs execute {report['queue']}")
+    typer.echo(f"workers: {len(workers)}")
+    for w in sorted(workers, key=lambda w: str(w["id"])):
+        typer.echo(f"  {w['id']}  running {w['running']}/{w['concurrency']}")
+    typer.echo(
+        f"queued: {counts['queued']}  running: {counts['running']}  "
+        f"expired leases: {counts['expired']}"
+    )
+
+
 @team_app.command("migrate")
 def migrate_command(config: _Config = None) -> None:
     """Bring the database schema to this release (run before rolling a release out)."""

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from llmgenie.contracts.ids import CrewName, RunEventKind
+from llmgenie.contracts.types import JsonInt
 
 
 class RunStatus(StrEnum):
@@ -25,8 +26,8 @@ class RunStatus(StrEnum):
 
 
 class LineRange(BaseModel):
-    start_line: int = Field(ge=1)
-    end_line: int = Field(ge=1)
+    start_line: JsonInt = Field(ge=1)
+    end_line: JsonInt = Field(ge=1)
 
 
 class RunRequest(BaseModel):
@@ -55,8 +56,8 @@ class Finding(BaseModel):
     """A security/performance/devops finding, shown as a diagnostic with source `llmgenie`."""
 
     path: str
-    start_line: int = Field(ge=1)
-    end_line: int = Field(ge=1)
+    start_line: JsonInt = Field(ge=1)
+    end_line: JsonInt = Field(ge=1)
     severity: Literal["error", "warning", "info", "hint"] = "warning"
     rule: str = Field(description="e.g. CWE-89 or PERF-quadratic-loop")
     message: str
@@ -70,7 +71,7 @@ class RunResult(BaseModel):
     edits: list[ProposedEdit] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     model: str | None = Field(None, description="the model that actually answered")
-    tokens: int = 0
+    tokens: JsonInt = 0
     cost_usd: float = 0.0
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from llmgenie.contracts.types import JsonInt
+
 
 class ScoreReason(BaseModel):
     """Why a hit scored: which signal ranked it where, with a human-readable detail."""
 
     signal: str
-    rank: int
+    rank: JsonInt
     contribution: float
     detail: str = ""
 
@@ -27,8 +29,8 @@ class FileHit(BaseModel):
 
 class ChunkHit(BaseModel):
     path: str
-    start_line: int
-    end_line: int
+    start_line: JsonInt
+    end_line: JsonInt
     symbol: str | None
     score: float
     reasons: list[ScoreReason] = Field(default_factory=list)

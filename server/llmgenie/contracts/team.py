@@ -47,6 +47,7 @@ class TeamRun(BaseModel):
     request: RunRequest
     result: RunResult | None = None
     error: str | None = None
+    cancel_requested: bool = Field(False, description="a cancel is on its way to the worker")
     created_at: float
     updated_at: float
     last_seq: int = Field(0, description="sequence number of the run's latest event")

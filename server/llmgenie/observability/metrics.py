@@ -116,3 +116,17 @@ API_LATENCY = Histogram(
 WEBSOCKET_SESSIONS = Gauge(
     "llmgenie_websocket_sessions", "Open authenticated WebSocket sessions", registry=REGISTRY
 )
+QUEUE_DEPTH = Gauge(
+    "llmgenie_queue_depth",
+    "Team runs waiting for a worker (queued in the ledger)",
+    registry=REGISTRY,
+)
+RUNS_RUNNING = Gauge(
+    "llmgenie_runs_running", "Team runs a worker holds (running in the ledger)", registry=REGISTRY
+)
+LEASE_EXPIRIES = Counter(
+    "llmgenie_lease_expiries_total",
+    "Runs whose worker stopped renewing its lease (re-queued by the reaper)",
+    registry=REGISTRY,
+)
+WORKERS = Gauge("llmgenie_workers", "Workers whose heartbeat is fresh", registry=REGISTRY)

@@ -2,7 +2,8 @@
 
 `create_app` wires the parts from settings: the database (schema must be at the newest
 migration; --dev upgrades it itself), the ledger, the authenticator, Redis (or in-memory
-stand-ins in --dev) and the in-process run queue.
+stand-ins in --dev) and the run queue: a Celery worker pool when a broker is configured,
+else a thread pool of this process. A reaper re-queues runs whose lease expired.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from llmgenie.config import ConfigError, Settings
 from llmgenie.contracts.team import ErrorBody
 from llmgenie.locations import data_root
 from llmgenie.observability.logging import get_logger
-from llmgenie.observability.metrics import API_LATENCY, WEBSOCKET_SESSIONS, render_metrics
+from llmgenie.observability.metrics import (
+    API_LATENCY,
+    LEASE_EXPIRIES,
+    QUEUE_DEPTH,
+    RUNS_RUNNING,
+    WEBSOCKET_SESSIONS,
+    WORKERS,
+    render_metrics,
+)
 from llmgenie.remote import migrate
 from llmgenie.remote.api import ApiError, build_router, error_response
 from llmgenie.remote.auth import Authenticator
@@ -45,7 +54,8 @@ from llmgenie.remote.live import (
     RedisTail,
     Sessions,
 )
-from llmgenie.remote.runner import InProcessQueue, RunRunner
+from llmgenie.remote.relay import CallbackPump
+from llmgenie.remote.runner import InProcessQueue, RunQueue, RunRunner
 from llmgenie.remote.service import TeamService, sandbox_root
 from llmgenie.remote.settings import TeamServerSettings
 from llmgenie.remote.ws import serve_websocket
@@ -110,15 +120,25 @@ class TeamServer:
             assert service is not None
             return service.channel_for(run_id)
 
-        runner = RunRunner(
-            self.ledger,
-            self.settings,
-            self.sandboxes,
-            self.tail,
-            channel_for,
-            team.callback_timeout_s,
-        )
-        self.queue = InProcessQueue(runner)
+        self.relay: CallbackPump | None = None
+        if team.broker_url:  # a worker pool runs the runs; editors' tool calls go via Redis
+            if not team.redis_url:
+                raise ConfigError("a worker pool needs Redis: set LLMGENIE_TEAM_REDIS_URL")
+            from llmgenie.remote.worker import CeleryQueue
+
+            self.queue: RunQueue = CeleryQueue(team.broker_url)
+            self.relay = CallbackPump(team.redis_url)
+        else:
+            runner = RunRunner(
+                self.ledger,
+                self.settings,
+                self.sandboxes,
+                self.tail,
+                channel_for,
+                team.callback_timeout_s,
+                lease_s=team.lease_s,
+            )
+            self.queue = InProcessQueue(runner)
         service = TeamService(
             self.ledger,
             self.auth,
@@ -127,11 +147,31 @@ class TeamServer:
             self.sessions,
             self.settings,
             self._redis_ping,
+            self.relay,
         )
         return service
 
+    def reap(self) -> None:
+        """One reaper pass: queue again the runs whose worker vanished (lease expired) or
+        whose doorbell may have been lost, and refresh the pool's gauges."""
+        expired, stale = self.ledger.reap(self.team.stale_queued_s)
+        for run_id in expired:
+            _log.warning("run_lease_expired", run_id=run_id)
+        for run_id in [*expired, *stale]:
+            self.queue.enqueue(run_id)
+        LEASE_EXPIRIES.inc(len(expired))
+        counts = self.ledger.leases()
+        QUEUE_DEPTH.set(counts["queued"])
+        RUNS_RUNNING.set(counts["running"])
+        if self.team.broker_url and self.team.redis_url:
+            from llmgenie.remote.worker import live_workers
+
+            WORKERS.set(len(live_workers(self.team.redis_url)))
+
     async def close(self) -> None:
         self.queue.close()
+        if self.relay is not None:
+            await self.relay.close()
         if isinstance(self.tail, RedisTail):
             await self.tail.close()
         self.db.dispose()
@@ -151,10 +191,12 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
         service = server.start(loop)
         state["service"] = service
         sweeper = asyncio.ensure_future(_retention(server)) if team.run_retention_days else None
+        reaper = asyncio.ensure_future(_reaper(server))
         _log.info("team_server_started", dev=team.dev, postgres=server.db.is_postgres)
         try:
             yield
         finally:
+            reaper.cancel()
             if sweeper is not None:
                 sweeper.cancel()
             await server.close()
@@ -254,6 +296,17 @@ class _LateService:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._state["service"], name)
+
+
+async def _reaper(server: TeamServer) -> None:
+    """Every reaper interval: one pass (several servers may reap: a claim is atomic)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            await loop.run_in_executor(None, server.reap)
+        except Exception as exc:  # the database blinked: next pass
+            _log.warning("reaper_failed", error=repr(exc))
+        await asyncio.sleep(server.team.reaper_interval_s)
 
 
 async def _retention(server: TeamServer) -> None:

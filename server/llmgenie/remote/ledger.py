@@ -9,15 +9,18 @@ the run row itself, in the same transaction, so they are dense and ordered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from llmgenie.contracts.runs import RunEvent, RunRequest, RunResult, RunStatus
 from llmgenie.contracts.team import AuditEntry, AuditReport, Member, SequencedEvent, TeamRun
@@ -34,6 +37,9 @@ from llmgenie.remote.db import (
 )
 from llmgenie.store.audit import GENESIS_HASH, canonical_json, row_hash
 
+AuditItem = tuple[str, dict[str, Any], str]
+"""(action, data, actor): an audit entry a run's attempt collected, written when it ends."""
+
 TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 
 
@@ -43,6 +49,10 @@ class NotFound(LookupError):
 
 class StaleAttempt(RuntimeError):
     """A write by an attempt that no longer holds the run; nothing was written."""
+
+
+class Held(StaleAttempt):
+    """Another worker holds the run's lease (a duplicate delivery): leave it alone."""
 
 
 def _run(row: RunRow) -> TeamRun:
@@ -55,6 +65,7 @@ def _run(row: RunRow) -> TeamRun:
         request=RunRequest.model_validate(row.request),
         result=RunResult.model_validate(row.result) if row.result else None,
         error=row.error,
+        cancel_requested=bool(row.cancel_requested),
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_seq=row.last_seq,
@@ -307,26 +318,126 @@ class Ledger:
             rows = s.scalars(query.order_by(RunRow.created_at.desc()).limit(limit))
             return [_run(r) for r in rows]
 
-    def claim(self, run_id: str) -> int:
-        """Start an attempt at a queued or interrupted run; returns its attempt number
-        (StaleAttempt if the run already ended)."""
+    def claim(self, run_id: str, owner: str = "server", lease_s: float = 30.0) -> int:
+        """Take the run for `owner` with a lease of `lease_s` seconds; returns the new
+        attempt number. StaleAttempt if the run already ended, Held if another worker's
+        lease on it is still valid (the broker delivered it twice)."""
+        now = time.time()
         with self.db.session() as s:
             row = s.get(RunRow, run_id, with_for_update=True)
             if row is None:
                 raise NotFound(run_id)
             if RunStatus(row.status) in TERMINAL:
                 raise StaleAttempt(f"run {run_id} already ended ({row.status})")
+            if (
+                row.status == RunStatus.RUNNING.value
+                and row.lease_expires_at is not None
+                and row.lease_expires_at > now
+            ):
+                raise Held(f"run {run_id} is held by {row.lease_owner}")
             row.attempt += 1
             row.status = RunStatus.RUNNING.value
-            row.updated_at = time.time()
+            row.lease_owner = owner
+            row.lease_expires_at = now + lease_s
+            row.updated_at = now
             return row.attempt
+
+    def heartbeat(self, run_id: str, attempt: int, lease_s: float) -> bool:
+        """Extend the lease of the holding attempt; False once it no longer holds it."""
+        with self.db.session() as s:
+            done = s.execute(
+                update(RunRow)
+                .where(
+                    RunRow.id == run_id,
+                    RunRow.attempt == attempt,
+                    RunRow.status == RunStatus.RUNNING.value,
+                )
+                .values(lease_expires_at=time.time() + lease_s)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, run_id: str, attempt: int) -> bool:
+        """Give a run back (a worker shutting down mid-run): queued again, at once."""
+        with self.db.session() as s:
+            done = s.execute(
+                update(RunRow)
+                .where(
+                    RunRow.id == run_id,
+                    RunRow.attempt == attempt,
+                    RunRow.status == RunStatus.RUNNING.value,
+                )
+                .values(status=RunStatus.QUEUED.value, lease_owner=None, lease_expires_at=None)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def reap(self, stale_queued_s: float) -> tuple[list[str], list[str]]:
+        """(runs whose lease expired — now queued again, runs queued for longer than
+        `stale_queued_s` — their doorbell may have been lost): both are to be enqueued
+        again. Re-enqueueing is always safe: a claim is atomic and fenced."""
+        now = time.time()
+        with self.db.session() as s:
+            expired = list(
+                s.execute(
+                    select(RunRow.id, RunRow.team_id, RunRow.attempt, RunRow.lease_owner)
+                    .where(
+                        RunRow.status == RunStatus.RUNNING.value,
+                        RunRow.lease_expires_at < now,
+                    )
+                    .with_for_update(skip_locked=True)
+                ).all()
+            )
+            for run_id, _team, attempt, _owner in expired:
+                s.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id, RunRow.attempt == attempt)
+                    .values(status=RunStatus.QUEUED.value, lease_owner=None, lease_expires_at=None)
+                )
+            stale = list(
+                s.scalars(
+                    select(RunRow.id).where(
+                        RunRow.status == RunStatus.QUEUED.value,
+                        RunRow.updated_at < now - stale_queued_s,
+                    )
+                )
+            )
+            if stale:  # rung again now: not again before another stale period
+                s.execute(update(RunRow).where(RunRow.id.in_(stale)).values(updated_at=now))
+        for run_id, team_id, attempt, owner in expired:
+            self.audit(
+                team_id,
+                "lease_expired",
+                {"attempt": attempt, "worker": owner},
+                run_id=run_id,
+            )
+        return [r[0] for r in expired], [r for r in stale if r not in {e[0] for e in expired}]
+
+    def leases(self) -> dict[str, int]:
+        """Counts for `llmgenie team status` and the metrics: queued, running, expired."""
+        now = time.time()
+        with self.db.read() as s:
+            queued = s.scalar(select(func.count()).where(RunRow.status == RunStatus.QUEUED.value))
+            running = s.scalar(select(func.count()).where(RunRow.status == RunStatus.RUNNING.value))
+            expired = s.scalar(
+                select(func.count()).where(
+                    RunRow.status == RunStatus.RUNNING.value, RunRow.lease_expires_at < now
+                )
+            )
+        return {
+            "queued": int(queued or 0),
+            "running": int(running or 0),
+            "expired": int(expired or 0),
+        }
 
     def append_event(self, run_id: str, attempt: int, event: RunEvent) -> SequencedEvent:
         """Append an event with the run's next sequence number (fenced by `attempt`)."""
         with self.db.session() as s:
             seq = s.scalar(
                 update(RunRow)
-                .where(RunRow.id == run_id, RunRow.attempt == attempt)
+                .where(
+                    RunRow.id == run_id,
+                    RunRow.attempt == attempt,
+                    RunRow.status == RunStatus.RUNNING.value,
+                )
                 .values(last_seq=RunRow.last_seq + 1, updated_at=time.time())
                 .returning(RunRow.last_seq)
             )
@@ -351,22 +462,27 @@ class Ledger:
         result: RunResult | None,
         error: str | None,
         final: RunEvent,
+        audit: Sequence[AuditItem] = (),
     ) -> bool:
-        """End the run once, with its last event, in one transaction: only the holding
-        attempt of a run that has not ended can (False otherwise, and nothing is written)."""
-        with self.db.session() as s:
+        """End the run once, in one transaction with its last event and audit entries
+        ((action, data, actor) the attempt collected, then `run_finished`): only the
+        holding attempt of a run that has not ended can (False otherwise, and nothing is
+        written), so a run's side effects are recorded exactly once."""
+        with self._chain_lock(), self.db.session() as s:
             seq = s.scalar(
                 update(RunRow)
                 .where(
                     RunRow.id == run_id,
                     RunRow.attempt == attempt,
-                    RunRow.status.not_in([t.value for t in TERMINAL]),
+                    RunRow.status == RunStatus.RUNNING.value,
                 )
                 .values(
                     status=status.value,
                     result=result.model_dump(mode="json") if result else None,
                     error=error,
                     last_seq=RunRow.last_seq + 1,
+                    lease_owner=None,
+                    lease_expires_at=None,
                     updated_at=time.time(),
                 )
                 .returning(RunRow.last_seq)
@@ -384,11 +500,8 @@ class Ledger:
                 )
             )
             team_id = s.scalar(select(RunRow.team_id).where(RunRow.id == run_id))
-        assert team_id is not None
-        self.audit(
-            team_id,
-            "run_finished",
-            {
+            assert team_id is not None
+            summary = {
                 "status": status.value,
                 "error": error,
                 "model": result.model if result else None,
@@ -396,21 +509,43 @@ class Ledger:
                 "cost_usd": result.cost_usd if result else 0.0,
                 "edits": len(result.edits) if result else 0,
                 "findings": len(result.findings) if result else 0,
-            },
-            run_id=run_id,
-        )
+            }
+            entries = [*audit, ("run_finished", summary, "llmgenie")]
+            self._append_in(s, team_id, entries, run_id)
         return True
 
     def request_cancel(self, team_id: str, run_id: str) -> TeamRun:
-        """Mark a run cancelled-on-request; a queued run ends at once (cancelled)."""
-        with self.db.session() as s:
+        """Mark a run cancelled-on-request (its worker stops it within seconds); a queued
+        run ends at once, cancelled, with its last event and audit entry."""
+        with self._chain_lock(), self.db.session() as s:
             row = s.get(RunRow, run_id, with_for_update=True)
             if row is None or row.team_id != team_id:
                 raise NotFound(f"no run {run_id} in this team")
             if RunStatus(row.status) not in TERMINAL:
                 row.cancel_requested = True
                 row.updated_at = time.time()
+            if row.status == RunStatus.QUEUED.value:
+                row.status = RunStatus.CANCELLED.value
+                row.error = "cancelled"
+                row.last_seq += 1
+                s.add(
+                    RunEventRow(
+                        run_id=run_id,
+                        seq=row.last_seq,
+                        kind="error",
+                        message="cancelled before a worker started it",
+                        data={"status": RunStatus.CANCELLED.value},
+                        at=time.time(),
+                    )
+                )
+                summary = {"status": RunStatus.CANCELLED.value, "error": "cancelled"}
+                self._append_in(s, team_id, [("run_finished", summary, "llmgenie")], run_id)
         return self.get(team_id, run_id)
+
+    def status_of(self, run_id: str) -> RunStatus | None:
+        with self.db.read() as s:
+            status = s.scalar(select(RunRow.status).where(RunRow.id == run_id))
+        return RunStatus(status) if status is not None else None
 
     def cancel_requested(self, run_id: str) -> bool:
         with self.db.read() as s:
@@ -533,27 +668,34 @@ class Ledger:
         run_id: str | None = None,
     ) -> None:
         """Append to the team's chain (serialised per team by locking its row)."""
-        if self._sqlite_lock is not None:
-            with self._sqlite_lock:
-                self._append(team_id, action, data, actor, run_id)
-        else:
-            self._append(team_id, action, data, actor, run_id)
+        with self._chain_lock(), self.db.session() as s:
+            self._append_in(s, team_id, [(action, data, actor)], run_id)
 
-    def _append(
-        self, team_id: str, action: str, data: dict[str, Any], actor: str, run_id: str | None
+    def _chain_lock(self) -> contextlib.AbstractContextManager[object]:
+        """SQLite has no row locks: one process-wide lock serialises its chain writes."""
+        return self._sqlite_lock if self._sqlite_lock is not None else contextlib.nullcontext()
+
+    def _append_in(
+        self,
+        s: Session,
+        team_id: str,
+        entries: Sequence[AuditItem],
+        run_id: str | None,
     ) -> None:
-        payload = canonical_json(data)
-        ts = datetime.now(UTC).isoformat(timespec="microseconds")
-        with self.db.session() as s:
-            s.execute(select(Team.id).where(Team.id == team_id).with_for_update())
-            last = s.execute(
-                select(AuditRow.seq, AuditRow.hash)
-                .where(AuditRow.team_id == team_id)
-                .order_by(AuditRow.seq.desc())
-                .limit(1)
-            ).first()
-            seq = (int(last[0]) + 1) if last else 1
-            prev = str(last[1]) if last else GENESIS_HASH
+        """Chain `entries` onto the team's audit log inside the caller's transaction."""
+        s.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+        last = s.execute(
+            select(AuditRow.seq, AuditRow.hash)
+            .where(AuditRow.team_id == team_id)
+            .order_by(AuditRow.seq.desc())
+            .limit(1)
+        ).first()
+        seq = int(last[0]) if last else 0
+        prev = str(last[1]) if last else GENESIS_HASH
+        for action, data, actor in entries:
+            seq += 1
+            payload = canonical_json(data)
+            ts = datetime.now(UTC).isoformat(timespec="microseconds")
             digest = row_hash(prev, seq, ts, run_id, actor, action, payload)
             s.add(
                 AuditRow(
@@ -568,6 +710,7 @@ class Ledger:
                     hash=digest,
                 )
             )
+            prev = digest
 
     def audit_records(self, team_id: str, run_id: str | None = None) -> list[AuditEntry]:
         with self.db.read() as s:

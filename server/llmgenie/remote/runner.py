@@ -23,7 +23,7 @@ from llmgenie.contracts.progress import CancelToken
 from llmgenie.contracts.runs import RunEvent, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
-from llmgenie.remote.ledger import Ledger, StaleAttempt
+from llmgenie.remote.ledger import AuditItem, Ledger, NotFound, StaleAttempt
 from llmgenie.remote.live import EventTail
 from llmgenie.remote.roles import role_policy
 from llmgenie.remote.workspace import EditorChannel, EditorWorkspace, NoEditor, write_files
@@ -33,6 +33,7 @@ from llmgenie.wrapper.pipeline import SmartWrapper
 _log = get_logger(__name__)
 
 CANCEL_POLL_S = 0.5
+LEASE_S = 30.0
 
 
 class RunQueue(Protocol):
@@ -58,8 +59,15 @@ class RunRunner:
         tail: EventTail,
         channel_for: Callable[[str], EditorChannel],
         callback_timeout_s: float,
+        owner: str = "server",
+        lease_s: float = LEASE_S,
+        on_released: Callable[[str], None] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.owner = owner
+        self.lease_s = lease_s
+        self.on_released = on_released
+        self._draining = threading.Event()
         self.settings = settings
         self.sandboxes = sandboxes
         self.tail = tail
@@ -74,12 +82,28 @@ class RunRunner:
         if token is not None:
             token.cancel()
 
+    def running(self) -> int:
+        """How many runs this runner is working on now."""
+        with self._lock:
+            return len(self._tokens)
+
+    def drain(self) -> None:
+        """Shutting down: claim nothing more and hand back the runs still working (they
+        are queued again, for another worker, and nothing of theirs is recorded as ended)."""
+        self._draining.set()
+        with self._lock:
+            tokens = list(self._tokens.values())
+        for token in tokens:
+            token.cancel()
+
     def execute(self, run_id: str) -> None:
         """Run `run_id` to its end (a run that already ended is left alone)."""
+        if self._draining.is_set():
+            return  # the doorbell goes unanswered: the reaper rings it again elsewhere
         try:
-            attempt = self.ledger.claim(run_id)
-        except StaleAttempt as exc:
-            _log.info("run_already_ended", run_id=run_id, reason=str(exc))
+            attempt = self.ledger.claim(run_id, self.owner, self.lease_s)
+        except (StaleAttempt, NotFound) as exc:  # ended, held elsewhere (a duplicate), gone
+            _log.info("run_not_claimed", run_id=run_id, reason=str(exc))
             return
         team_id = self.ledger.team_of_run(run_id)
         assert team_id is not None
@@ -89,7 +113,7 @@ class RunRunner:
             self._tokens[run_id] = token
         stop_watch = threading.Event()
         threading.Thread(
-            target=self._watch_cancel, args=(run_id, token, stop_watch), daemon=True
+            target=self._watch, args=(run_id, attempt, token, stop_watch), daemon=True
         ).start()
         sandbox = self.sandboxes / run_id
         sandbox.mkdir(parents=True, exist_ok=True)
@@ -107,10 +131,11 @@ class RunRunner:
                 return
             self.tail.publish(run_id, sequenced.seq)
 
+        audited: list[AuditItem] = []  # recorded with the run's end, by the attempt that ends it
+
         def audit(action: str, data: dict[str, object]) -> None:
             actor = str(data.get("agent") or "agent")
-            payload = {k: v for k, v in data.items() if k != "run_id"}
-            self.ledger.audit(team_id, action, payload, actor=actor, run_id=run_id)
+            audited.append((action, {k: v for k, v in data.items() if k != "run_id"}, actor))
 
         try:
             role = self.ledger.role_of(run.user_id, team_id) or "viewer"
@@ -128,7 +153,12 @@ class RunRunner:
             analyzed = raw_context.get("analyzed")
             context = AnalyzedContext.model_validate(analyzed) if analyzed else None
             emit(
-                RunEvent(run_id=run_id, kind="status", message="running", data={"stage": "running"})
+                RunEvent(
+                    run_id=run_id,
+                    kind="status",
+                    message="running" if attempt == 1 else f"running again (attempt {attempt})",
+                    data={"stage": "running", "attempt": attempt},
+                )
             )
             result = SmartWrapper(settings, engine).run(
                 request, emit=emit, cancel=token, audit=audit, context=context
@@ -148,6 +178,14 @@ class RunRunner:
             AGENT_RESPONSE_TIME.labels(run.crew).observe(seconds)
             AGENT_TASKS.labels(run.crew, "crew", outcome).inc()
             ACTIVE_RUNS.dec()
+        handed_back = (
+            self._draining.is_set()
+            and status is RunStatus.CANCELLED
+            and not self.ledger.cancel_requested(run_id)
+            and self._release(run_id, attempt)
+        )
+        if handed_back:
+            return
         final = (
             RunEvent(
                 run_id=run_id,
@@ -163,21 +201,53 @@ class RunRunner:
                 data={"status": status.value},
             )
         )
-        if self.ledger.finish(run_id, attempt, status, result, error, final):
+        if self.ledger.finish(run_id, attempt, status, result, error, final, audited):
             self.tail.publish(run_id, self.ledger.get(team_id, run_id).last_seq)
         _log.info(
             "team_run_finished", run_id=run_id, status=status.value, seconds=round(seconds, 3)
         )
 
-    def _watch_cancel(self, run_id: str, token: CancelToken, stop: threading.Event) -> None:
-        """A cancel recorded in the ledger (by any server process) stops the run."""
+    def _release(self, run_id: str, attempt: int) -> bool:
+        """Hand a run back to the queue (this worker is shutting down)."""
+        try:
+            self.ledger.append_event(
+                run_id,
+                attempt,
+                RunEvent(
+                    run_id=run_id,
+                    kind="status",
+                    message="handed back: its worker is shutting down; another resumes it",
+                    data={"stage": "released", "attempt": attempt},
+                ),
+            )
+            released = self.ledger.release(run_id, attempt)
+        except StaleAttempt:
+            return False
+        if released:
+            _log.info("run_released", run_id=run_id, attempt=attempt, worker=self.owner)
+            if self.on_released is not None:
+                self.on_released(run_id)
+        return released
+
+    def _watch(self, run_id: str, attempt: int, token: CancelToken, stop: threading.Event) -> None:
+        """While the run works: renew its lease every third of it (a worker that lost it
+        stops: another holds the run now), and stop at a cancel recorded in the ledger by
+        any server process."""
+        last_beat = time.monotonic()
+        every = min(5.0, self.lease_s / 3)
         while not stop.wait(CANCEL_POLL_S):
             try:
                 if self.ledger.cancel_requested(run_id):
                     token.cancel()
                     return
+                if time.monotonic() - last_beat >= every:
+                    last_beat = time.monotonic()
+                    if not self.ledger.heartbeat(run_id, attempt, self.lease_s):
+                        _log.warning("lease_lost", run_id=run_id, attempt=attempt)
+                        token.cancel()
+                        return
             except Exception as exc:  # the database blinked: try again next tick
-                _log.warning("cancel_check_failed", run_id=run_id, error=repr(exc))
+                _log.warning("run_watch_failed", run_id=run_id, error=repr(exc))
 
 
 class InProcessQueue:

@@ -35,6 +35,7 @@ from llmgenie.observability.logging import get_logger
 from llmgenie.remote.auth import Authenticator, Principal
 from llmgenie.remote.ledger import Ledger, NotFound
 from llmgenie.remote.live import RateLimiter, Sessions
+from llmgenie.remote.relay import CallbackPump
 from llmgenie.remote.roles import Forbidden, require, role_policy
 from llmgenie.remote.runner import RunQueue
 from llmgenie.remote.workspace import EditorChannel, NoEditor
@@ -66,8 +67,10 @@ class TeamService:
         sessions: Sessions,
         settings: Settings,
         redis_ping: Any | None = None,
+        relay: CallbackPump | None = None,
     ) -> None:
         self.ledger = ledger
+        self.relay = relay
         self.auth = auth
         self.queue = queue
         self.limiter = limiter
@@ -191,6 +194,8 @@ class TeamService:
         """The editor session that answers this run's tool calls (the latest one wins)."""
         with self._channels_lock:
             self._channels[run_id] = channel
+        if self.relay is not None:  # before the doorbell: its worker's first call finds it
+            self.relay.mark_attached(run_id)
 
     def detach(self, channel: EditorChannel) -> None:
         with self._channels_lock:

@@ -34,6 +34,16 @@ class TeamServerSettings(BaseSettings):
     )
     database_url_file: Path | None = Field(None, description="a file holding the URL")
     redis_url: str | None = Field(None, description="redis://host:6379/0 (sessions, limits)")
+    broker_url: str | None = Field(
+        None, description="amqp://user:pass@host:5672// : runs go to a worker pool (else run here)"
+    )
+    lease_s: float = Field(
+        30.0, ge=2, description="a worker's hold on a run, renewed while it works"
+    )
+    reaper_interval_s: float = Field(
+        5.0, gt=0, description="how often expired leases are re-queued"
+    )
+    stale_queued_s: float = Field(60.0, gt=0, description="re-ring a run queued this long")
     jwt_key: SecretStr | None = None
     jwt_key_file: Path | None = None
     access_token_ttl_s: int = Field(900, ge=60, le=3600)

@@ -116,6 +116,7 @@ class TeamSession:
         self.loop = asyncio.get_running_loop()
         self.rpc: JsonRpcConnection | None = None
         self._subscriptions: dict[str, asyncio.Task[None]] = {}
+        self._pumps: dict[str, asyncio.Task[None]] = {}
 
     def handlers(self) -> dict[str, Callable[[Any], Any]]:
         return {
@@ -174,6 +175,7 @@ class TeamSession:
             )
 
         run, created = await self._in_thread(submit)
+        self._pump(run.run_id)
         return {"runId": run.run_id, "created": created, "status": run.status.value}
 
     async def runs_list(self, params: Any) -> dict[str, Any]:
@@ -206,6 +208,7 @@ class TeamSession:
         team = run.team_id
         if run.user_id == self.principal.user_id:
             self.service.attach(p.run_id, self)  # this editor answers the run's tool calls
+            self._pump(p.run_id)
         old = self._subscriptions.pop(p.run_id, None)
         if old is not None:
             old.cancel()
@@ -263,8 +266,30 @@ class TeamSession:
         except ConnectionError as exc:
             raise ChannelClosed(str(exc)) from exc
 
+    async def ask(self, method: str, params: dict[str, Any], timeout: float) -> Any:
+        """A worker's tool call relayed through Redis (CallbackPump), asked on the loop."""
+        rpc = self.rpc
+        if rpc is None or rpc.closed:
+            raise ChannelClosed("the editor disconnected")
+        return await rpc.request(method, params, timeout)
+
+    def _pump(self, run_id: str) -> None:
+        """With a worker pool: relay the run's tool calls to this editor until it ends."""
+        relay = self.service.relay
+        old = self._pumps.get(run_id)
+        if relay is None or (old is not None and not old.done()):
+            return
+
+        async def ended() -> bool:
+            status = await asyncio.get_running_loop().run_in_executor(
+                None, self.service.ledger.status_of, run_id
+            )
+            return status is None or status.value in _TERMINAL
+
+        self._pumps[run_id] = asyncio.ensure_future(relay.pump(run_id, self, ended))
+
     def close(self) -> None:
-        for task in self._subscriptions.values():
+        for task in [*self._subscriptions.values(), *self._pumps.values()]:
             task.cancel()
         if self.rpc is not None:
             self.rpc.close()

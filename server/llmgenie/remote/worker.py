@@ -1,0 +1,207 @@
+"""The worker pool: `llmgenie team worker` executes the runs the team server queues.
+
+The broker (RabbitMQ) is only a doorbell: a message says "run X may be waiting" and is
+acknowledged on receipt. The ledger is the source of truth. A worker *claims* the run
+(atomically: attempt + 1, a lease it renews while it works), and every write of the run
+is fenced by that attempt. A worker that dies stops renewing; the team server's reaper
+queues the run again and rings once more. So none of Celery's traps for long tasks can
+lose or double a run: redelivery of a running task finds the lease held (Held), a lost
+message is rung again by the reaper, nothing unacknowledged sits on the broker for
+RabbitMQ's consumer timeout, and a cancel is a row in the database, not a revoke in
+worker memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from celery import Celery, signals
+
+from llmgenie.config import ConfigError, Settings
+from llmgenie.locations import data_root
+from llmgenie.observability.logging import get_logger
+from llmgenie.remote import migrate
+from llmgenie.remote.db import Database
+from llmgenie.remote.ledger import Ledger
+from llmgenie.remote.live import RedisTail
+from llmgenie.remote.relay import RedisEditorChannel
+from llmgenie.remote.runner import RunRunner
+from llmgenie.remote.service import sandbox_root
+from llmgenie.remote.settings import TeamServerSettings
+
+_log = get_logger(__name__)
+
+QUEUE = "llmgenie.runs"
+TASK = "llmgenie.run"
+WORKER_KEY = "llmgenie:worker:"
+WORKER_BEAT_S = 2.0
+WORKER_TTL_S = 10
+
+
+def celery_app(broker_url: str) -> Celery:
+    """The Celery app both sides share (the server only sends; workers consume)."""
+    app = Celery("llmgenie", broker=broker_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=QUEUE,
+        task_acks_late=False,  # a doorbell: acknowledged on receipt, the ledger holds the run
+        worker_prefetch_multiplier=1,  # a busy worker does not sit on others' doorbells
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a RabbitMQ restart: keep reconnecting
+        broker_connection_timeout=4,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+class CeleryQueue:
+    """The team server's RunQueue when a broker is configured: rings the pool's doorbell."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.app = celery_app(broker_url)
+
+    def enqueue(self, run_id: str) -> None:
+        try:
+            self.app.send_task(
+                TASK,
+                args=[run_id],
+                queue=QUEUE,
+                retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+            )
+        except Exception as exc:  # the run is in the ledger: the reaper rings again
+            _log.warning("run_doorbell_failed", run_id=run_id, error=repr(exc))
+
+    def cancel(self, run_id: str) -> None:
+        """Nothing to do here: the worker holding the run polls the ledger's flag."""
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def worker_id() -> str:
+    """host:pid:random, unique per worker process (the lease owner's name)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class WorkerBeat:
+    """Publishes this worker's liveness in Redis (a key that expires unless renewed)."""
+
+    def __init__(self, redis_url: str, ident: str, concurrency: int, runner: RunRunner) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+        self._ident = ident
+        self._concurrency = concurrency
+        self._runner = runner
+        self._started = time.time()
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._loop, name="llmgenie-worker-beat", daemon=True).start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            info = {
+                "id": self._ident,
+                "concurrency": self._concurrency,
+                "running": self._runner.running(),
+                "started": self._started,
+                "at": time.time(),
+            }
+            try:
+                self._redis.set(WORKER_KEY + self._ident, json.dumps(info), ex=WORKER_TTL_S)
+            except Exception as exc:  # Redis restarting: liveness shows stale meanwhile
+                _log.warning("worker_beat_failed", error=repr(exc))
+            self._stop.wait(WORKER_BEAT_S)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(Exception):  # else the key expires by itself
+            self._redis.delete(WORKER_KEY + self._ident)
+
+
+def live_workers(redis_url: str) -> list[dict[str, Any]]:
+    """The workers whose heartbeat is fresh (for `team status` and the metrics)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=2)
+    try:
+        keys = list(client.scan_iter(WORKER_KEY + "*", count=500))
+        values = client.mget(keys) if keys else []
+    finally:
+        client.close()
+    return [json.loads(v) for v in values if v]
+
+
+def run_worker(
+    team: TeamServerSettings, settings: Settings, concurrency: int, loglevel: str = "INFO"
+) -> None:
+    """Start a worker and block until it is told to stop (SIGTERM: hand back, then exit)."""
+    if not team.broker_url:
+        raise ConfigError("no broker: set LLMGENIE_TEAM_BROKER_URL (amqp://user:pass@host//)")
+    if not team.redis_url:
+        raise ConfigError("no Redis: set LLMGENIE_TEAM_REDIS_URL (redis://host:6379/0)")
+    data_dir = team.data_dir or data_root(settings)
+    db = Database(team.database(data_dir / "team"))
+    revision = migrate.current_revision(db)
+    if revision != migrate.head_revision():
+        raise ConfigError(
+            f"the database schema is at {revision or 'nothing'}, not "
+            f"{migrate.head_revision()}: run `llmgenie team migrate` first"
+        )
+    ident = worker_id()
+    app = celery_app(team.broker_url)
+    doorbell = CeleryQueue(team.broker_url)
+    redis_url = team.redis_url
+    runner = RunRunner(
+        Ledger(db),
+        settings,
+        sandbox_root(data_dir),
+        RedisTail(redis_url),
+        lambda run_id: RedisEditorChannel(redis_url, run_id),
+        team.callback_timeout_s,
+        owner=ident,
+        lease_s=team.lease_s,
+        on_released=doorbell.enqueue,
+    )
+
+    @app.task(name=TASK)  # type: ignore[untyped-decorator]
+    def run(run_id: str) -> None:
+        runner.execute(run_id)
+
+    def shutting_down(**_: Any) -> None:
+        _log.info("worker_draining", worker=ident, running=runner.running())
+        runner.drain()
+
+    signals.worker_shutting_down.connect(shutting_down, weak=False)
+    beat = WorkerBeat(redis_url, ident, concurrency, runner)
+    beat.start()
+    _log.info("worker_started", worker=ident, concurrency=concurrency)
+    try:
+        worker = app.Worker(
+            pool="threads",  # crews wait on model providers: threads, not processes
+            concurrency=concurrency,
+            queues=[QUEUE],
+            hostname=f"llmgenie@{ident}",
+            loglevel=loglevel,
+            without_mingle=True,
+            without_gossip=True,
+            optimization="fair",
+        )
+        worker.start()
+    finally:
+        beat.stop()
+        doorbell.close()
+        db.dispose()
+        _log.info("worker_stopped", worker=ident)

@@ -1,0 +1,286 @@
+"""The worker pool for real: a team server with a RabbitMQ broker, `llmgenie team worker`
+processes, PostgreSQL as the ledger and Redis for the live tail; workers are killed,
+stopped and the broker restarted while runs work, and every run still ends exactly once.
+
+The scripted model answers slowly, so a run is always in a worker's hands when the test
+strikes. Each module gets its own RabbitMQ vhost, database and Redis database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from tests.support.model_server import Reply
+from tests.team.conftest import (
+    TeamServerProcess,
+    final_answer,
+    start_team_server,
+    stop_team_server,
+)
+
+LEASE_S = "3"
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+def _rabbitmqctl(*args: str) -> None:
+    done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def broker_url() -> Iterator[str]:
+    """A RabbitMQ vhost of this module's own (no doorbell of another test rings here)."""
+    vhost = f"llmgenie-test-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pool_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_database: str,
+    redis_url: str,
+    broker_url: str,
+    team_model: object,
+) -> Iterator[TeamServerProcess]:
+    server = start_team_server(
+        tmp_path_factory.mktemp("pool"),
+        pg_database,
+        redis_url,
+        team_model,  # type: ignore[arg-type]
+        LLMGENIE_TEAM_BROKER_URL=broker_url,
+        LLMGENIE_TEAM_LEASE_S=LEASE_S,
+        LLMGENIE_TEAM_REAPER_INTERVAL_S="0.5",
+        LLMGENIE_TEAM_STALE_QUEUED_S="5",
+    )
+    try:
+        yield server
+    finally:
+        stop_team_server(server)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[str]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def logs(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@dataclass
+class Pool:
+    """Starts `llmgenie team worker` processes and looks at the ledger they share."""
+
+    server: TeamServerProcess
+    database_url: str
+    redis_url: str
+    base: Path
+    workers: list[Worker] = field(default_factory=list)
+
+    def start(self, concurrency: int = 1) -> Worker:
+        log = self.base / f"worker-{len(self.workers)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "llmgenie", "team", "worker",
+                 "--concurrency", str(concurrency), "--log-level", "INFO"],
+                env=self.server.env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+        worker = Worker(proc, log)
+        self.workers.append(worker)
+        return worker
+
+    def wait_ready(self, worker: Worker, timeout: float = 180) -> None:
+        """Until the worker's heartbeat is in Redis (it consumes from then on)."""
+        client = redis.Redis.from_url(self.redis_url)
+        deadline = time.monotonic() + timeout
+        try:
+            mine = f":{worker.pid}:"
+            while not any(mine in k.decode() for k in client.keys("llmgenie:worker:*")):
+                assert worker.proc.poll() is None, worker.logs()
+                assert time.monotonic() < deadline, worker.logs()
+                time.sleep(0.1)
+        finally:
+            client.close()
+
+    def sql(self, query: str, *args: object) -> list[tuple[object, ...]]:
+        with psycopg.connect(self.database_url) as conn:
+            return list(conn.execute(query, args).fetchall())
+
+    def holders(self) -> dict[str, int]:
+        """run id -> pid of the worker whose lease on it is current."""
+        rows = self.sql(
+            "SELECT id, lease_owner FROM runs WHERE status = 'running' AND lease_owner IS NOT NULL"
+            " AND lease_expires_at > extract(epoch from now())"
+        )
+        return {str(run_id): int(str(owner).split(":")[1]) for run_id, owner in rows}
+
+    def submit(self, n: int) -> list[str]:
+        with self.server.api() as api:
+            ids = []
+            for i in range(n):
+                response = api.post(
+                    f"/teams/{self.server.team_id}/runs",
+                    json={"crew": "explain", "path": "m.py", "files": {"m.py": f"x = {i}\n"}},
+                )
+                assert response.status_code == 202, response.text
+                ids.append(response.json()["run_id"])
+            return ids
+
+    def wait_ended(self, run_ids: list[str], timeout: float = 300) -> dict[str, str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.sql("SELECT id, status FROM runs WHERE id = ANY(%s)", run_ids)
+            status = {str(r): str(s) for r, s in rows}
+            if all(s in TERMINAL for s in status.values()):
+                return status
+            assert time.monotonic() < deadline, (status, self.diagnostics())
+            time.sleep(0.2)
+
+    def diagnostics(self) -> str:
+        tails = [w.logs()[-2000:] for w in self.workers]
+        return "\n---\n".join([self.server.logs()[-3000:], *tails])
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            if worker.proc.poll() is None:
+                worker.proc.kill()
+                worker.proc.wait(30)
+        self.workers.clear()
+
+
+@pytest.fixture
+def pool(
+    pool_server: TeamServerProcess, pg_database: str, redis_url: str, tmp_path: Path
+) -> Iterator[Pool]:
+    database_url = pg_database.replace("postgresql+psycopg://", "postgresql://")
+    pool = Pool(pool_server, database_url, redis_url, tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+        pool_server.model.default_reply = None
+
+
+def _assert_each_ended_once(pool: Pool, run_ids: list[str]) -> None:
+    """One terminal event, one `run_finished` audit entry (with its cost) per run; dense
+    sequence numbers; the team's audit chain verifies."""
+    for run_id in run_ids:
+        kinds = pool.sql("SELECT seq, kind FROM run_events WHERE run_id = %s ORDER BY seq", run_id)
+        assert [s for s, _ in kinds] == list(range(1, len(kinds) + 1)), run_id
+        terminal = [k for _, k in kinds if k in ("result", "error")]
+        assert terminal == [kinds[-1][1]], (run_id, kinds)
+        finished = pool.sql(
+            "SELECT count(*) FROM audit_log WHERE run_id = %s AND action = 'run_finished'", run_id
+        )
+        assert finished == [(1,)], run_id
+    with pool.server.api() as api:
+        report = api.get(f"/teams/{pool.server.team_id}/audit/verify").json()
+    assert report["ok"], report
+
+
+def test_every_run_ends_once_while_the_workers_holding_them_are_killed(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=3)
+    first = pool.start()
+    pool.start()
+    pool.wait_ready(first)
+    run_ids = pool.submit(10)
+    killed: list[str] = []
+    deadline = time.monotonic() + 300
+    while len(killed) < 4:  # kill -9 whichever worker holds a run, four times
+        assert time.monotonic() < deadline, pool.diagnostics()
+        alive = {w.pid: w for w in pool.workers if w.proc.poll() is None}
+        victims = [(r, alive[p]) for r, p in pool.holders().items() if p in alive]
+        if not victims:
+            time.sleep(0.05)
+            continue
+        run_id, victim = victims[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.proc.wait(30)
+        killed.append(run_id)
+        pool.start()  # a replacement, as a deployment would
+    status = pool.wait_ended(run_ids)
+    assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
+    _assert_each_ended_once(pool, run_ids)
+    attempts = dict(pool.sql("SELECT id, attempt FROM runs WHERE id = ANY(%s)", killed))
+    assert all(int(str(a)) >= 2 for a in attempts.values()), attempts
+    expired = pool.sql(
+        "SELECT count(*) FROM audit_log WHERE action = 'lease_expired' AND run_id = ANY(%s)",
+        killed,
+    )
+    assert int(str(expired[0][0])) >= len(set(killed))
+
+
+def test_sigterm_hands_the_run_to_another_worker(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=4)
+    leaving = pool.start()
+    pool.wait_ready(leaving)
+    [run_id] = pool.submit(1)
+    deadline = time.monotonic() + 120
+    while pool.holders().get(run_id) != leaving.pid:
+        assert time.monotonic() < deadline, pool.diagnostics()
+        time.sleep(0.05)
+    staying = pool.start()
+    pool.wait_ready(staying)
+    leaving.proc.send_signal(signal.SIGTERM)
+    assert leaving.proc.wait(60) == 0, leaving.logs()
+    assert pool.wait_ended([run_id]) == {run_id: "succeeded"}, pool.diagnostics()
+    _assert_each_ended_once(pool, [run_id])
+    rows = pool.sql("SELECT message FROM run_events WHERE run_id = %s", run_id)
+    messages = [str(m) for (m,) in rows]
+    assert any("handed back" in m for m in messages), messages
+    assert pool.sql("SELECT attempt FROM runs WHERE id = %s", run_id) == [(2,)]
+
+
+def test_a_cancel_is_acknowledged_at_once_and_stops_the_run(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.slow(final_answer("too late"), delay=120)
+    worker = pool.start()
+    pool.wait_ready(worker)
+    [run_id] = pool.submit(1)
+    deadline = time.monotonic() + 120
+    while run_id not in pool.holders():
+        assert time.monotonic() < deadline, pool.diagnostics()
+        time.sleep(0.05)
+    with pool.server.api() as api:
+        acknowledged = api.post(f"/teams/{pool.server.team_id}/runs/{run_id}/cancel")
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert acknowledged.json()["cancel_requested"] is True, acknowledged.json()
+    assert pool.wait_ended([run_id], timeout=10) == {run_id: "cancelled"}, pool.diagnostics()
+    _assert_each_ended_once(pool, [run_id])
+    assert worker.proc.poll() is None, "the worker lives on"
+
+
+def test_no_run_is_lost_when_the_broker_restarts(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=1)
+    worker = pool.start(concurrency=2)
+    pool.wait_ready(worker)
+    before = pool.submit(3)
+    _rabbitmqctl("stop_app")
+    try:
+        during = pool.submit(3)  # accepted: the ledger has them; their doorbell fails
+    finally:
+        _rabbitmqctl("start_app")
+    _rabbitmqctl("await_startup")
+    status = pool.wait_ended(before + during)
+    assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
+    _assert_each_ended_once(pool, before + during)
