@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import redis
@@ -25,6 +26,7 @@ import redis
 from tests.support.model_server import Reply
 from tests.team.conftest import (
     TeamServerProcess,
+    _free_port,
     final_answer,
     start_team_server,
     stop_team_server,
@@ -98,12 +100,12 @@ class Pool:
     base: Path
     workers: list[Worker] = field(default_factory=list)
 
-    def start(self, concurrency: int = 1) -> Worker:
+    def start(self, concurrency: int = 1, *extra: str) -> Worker:
         log = self.base / f"worker-{len(self.workers)}.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "llmgenie", "team", "worker",
-                 "--concurrency", str(concurrency), "--log-level", "INFO"],
+                 "--concurrency", str(concurrency), "--log-level", "INFO", *extra],
                 env=self.server.env, stdout=out, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
         worker = Worker(proc, log)
@@ -272,7 +274,8 @@ def test_a_cancel_is_acknowledged_at_once_and_stops_the_run(pool: Pool) -> None:
 
 def test_no_run_is_lost_when_the_broker_restarts(pool: Pool) -> None:
     pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=1)
-    worker = pool.start(concurrency=2)
+    port = _free_port()
+    worker = pool.start(2, "--metrics", f"127.0.0.1:{port}")
     pool.wait_ready(worker)
     before = pool.submit(3)
     _rabbitmqctl("stop_app")
@@ -284,3 +287,8 @@ def test_no_run_is_lost_when_the_broker_restarts(pool: Pool) -> None:
     status = pool.wait_ended(before + during)
     assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
     _assert_each_ended_once(pool, before + during)
+    # The worker's own /metrics counts what it ran; /healthz says it is alive.
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    done = 'llmgenie_agent_tasks_total{agent="crew",crew="explain",outcome="success"} 6.0'
+    assert done in metrics, [m for m in metrics.splitlines() if "tasks_total" in m]
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200

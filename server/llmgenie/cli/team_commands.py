@@ -110,17 +110,26 @@ def worker_command(
     ] = 4,
     config: _Config = None,
     log_level: Annotated[str, typer.Option(help="stderr log level")] = "INFO",
+    metrics: Annotated[
+        str | None,
+        typer.Option("--metrics", metavar="HOST:PORT", help="Serve /metrics and /healthz."),
+    ] = None,
 ) -> None:
     """Run team runs from the queue (needs the broker, Redis and the database the server
     uses). SIGTERM hands the runs in progress back to the queue, then exits."""
+    from llmgenie.lsp.entry import host_port
     from llmgenie.observability.logging import configure_logging
     from llmgenie.remote.settings import load_team_settings
     from llmgenie.remote.worker import run_worker
 
     configure_logging(log_level)
     try:
+        address = host_port(metrics) if metrics else None
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
         team, settings = load_team_settings(config)
-        run_worker(team, settings, concurrency, log_level)
+        run_worker(team, settings, concurrency, log_level, address)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
 

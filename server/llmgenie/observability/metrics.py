@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -82,13 +83,22 @@ def render_metrics() -> bytes:
 
 
 class _MetricsHandler(BaseHTTPRequestHandler):
+    healthy: Callable[[], bool] | None = None
+
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] != "/metrics":
+        path = self.path.split("?", 1)[0]
+        if path == "/healthz" and self.healthy is not None:
+            ok = self.healthy()
+            self._send(200 if ok else 503, b"ok\n" if ok else b"stalled\n", "text/plain")
+            return
+        if path != "/metrics":
             self.send_error(404, "only /metrics is served here")
             return
-        body = render_metrics()
-        self.send_response(200)
-        self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+        self._send(200, render_metrics(), CONTENT_TYPE_LATEST)
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -97,9 +107,14 @@ class _MetricsHandler(BaseHTTPRequestHandler):
         pass  # scrapes are not news; stderr stays for real logs
 
 
-def serve_metrics(host: str, port: int) -> ThreadingHTTPServer:
-    """Serve /metrics on HOST:PORT from a daemon thread (opt-in for the language server)."""
-    server = ThreadingHTTPServer((host, port), _MetricsHandler)
+def serve_metrics(
+    host: str, port: int, healthy: Callable[[], bool] | None = None
+) -> ThreadingHTTPServer:
+    """Serve /metrics on HOST:PORT from a daemon thread (opt-in for the language server;
+    a worker also answers /healthz from `healthy`)."""
+    members = {"healthy": staticmethod(healthy)} if healthy is not None else {}
+    handler = type("MetricsHandler", (_MetricsHandler,), members)
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="llmgenie-metrics", daemon=True).start()
     return server

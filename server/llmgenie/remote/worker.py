@@ -27,6 +27,7 @@ from celery import Celery, signals
 from llmgenie.config import ConfigError, Settings
 from llmgenie.locations import data_root
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import serve_metrics
 from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
 from llmgenie.remote.ledger import Ledger
@@ -105,13 +106,19 @@ class WorkerBeat:
         self._concurrency = concurrency
         self._runner = runner
         self._started = time.time()
+        self._looped = time.monotonic()
         self._stop = threading.Event()
+
+    def healthy(self) -> bool:
+        """Liveness: the beat loop turns (a Redis outage is not this process's fault)."""
+        return time.monotonic() - self._looped < WORKER_TTL_S
 
     def start(self) -> None:
         threading.Thread(target=self._loop, name="llmgenie-worker-beat", daemon=True).start()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._looped = time.monotonic()
             info = {
                 "id": self._ident,
                 "concurrency": self._concurrency,
@@ -145,9 +152,14 @@ def live_workers(redis_url: str) -> list[dict[str, Any]]:
 
 
 def run_worker(
-    team: TeamServerSettings, settings: Settings, concurrency: int, loglevel: str = "INFO"
+    team: TeamServerSettings,
+    settings: Settings,
+    concurrency: int,
+    loglevel: str = "INFO",
+    metrics: tuple[str, int] | None = None,
 ) -> None:
-    """Start a worker and block until it is told to stop (SIGTERM: hand back, then exit)."""
+    """Start a worker and block until it is told to stop (SIGTERM: hand back, then exit).
+    With `metrics` (host, port) it serves Prometheus /metrics and /healthz there."""
     if not team.broker_url:
         raise ConfigError("no broker: set LLMGENIE_TEAM_BROKER_URL (amqp://user:pass@host//)")
     if not team.redis_url:
@@ -187,6 +199,8 @@ def run_worker(
     signals.worker_shutting_down.connect(shutting_down, weak=False)
     beat = WorkerBeat(redis_url, ident, concurrency, runner)
     beat.start()
+    if metrics is not None:
+        serve_metrics(*metrics, healthy=beat.healthy)
     _log.info("worker_started", worker=ident, concurrency=concurrency)
     try:
         worker = app.Worker(
