@@ -160,6 +160,9 @@ class Pool:
             time.sleep(0.2)
 
     def diagnostics(self) -> str:
+        """The logs' tails (the whole logs are kept in this test's tmp_path)."""
+        full = "\n---\n".join([self.server.logs(), *(w.logs() for w in self.workers)])
+        (self.base / "diagnostics.log").write_text(full)
         tails = [w.logs()[-2000:] for w in self.workers]
         return "\n---\n".join([self.server.logs()[-3000:], *tails])
 
@@ -292,3 +295,14 @@ def test_no_run_is_lost_when_the_broker_restarts(pool: Pool) -> None:
     done = 'llmgenie_agent_tasks_total{agent="crew",crew="explain",outcome="success"} 6.0'
     assert done in metrics, [m for m in metrics.splitlines() if "tasks_total" in m]
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+
+
+def test_a_run_whose_doorbell_was_lost_still_runs(pool: Pool, broker_url: str) -> None:
+    pool.server.model.default_reply = Reply.plain(final_answer("explained"))
+    run_ids = pool.submit(2)  # no worker yet: the doorbells wait in the queue...
+    _rabbitmqctl("purge_queue", "-p", broker_url.rsplit("/", 1)[1], "llmgenie.runs")  # ...gone
+    worker = pool.start()
+    pool.wait_ready(worker)
+    status = pool.wait_ended(run_ids)
+    assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
+    _assert_each_ended_once(pool, run_ids)

@@ -366,7 +366,12 @@ class Ledger:
                     RunRow.attempt == attempt,
                     RunRow.status == RunStatus.RUNNING.value,
                 )
-                .values(status=RunStatus.QUEUED.value, lease_owner=None, lease_expires_at=None)
+                .values(
+                    status=RunStatus.QUEUED.value,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=time.time(),
+                )
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -396,12 +401,12 @@ class Ledger:
                 s.scalars(
                     select(RunRow.id).where(
                         RunRow.status == RunStatus.QUEUED.value,
-                        RunRow.updated_at < now - stale_queued_s,
+                        func.coalesce(RunRow.rung_at, RunRow.updated_at) < now - stale_queued_s,
                     )
                 )
             )
             if stale:  # rung again now: not again before another stale period
-                s.execute(update(RunRow).where(RunRow.id.in_(stale)).values(updated_at=now))
+                s.execute(update(RunRow).where(RunRow.id.in_(stale)).values(rung_at=now))
         for run_id, team_id, attempt, owner in expired:
             self.audit(
                 team_id,
@@ -410,6 +415,22 @@ class Ledger:
                 run_id=run_id,
             )
         return [r[0] for r in expired], [r for r in stale if r not in {e[0] for e in expired}]
+
+    def waiting(self, older_than_s: float, limit: int) -> list[str]:
+        """Runs queued (or handed back) for longer than `older_than_s`, oldest first: a
+        worker with a free slot takes them even if their doorbell never reached it."""
+        with self.db.read() as s:
+            return list(
+                s.scalars(
+                    select(RunRow.id)
+                    .where(
+                        RunRow.status == RunStatus.QUEUED.value,
+                        RunRow.updated_at < time.time() - older_than_s,
+                    )
+                    .order_by(RunRow.created_at)
+                    .limit(limit)
+                )
+            )
 
     def leases(self) -> dict[str, int]:
         """Counts for `llmgenie team status` and the metrics: queued, running, expired."""

@@ -82,6 +82,10 @@ class RunRunner:
         if token is not None:
             token.cancel()
 
+    @property
+    def draining(self) -> bool:
+        return self._draining.is_set()
+
     def running(self) -> int:
         """How many runs this runner is working on now."""
         with self._lock:

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery, signals
@@ -44,6 +45,7 @@ TASK = "llmgenie.run"
 WORKER_KEY = "llmgenie:worker:"
 WORKER_BEAT_S = 2.0
 WORKER_TTL_S = 10
+SWEEP_S = 2.0
 
 
 def celery_app(broker_url: str) -> Celery:
@@ -59,8 +61,11 @@ def celery_app(broker_url: str) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a RabbitMQ restart: keep reconnecting
         broker_connection_timeout=4,
+        broker_transport_options={"confirm_publish": True},  # a doorbell lost is an error
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
+        worker_redirect_stdouts=False,  # our JSON logs go to stderr as they are
+        broker_heartbeat=10,  # notice a dead broker connection in seconds, not minutes
     )
     return app
 
@@ -138,6 +143,47 @@ class WorkerBeat:
             self._redis.delete(WORKER_KEY + self._ident)
 
 
+class Sweeper:
+    """Takes waiting runs straight from the ledger when this worker has a free slot.
+
+    The doorbell is only an optimisation: a message lost by the broker, or a consumer
+    that stopped receiving after a broker restart (it happens: its channel dies without
+    its connection noticing), must not leave a run waiting. Claims are atomic, so a run
+    taken here and rung elsewhere still runs once.
+    """
+
+    def __init__(
+        self, ledger: Ledger, runner: RunRunner, concurrency: int, older_than_s: float
+    ) -> None:
+        self._ledger = ledger
+        self._runner = runner
+        self._concurrency = concurrency
+        self._older_than_s = older_than_s
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="llmgenie-sweep")
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._loop, name="llmgenie-sweeper", daemon=True).start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(SWEEP_S) and not self._runner.draining:
+            free = self._concurrency - self._runner.running()
+            if free <= 0:
+                continue
+            try:
+                waiting = self._ledger.waiting(self._older_than_s, free)
+            except Exception as exc:  # the database blinked: next time
+                _log.warning("sweep_failed", error=repr(exc))
+                continue
+            for run_id in waiting:
+                _log.info("run_swept", run_id=run_id)
+                self._pool.submit(self._runner.execute, run_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True)
+
+
 def live_workers(redis_url: str) -> list[dict[str, Any]]:
     """The workers whose heartbeat is fresh (for `team status` and the metrics)."""
     import redis
@@ -199,6 +245,8 @@ def run_worker(
     signals.worker_shutting_down.connect(shutting_down, weak=False)
     beat = WorkerBeat(redis_url, ident, concurrency, runner)
     beat.start()
+    sweeper = Sweeper(runner.ledger, runner, concurrency, team.stale_queued_s)
+    sweeper.start()
     if metrics is not None:
         serve_metrics(*metrics, healthy=beat.healthy)
     _log.info("worker_started", worker=ident, concurrency=concurrency)
@@ -215,6 +263,8 @@ def run_worker(
         )
         worker.start()
     finally:
+        runner.drain()  # whatever still works here goes back to the queue
+        sweeper.stop()
         beat.stop()
         doorbell.close()
         db.dispose()
