@@ -21,6 +21,7 @@ OBSERVABILITY = DEPLOY / "observability"
 RULES_FILE = OBSERVABILITY / "prometheus" / "rules" / "llmgenie.rules.yml"
 DASHBOARDS = OBSERVABILITY / "dashboards"
 OVERLAYS = ("dev", "staging", "prod")
+KUSTOMIZATIONS = [f"deploy/k8s/overlays/{name}" for name in OVERLAYS] + ["deploy/observability"]
 
 # How CI gets each tool (scripts/install.sh); named in the failure message.
 INSTALL_HINT = {

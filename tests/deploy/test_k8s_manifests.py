@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.deploy.support import OVERLAYS, find, render
+from tests.deploy.support import KUSTOMIZATIONS, OVERLAYS, find, render
 
 # The oldest Kubernetes we support, and the newest schemas the validator ships.
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
@@ -19,7 +19,6 @@ CRDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
-KUSTOMIZATIONS = [f"deploy/k8s/overlays/{name}" for name in OVERLAYS] + ["deploy/observability"]
 
 
 def objects(overlay: str) -> tuple[dict[str, Any], ...]:
