@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 . .venv/bin/activate
-echo "== ruff"; ruff check server tests bench; ruff format --check server tests bench
+echo "== ruff"; ruff check server tests bench deploy; ruff format --check server tests bench deploy
 echo "== mypy (strict on server/)"; mypy
 echo "== import layers (import-linter)"; lint-imports
 echo "== pytest, with line coverage of server/ (subprocesses included; floor 80 %)"

@@ -294,6 +294,7 @@ def test_no_run_is_lost_when_the_broker_restarts(pool: Pool) -> None:
     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     done = 'llmgenie_agent_tasks_total{agent="crew",crew="explain",outcome="success"} 6.0'
     assert done in metrics, [m for m in metrics.splitlines() if "tasks_total" in m]
+    assert "llmgenie_workers" not in metrics, "the pool's gauges come from the server only"
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
 
 

@@ -9,7 +9,7 @@ from llmgenie.contracts.team import RunSubmission
 
 
 def _submission(end_line: str) -> str:
-    return '{"crew": "chat", "range": {"start_line": 3, "end_line": %s}}' % end_line
+    return '{"crew": "chat", "range": {"start_line": 3, "end_line": ' + end_line + "}}"
 
 
 def test_an_integral_float_is_an_integer_as_json_schema_says() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -14,6 +14,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -77,13 +78,27 @@ LLM_COST = Counter("llmgenie_llm_cost_usd_total", "Model cost in USD", ["model"]
 ACTIVE_RUNS = Gauge("llmgenie_active_runs", "Agent runs in progress", registry=REGISTRY)
 
 
-def render_metrics() -> bytes:
-    """The registry in Prometheus text format (what /metrics serves)."""
-    return generate_latest(REGISTRY)
+def render_metrics(without: frozenset[str] = frozenset()) -> bytes:
+    """The registry in Prometheus text format (what /metrics serves), less the metric
+    families named in `without`."""
+    if not without:
+        return generate_latest(REGISTRY)
+    return generate_latest(_Without(without))
+
+
+class _Without:
+    """The registry as a collector, less some families (a worker's view of it)."""
+
+    def __init__(self, without: frozenset[str]) -> None:
+        self.without = without
+
+    def collect(self) -> Iterator[Metric]:
+        return (m for m in REGISTRY.collect() if m.name not in self.without)
 
 
 class _MetricsHandler(BaseHTTPRequestHandler):
     healthy: Callable[[], bool] | None = None
+    without: frozenset[str] = frozenset()
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -94,7 +109,7 @@ class _MetricsHandler(BaseHTTPRequestHandler):
         if path != "/metrics":
             self.send_error(404, "only /metrics is served here")
             return
-        self._send(200, render_metrics(), CONTENT_TYPE_LATEST)
+        self._send(200, render_metrics(self.without), CONTENT_TYPE_LATEST)
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -108,11 +123,16 @@ class _MetricsHandler(BaseHTTPRequestHandler):
 
 
 def serve_metrics(
-    host: str, port: int, healthy: Callable[[], bool] | None = None
+    host: str,
+    port: int,
+    healthy: Callable[[], bool] | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> ThreadingHTTPServer:
     """Serve /metrics on HOST:PORT from a daemon thread (opt-in for the language server;
-    a worker also answers /healthz from `healthy`)."""
-    members = {"healthy": staticmethod(healthy)} if healthy is not None else {}
+    a worker also answers /healthz from `healthy` and leaves out the server's families)."""
+    members: dict[str, object] = {"without": without}
+    if healthy is not None:
+        members["healthy"] = staticmethod(healthy)
     handler = type("MetricsHandler", (_MetricsHandler,), members)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -145,3 +165,15 @@ LEASE_EXPIRIES = Counter(
     registry=REGISTRY,
 )
 WORKERS = Gauge("llmgenie_workers", "Workers whose heartbeat is fresh", registry=REGISTRY)
+
+SERVER_ONLY = frozenset(
+    {
+        "llmgenie_api_request_duration_seconds",
+        "llmgenie_websocket_sessions",
+        "llmgenie_queue_depth",
+        "llmgenie_runs_running",
+        "llmgenie_lease_expiries",
+        "llmgenie_workers",
+    }
+)
+"""Families only the team server reports (a worker's zeros would hide the server's truth)."""

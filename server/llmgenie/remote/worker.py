@@ -28,7 +28,7 @@ from celery import Celery, signals
 from llmgenie.config import ConfigError, Settings
 from llmgenie.locations import data_root
 from llmgenie.observability.logging import get_logger
-from llmgenie.observability.metrics import serve_metrics
+from llmgenie.observability.metrics import SERVER_ONLY, serve_metrics
 from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
 from llmgenie.remote.ledger import Ledger
@@ -248,7 +248,7 @@ def run_worker(
     sweeper = Sweeper(runner.ledger, runner, concurrency, team.stale_queued_s)
     sweeper.start()
     if metrics is not None:
-        serve_metrics(*metrics, healthy=beat.healthy)
+        serve_metrics(*metrics, healthy=beat.healthy, without=SERVER_ONLY)
     _log.info("worker_started", worker=ident, concurrency=concurrency)
     try:
         worker = app.Worker(
