@@ -197,6 +197,18 @@ def live_workers(redis_url: str) -> list[dict[str, Any]]:
     return [json.loads(v) for v in values if v]
 
 
+def _warm_up() -> None:
+    """Import litellm and CrewAI before taking runs: the first run should not wait for
+    them (seconds), and there is no editor here to keep responsive meanwhile."""
+    from llmgenie.agents.crewai_setup import preload
+    from llmgenie.llm.litellm_setup import load_litellm
+
+    started = time.monotonic()
+    load_litellm()
+    preload()
+    _log.info("worker_warmed_up", seconds=round(time.monotonic() - started, 2))
+
+
 def run_worker(
     team: TeamServerSettings,
     settings: Settings,
@@ -218,6 +230,7 @@ def run_worker(
             f"the database schema is at {revision or 'nothing'}, not "
             f"{migrate.head_revision()}: run `llmgenie team migrate` first"
         )
+    _warm_up()
     ident = worker_id()
     app = celery_app(team.broker_url)
     doorbell = CeleryQueue(team.broker_url)
