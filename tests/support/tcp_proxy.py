@@ -16,9 +16,11 @@ import threading
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(
+        self, target_host: str, target_port: int, listen_host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.target = (target_host, target_port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server((listen_host, port))
         self.port = int(self._listener.getsockname()[1])
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ strikes. Each module gets its own RabbitMQ vhost, database and Redis database.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -24,6 +26,7 @@ import pytest
 import redis
 
 from tests.support.model_server import Reply
+from tests.support.tcp_proxy import TcpProxy
 from tests.team.conftest import (
     TeamServerProcess,
     _free_port,
@@ -307,3 +310,92 @@ def test_a_run_whose_doorbell_was_lost_still_runs(pool: Pool, broker_url: str) -
     status = pool.wait_ended(run_ids)
     assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
     _assert_each_ended_once(pool, run_ids)
+
+
+@dataclass
+class Host:
+    """A network namespace joined to this one by a veth pair: another machine, as far as
+    TCP is concerned. `ip` is this side's address; the services are reachable there."""
+
+    name: str
+    ip: str
+    proxies: list[TcpProxy] = field(default_factory=list)
+
+    def expose(self, url: str) -> str:
+        """`url` (a service on 127.0.0.1) as the other host reaches it: through a proxy
+        listening on this side of the veth pair."""
+        parsed = urlsplit(url)
+        assert parsed.hostname and parsed.port, url
+        proxy = TcpProxy(parsed.hostname, parsed.port, listen_host=self.ip).start()
+        self.proxies.append(proxy)
+        here = f"{parsed.hostname}:{parsed.port}"
+        netloc = parsed.netloc.replace(here, f"{self.ip}:{proxy.port}")
+        return urlunsplit(parsed._replace(netloc=netloc))
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, (args, done.stderr)
+
+
+@pytest.fixture
+def other_host() -> Iterator[Host]:
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root (CI runs as root)")
+    tag = uuid.uuid4().hex[:6]
+    name, outer, inner = f"lg-{tag}", f"lgo{tag}", f"lgi{tag}"
+    octet = int(tag[:2], 16) % 250 + 1
+    here, there = f"10.231.{octet}.1", f"10.231.{octet}.2"
+    _ip("netns", "add", name)
+    try:
+        _ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+        _ip("link", "set", inner, "netns", name)
+        _ip("addr", "add", f"{here}/30", "dev", outer)
+        _ip("link", "set", outer, "up")
+        _ip("-n", name, "addr", "add", f"{there}/30", "dev", inner)
+        _ip("-n", name, "link", "set", inner, "up")
+        _ip("-n", name, "link", "set", "lo", "up")
+        host = Host(name, here)
+        yield host
+        for proxy in host.proxies:
+            proxy.stop()
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+        subprocess.run(["ip", "link", "delete", outer], capture_output=True)
+
+
+def test_workers_on_another_host_run_the_team_servers_runs(
+    pool: Pool, other_host: Host, pg_database: str, redis_url: str, broker_url: str
+) -> None:
+    """The team server here, a worker in another network namespace reaching PostgreSQL,
+    Redis, RabbitMQ and the model over a veth link (not loopback)."""
+    server = pool.server
+    server.model.default_reply = Reply.plain(final_answer("explained from afar"))
+    env = {
+        **server.env,
+        "LLMGENIE_TEAM_DATABASE_URL": other_host.expose(pg_database),
+        "LLMGENIE_TEAM_REDIS_URL": other_host.expose(redis_url),
+        "LLMGENIE_TEAM_BROKER_URL": other_host.expose(broker_url),
+        "LLMGENIE_LLM__API_BASE": other_host.expose(server.model.url),
+    }
+    log = pool.base / "remote-worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", other_host.name, sys.executable, "-m", "llmgenie",
+             "team", "worker", "--concurrency", "2", "--log-level", "INFO"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    remote = Worker(proc, log)
+    pool.workers.append(remote)
+    pool.wait_ready(remote)
+    run_ids = pool.submit(4)
+    status = pool.wait_ended(run_ids)
+    assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
+    _assert_each_ended_once(pool, run_ids)
+    finished = {
+        json.loads(line)["run_id"]
+        for line in remote.logs().splitlines()
+        if '"team_run_finished"' in line
+    }
+    assert finished == set(run_ids), "the worker on the other host ran them all"
+    assert all(p.connections > 0 for p in other_host.proxies), "every service went over the link"
