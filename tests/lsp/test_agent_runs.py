@@ -164,7 +164,11 @@ async def test_document_action_round_trips_through_apply_edit(
     )
     result = _events(editor, run_id, "result")[0]
     assert result["data"]["result"]["edits"][0]["path"] == "billing.py"
-    assert any(m.message.startswith("llmgenie document") for m in editor.lsp.messages)
+    await editor.wait_until(
+        lambda: any(m.message.startswith("llmgenie document") for m in editor.lsp.messages),
+        30,
+        "the run's message",
+    )
 
 
 async def test_findings_become_llmgenie_diagnostics(
@@ -259,7 +263,11 @@ async def test_edit_made_stale_by_typing_is_reported_not_applied(
             "edit_failed",
         )
         assert editor.applied_edits == []
-        assert any("no longer in the file" in m.message for m in editor.lsp.messages)
+        await editor.wait_until(
+            lambda: any("no longer in the file" in m.message for m in editor.lsp.messages),
+            30,
+            "the message that the edit failed",
+        )
 
 
 async def test_runs_cancel_request_stops_a_running_crew(
