@@ -12,14 +12,15 @@ from tests.agents.conftest import SQL_LINE, Harness, final, tool_messages
 from tests.support.model_server import Reply
 
 
-def test_malformed_answer_is_retried_with_the_error_then_succeeds(harness: Harness) -> None:
+def test_unreadable_answer_is_retried_with_the_error_then_succeeds(harness: Harness) -> None:
+    """Security's result is findings, so prose is not an answer: it is asked again."""
     harness.server.script(
-        Reply.plain("Sure! The function finds a user."),  # not JSON
-        final("`find_user` returns the first matching row."),
+        Reply.plain("Sure! I will look for vulnerabilities."),  # not JSON
+        final("No injection found in `connect`."),
     )
-    result = execute_crew(harness.context("explain"), harness.env())
+    result = execute_crew(harness.context("security"), harness.env())
 
-    assert result.message == "`find_user` returns the first matching row."
+    assert result.message == "No injection found in `connect`."
     retry = harness.chat_bodies()[1]
     assert "not a JSON object" in str(retry["messages"])
     assert any(e.data.get("stage") == "validation_failed" for e in harness.recorder.events)

@@ -36,6 +36,7 @@ CREWS: dict[str, CrewSpec] = {
                 "anything surprising. Read related code with the tools when it matters. Put "
                 "the explanation in 'message'; propose no edits."
             ),
+            policy=ReportPolicy(message_crew=True),
         ),
         CrewSpec(
             name="document",
@@ -132,6 +133,7 @@ CREWS: dict[str, CrewSpec] = {
                 "their results: a prioritised summary in 'message' and any additional "
                 "findings or edits not already recorded."
             ),
+            policy=ReportPolicy(message_crew=True),
             members=SPECIALISTS,
         ),
     )
