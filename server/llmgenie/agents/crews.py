@@ -111,6 +111,7 @@ def _agent(
     policy: ReportPolicy,
     *,
     manager: bool,
+    max_tokens: int,
 ) -> Any:
     """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
     crewai = load_crewai()  # never `import crewai` directly: the offline env must come first
@@ -121,7 +122,11 @@ def _agent(
     role = ROLES[spec_key]
     model = state.model_for(spec_key)
     llm = GenieLLM.for_agent(
-        state.client_for(spec_key), state, model=model or "default", agent_role=role.role
+        state.client_for(spec_key),
+        state,
+        model=model or "default",
+        agent_role=role.role,
+        max_tokens=max_tokens,
     )
     tools: list[Any] = []
     if not manager:
@@ -150,7 +155,10 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
 
     state.emit("status", "preparing agents", stage="setup", crew=spec.name)
     knowledge = KnowledgeBase(state.env.engine)
-    lead = _agent(spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical)
+    tokens = spec.max_output_tokens
+    lead = _agent(
+        spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical, max_tokens=tokens
+    )
     validation = ReportGuard(state, spec, max_attempts=VALIDATION_RETRIES + 1)
     description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
@@ -165,7 +173,8 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     )
     if spec.hierarchical:
         members = [
-            _agent(key, state, knowledge, spec.policy, manager=False) for key in spec.members
+            _agent(key, state, knowledge, spec.policy, manager=False, max_tokens=tokens)
+            for key in spec.members
         ]
         crew = GenieCrew(
             agents=members,

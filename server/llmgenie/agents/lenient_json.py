@@ -14,21 +14,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_OPEN_THINK = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+from llmgenie.llm.text_protocol import strip_reasoning
+
 _FINAL_ANSWER = re.compile(r"^.*?Final Answer\s*:\s*", re.DOTALL | re.IGNORECASE)
 _FENCE_ONLY = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _DECODER = json.JSONDecoder(strict=False)
-
-
-def strip_reasoning(text: str) -> str:
-    """`text` without reasoning blocks; an unclosed one (cut off while thinking) is dropped
-    with everything after it."""
-    text = _THINK.sub("", text)
-    opened = _OPEN_THINK.search(text)
-    if opened:
-        text = text[: opened.start()]
-    return text.strip()
 
 
 def answer_text(text: str) -> str:

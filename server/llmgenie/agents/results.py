@@ -28,11 +28,11 @@ from llmgenie.agents.lenient_json import (
     answer_text,
     json_values,
     recover_truncated,
-    strip_reasoning,
 )
 from llmgenie.agents.workspace_view import WorkspaceView
 from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.contracts.runs import Finding, ProposedEdit, RunResult
+from llmgenie.llm.text_protocol import strip_reasoning
 
 _CWE = re.compile(r"^CWE-\d{1,4}$")
 
