@@ -88,3 +88,20 @@ def test_cancel_works_while_the_model_is_still_thinking(harness: Harness) -> Non
     with pytest.raises(Cancelled):
         execute_crew(harness.context("explain"), harness.env())
     assert harness.server.wait_for_disconnect(timeout=10).chunks_sent == 0
+
+
+def test_a_malformed_tool_call_is_answered_with_an_error_and_the_run_goes_on(
+    harness: Harness,
+) -> None:
+    harness.server.script(
+        Reply.tool_call("read_file", '{"path": "app/db.py", "start_line": '),  # cut-off JSON
+        final("`connect` opens the database."),
+    )
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == "`connect` opens the database."
+    bodies = harness.chat_bodies()
+    assert len(bodies) == 2
+    [told] = tool_messages(bodies[1])
+    assert "Please provide valid JSON arguments for the 'read_file' tool" in told
+    assert harness.recorder.actions("tool_called") == []  # nothing ran on half arguments
