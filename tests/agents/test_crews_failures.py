@@ -5,21 +5,22 @@ from __future__ import annotations
 import pytest
 
 from llmgenie.agents.crews import VALIDATION_RETRIES, execute_crew
-from llmgenie.contracts.errors import BudgetExceeded, CrewRunFailed
+from llmgenie.contracts.errors import BudgetExceeded, CrewRunFailed, ModelCallError
 from llmgenie.contracts.progress import Cancelled
 from llmgenie.contracts.runs import RunEvent
 from tests.agents.conftest import SQL_LINE, Harness, final, tool_messages
 from tests.support.model_server import Reply
 
 
-def test_malformed_answer_is_retried_with_the_error_then_succeeds(harness: Harness) -> None:
+def test_unreadable_answer_is_retried_with_the_error_then_succeeds(harness: Harness) -> None:
+    """Security's result is findings, so prose is not an answer: it is asked again."""
     harness.server.script(
-        Reply.plain("Sure! The function finds a user."),  # not JSON
-        final("`find_user` returns the first matching row."),
+        Reply.plain("Sure! I will look for vulnerabilities."),  # not JSON
+        final("No injection found in `connect`."),
     )
-    result = execute_crew(harness.context("explain"), harness.env())
+    result = execute_crew(harness.context("security"), harness.env())
 
-    assert result.message == "`find_user` returns the first matching row."
+    assert result.message == "No injection found in `connect`."
     retry = harness.chat_bodies()[1]
     assert "not a JSON object" in str(retry["messages"])
     assert any(e.data.get("stage") == "validation_failed" for e in harness.recorder.events)
@@ -142,9 +143,21 @@ def test_cancel_during_a_tool_call_ends_the_run(harness: Harness) -> None:
     assert len(harness.chat_bodies()) == 1
 
 
-def test_empty_model_answer_fails_the_run_with_a_reason(harness: Harness) -> None:
+def test_empty_model_answer_counts_as_that_model_failing(harness: Harness) -> None:
+    """An empty answer is no answer: the next model of the chain is asked."""
+    harness.agent_models = {"documentation": "openai/model-a"}
+    harness.server.script(Reply.plain(""), model="model-a")
+    harness.server.script(final("`connect` opens the database."))
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == "`connect` opens the database."
+    assert result.model == "openai/scripted-model"
+    assert [b["model"] for b in harness.chat_bodies()] == ["model-a", "scripted-model"]
+
+
+def test_empty_answer_from_the_only_model_fails_the_run_with_a_reason(harness: Harness) -> None:
     harness.server.script(Reply.plain(""))
-    with pytest.raises(CrewRunFailed, match="explain crew failed"):
+    with pytest.raises(ModelCallError, match="answered with nothing"):
         execute_crew(harness.context("explain"), harness.env())
 
 

@@ -108,10 +108,20 @@ def test_review_delegates_to_specialists_and_merges_their_results(harness: Harne
     assert result.model == "openai/boss-model"
 
 
-def test_review_managers_invalid_answer_is_retried(harness: Harness) -> None:
+def test_review_managers_prose_summary_is_the_message(harness: Harness) -> None:
+    """The review's result is its summary: Markdown prose is accepted on the first attempt."""
+    harness.agent_models = {"coordinator": "openai/boss-model"}
+    harness.server.script(Reply.plain("## Review\nEverything looks fine."), model="boss-model")
+    result = execute_crew(harness.context("review"), harness.env())
+
+    assert result.message == "## Review\nEverything looks fine."
+    assert len(harness.chat_bodies("boss-model")) == 1
+
+
+def test_review_managers_broken_json_is_retried(harness: Harness) -> None:
     harness.agent_models = {"coordinator": "openai/boss-model"}
     harness.server.script(
-        Reply.plain("Review done, everything looks fine."),  # prose, not the JSON report
+        Reply.plain('{"message": 42, "edits": ['),  # JSON, but no usable message
         final("Everything looks fine."),
         model="boss-model",
     )
@@ -119,4 +129,4 @@ def test_review_managers_invalid_answer_is_retried(harness: Harness) -> None:
 
     assert result.message == "Everything looks fine."
     boss = harness.chat_bodies("boss-model")
-    assert len(boss) == 2 and "not a JSON object" in str(boss[1]["messages"])
+    assert len(boss) == 2 and "Still missing: the message" in str(boss[1]["messages"])

@@ -12,6 +12,7 @@ from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelCon
 from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.client import ModelClient, model_chain
+from llmgenie.llm.options import DEFAULT_MAX_TOKENS, InvalidModelOption, ModelOptions
 from llmgenie.redaction import Redactor
 from tests.runtime.conftest import llm_settings
 from tests.support.model_server import ModelServer, Reply
@@ -242,3 +243,133 @@ def test_model_calls_never_write_to_stdout() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout == ""
+
+
+# --- answers that are no answers, bounded calls, textual tool calls (issue 13) ----------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.plain(""),
+        Reply.plain("<think>The user wants a greeting. Let me think.</think>"),
+        Reply.cut(["The answer is"], how="close"),
+        Reply.cut(["The answer is"], how="done"),
+    ],
+    ids=["empty", "only-reasoning", "stream-dropped", "stream-ended-unfinished"],
+)
+def test_an_answer_that_is_no_answer_counts_as_that_model_failing(
+    model_server: ModelServer, reply: Reply
+) -> None:
+    model_server.script(reply, model="model-a")
+    model_server.script(Reply.plain("a real answer"), model="model-b")
+    completion = client(model_server, "model-a", "model-b", max_retries=0).complete(HELLO)
+    assert (completion.text, completion.model) == ("a real answer", "openai/model-b")
+    assert completion.fallbacks_tried == ["openai/model-a"]
+
+
+def test_no_answer_from_any_model_names_why(model_server: ModelServer) -> None:
+    model_server.script(Reply.plain(""))
+    with pytest.raises(ModelCallError, match="answered with nothing"):
+        client(model_server, max_retries=0).complete(HELLO)
+
+
+def test_every_call_streams_with_an_output_token_limit(model_server: ModelServer) -> None:
+    model_server.script(Reply.plain("one"), Reply.plain("two"), Reply.plain("three"))
+    client(model_server).complete(HELLO)
+    client(model_server).complete(HELLO, max_tokens=300)
+    client(model_server, max_tokens=64).complete(HELLO, max_tokens=300)  # the user's limit wins
+    bodies = [r.body for r in model_server.chat_requests()]
+    assert all(b["stream"] is True for b in bodies)
+    assert [b["max_tokens"] for b in bodies] == [DEFAULT_MAX_TOKENS, 300, 64]
+
+
+def test_first_token_deadline_is_separate_from_the_idle_deadline(
+    model_server: ModelServer,
+) -> None:
+    """A model may think longer than it may pause, once it has started answering."""
+    model_server.script(Reply.stream(["thought ", "through"], first_delay=1.5, delay=0.1))
+    completion = client(model_server, timeout_s=1.0, first_token_timeout_s=8.0).complete(HELLO)
+    assert completion.text == "thought through"
+    assert completion.ttft_s is not None and completion.ttft_s >= 1.4
+
+    model_server.script(Reply.stream(["never"], first_delay=30), model="model-a")
+    model_server.script(Reply.plain("quick"), model="model-b")
+    started = time.monotonic()
+    answer = client(
+        model_server, "model-a", "model-b", timeout_s=8.0, first_token_timeout_s=1.0
+    ).complete(HELLO)
+    assert answer.model == "openai/model-b" and time.monotonic() - started < 8
+    dropped = model_server.wait_for_disconnect(timeout=5)  # the server can stop generating
+    assert (dropped.model, dropped.chunks_sent) == ("model-a", 0)
+
+
+def test_a_stalled_stream_hits_the_idle_deadline(model_server: ModelServer) -> None:
+    model_server.script(Reply.stream(["partial"], hang=True), model="model-a")
+    model_server.script(Reply.plain("b"), model="model-b")
+    completion = client(
+        model_server, "model-a", "model-b", timeout_s=1.0, first_token_timeout_s=30.0
+    ).complete(HELLO)
+    assert completion.model == "openai/model-b"
+
+
+def test_local_models_wait_longer_for_the_first_token() -> None:
+    local = ModelClient(
+        ["ollama/qwen2.5-coder:1.5b"], timeout_s=60, local_first_token_timeout_s=300
+    )
+    assert local.first_token_deadline("ollama/qwen2.5-coder:1.5b") == 300
+    assert local.first_token_deadline("openai/gpt-4o-mini") == 60
+    assert ModelClient(["openai/x"], first_token_timeout_s=5).first_token_deadline("openai/x") == 5
+
+
+def test_model_options_come_from_the_environment_and_name_a_bad_value() -> None:
+    options = ModelOptions.from_env(
+        {"LLMGENIE_MODEL_MAX_TOKENS": "400", "LLMGENIE_MODEL_FIRST_TOKEN_TIMEOUT_S": "90"}
+    )
+    assert (options.max_tokens, options.first_token_timeout_s) == (400, 90.0)
+    with pytest.raises(InvalidModelOption, match="LLMGENIE_MODEL_MAX_TOKENS='lots'"):
+        ModelOptions.from_env({"LLMGENIE_MODEL_MAX_TOKENS": "lots"})
+
+
+def test_model_knobs_do_not_disturb_the_settings(
+    model_server: ModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMGENIE_MODEL_MAX_TOKENS", "123")
+    model_server.script(Reply.plain("ok"))
+    settings = llm_settings(model_server)
+    ModelClient.from_settings(settings).complete(HELLO)
+    assert model_server.chat_requests()[0].body["max_tokens"] == 123
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [
+            "Let me look. <tool_",
+            'call>{"name": "search_code", "arguments": {"query": "x"}}',
+            "</tool_call>",
+        ],
+        ['{"name": "search_code", ', '"arguments": {"query": "x"}}'],
+    ],
+    ids=["tagged", "bare-json"],
+)
+def test_a_tool_call_written_as_text_is_a_tool_call_and_never_streamed(
+    model_server: ModelServer, pieces: list[str]
+) -> None:
+    model_server.script(Reply.stream(pieces))
+    deltas: list[str] = []
+    completion = client(model_server).complete(HELLO, tools=[SEARCH_TOOL], on_delta=deltas.append)
+    [call] = completion.tool_calls
+    assert call["function"]["name"] == "search_code"
+    assert json.loads(call["function"]["arguments"]) == {"query": "x"}
+    assert "tool_call" not in "".join(deltas) and '"name"' not in "".join(deltas)
+
+
+def test_text_that_only_looks_like_a_tool_call_is_streamed_whole(
+    model_server: ModelServer,
+) -> None:
+    model_server.script(Reply.stream(["Use <tool", "> tags or ", '{"a": 1} as you like.']))
+    deltas: list[str] = []
+    completion = client(model_server).complete(HELLO, tools=[SEARCH_TOOL], on_delta=deltas.append)
+    assert completion.tool_calls == []
+    assert "".join(deltas) == completion.text == 'Use <tool> tags or {"a": 1} as you like.'

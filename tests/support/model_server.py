@@ -70,6 +70,7 @@ class Reply:
     completion_tokens: int | None = None
     hang_after_chunks: bool = False
     stream_tool_calls: bool = False
+    cut_after_chunks: str = ""  # "close": drop the connection; "done": [DONE], no finish
 
     @classmethod
     def plain(
@@ -103,6 +104,12 @@ class Reply:
             delay=first_delay,
             hang_after_chunks=hang,
         )
+
+    @classmethod
+    def cut(cls, chunks: list[str], *, how: Literal["close", "done"] = "close") -> Reply:
+        """A streamed answer that stops mid-way: the connection drops after `chunks`
+        ("close"), or the stream ends without the model's finish ("done")."""
+        return cls(kind="stream", chunks=list(chunks), text="".join(chunks), cut_after_chunks=how)
 
     @classmethod
     def tool_call(
@@ -427,7 +434,7 @@ def _stream_events(
             yield _chunk(cid, model, {"tool_calls": [head]}, None), 0.0
             args = {"index": i, "function": {"arguments": call["function"]["arguments"]}}
             yield _chunk(cid, model, {"tool_calls": [args]}, None), 0.0
-    if reply.hang_after_chunks:
+    if reply.hang_after_chunks or reply.cut_after_chunks:
         return
     yield _chunk(cid, model, {}, finish), 0.0
     usage_chunk = {
@@ -647,6 +654,11 @@ def _make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
             if reply.hang_after_chunks:
                 while True:
                     self._sleep(0.05)
+            if reply.cut_after_chunks == "close":
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
             send(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()

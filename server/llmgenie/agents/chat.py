@@ -20,6 +20,7 @@ from llmgenie.contracts.progress import Cancelled
 from llmgenie.contracts.runs import RunResult
 
 MAX_TOOL_ROUNDS = 6
+MAX_OUTPUT_TOKENS = 1500  # per model call (LLMGENIE_MODEL_MAX_TOKENS overrides)
 CHAT_ROLE: RoleKey = "coordinator"
 
 SYSTEM_PROMPT = (
@@ -55,7 +56,10 @@ def run_chat(state: RunState) -> RunResult:
         started = time.monotonic()
         try:
             completion = client.complete(
-                messages, tools=None if last_round else schemas, on_delta=on_delta
+                messages,
+                tools=None if last_round else schemas,
+                on_delta=on_delta,
+                max_tokens=MAX_OUTPUT_TOKENS,
             )
         except (BudgetExceeded, ModelCallError, NoModelConfigured, Cancelled) as exc:
             state.set_fatal(exc)

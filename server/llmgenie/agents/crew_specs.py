@@ -18,6 +18,9 @@ class CrewSpec:
     instructions: str
     policy: ReportPolicy = field(default_factory=ReportPolicy)
     members: tuple[RoleKey, ...] = ()
+    # Output-token limit per model call, sized to what the answer needs: without one a
+    # small model rambles until its context is full (LLMGENIE_MODEL_MAX_TOKENS overrides).
+    max_output_tokens: int = 2000
 
     @property
     def hierarchical(self) -> bool:
@@ -29,6 +32,7 @@ CREWS: dict[str, CrewSpec] = {
     for spec in (
         CrewSpec(
             name="explain",
+            max_output_tokens=1200,
             lead="documentation",
             instructions=(
                 "Explain the selected code (or the file) to a developer new to it: what it "
@@ -36,9 +40,11 @@ CREWS: dict[str, CrewSpec] = {
                 "anything surprising. Read related code with the tools when it matters. Put "
                 "the explanation in 'message'; propose no edits."
             ),
+            policy=ReportPolicy(message_crew=True),
         ),
         CrewSpec(
             name="document",
+            max_output_tokens=2500,
             lead="documentation",
             instructions=(
                 "Write documentation for the selected code: a docstring (or JSDoc/comment) "
@@ -52,6 +58,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="tests",
+            max_output_tokens=3000,
             lead="coordinator",
             instructions=(
                 "Write unit tests for the selected code with the project's test framework "
@@ -64,6 +71,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="refactor",
+            max_output_tokens=3000,
             lead="coordinator",
             instructions=(
                 "Refactor the selected code for clarity and maintainability without changing "
@@ -75,6 +83,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="fix",
+            max_output_tokens=2000,
             lead="coordinator",
             instructions=(
                 "Fix the diagnostic reported at the selected lines. Find the root cause "
@@ -85,6 +94,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="security",
+            max_output_tokens=2000,
             lead="security",
             instructions=(
                 "Review the code for security problems: injection (SQL, OS command, code), "
@@ -98,6 +108,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="performance",
+            max_output_tokens=2000,
             lead="performance",
             instructions=(
                 "Review the code for performance problems: algorithmic complexity (nested "
@@ -110,6 +121,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="devops",
+            max_output_tokens=3000,
             lead="devops",
             instructions=(
                 "Containerize the project and set up CI: inspect the project (language, "
@@ -121,6 +133,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="review",
+            max_output_tokens=2500,
             lead="coordinator",
             instructions=(
                 "Lead a full review of the code. Plan first, then delegate to your "
@@ -132,6 +145,7 @@ CREWS: dict[str, CrewSpec] = {
                 "their results: a prioritised summary in 'message' and any additional "
                 "findings or edits not already recorded."
             ),
+            policy=ReportPolicy(message_crew=True),
             members=SPECIALISTS,
         ),
     )

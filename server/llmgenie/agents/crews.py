@@ -6,9 +6,10 @@ are the specialists. Agents talk to models only through `GenieLLM` (our model la
 touch the workspace only through `AgentToolbox`.
 
 Structured output: the final task asks for a `CrewReport` (its JSON schema is in the task's
-expected output) and carries a CrewAI guardrail that parses and validates it (schema, edits
-that apply exactly once, findings on real lines). A failing answer goes back to the agent
-with the error, at most `VALIDATION_RETRIES` times; then the run fails with `CrewRunFailed`
+expected output) and carries a CrewAI guardrail (`ReportGuard`) that reads the answer
+leniently and checks each edit and finding on its own. Only an answer that lacks what the
+crew needs goes back to the agent, asked for exactly that, at most `VALIDATION_RETRIES`
+times; the last attempt returns whatever is usable, or the run fails with `CrewRunFailed`
 naming the reason.
 
 Errors: `Cancelled` (the user cancelled), `BudgetExceeded`, `ModelCallError` and
@@ -18,9 +19,7 @@ Errors: `Cancelled` (the user cancelled), `BudgetExceeded`, `ModelCallError` and
 from __future__ import annotations
 
 import json
-import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
@@ -28,18 +27,11 @@ from llmgenie.agents.crew_specs import CREWS, CrewSpec
 from llmgenie.agents.crewai_setup import load_crewai
 from llmgenie.agents.environment import RunEnvironment
 from llmgenie.agents.knowledge import KnowledgeBase
-from llmgenie.agents.results import (
-    CrewReport,
-    InvalidReport,
-    ReportPolicy,
-    merge_result,
-    parse_report,
-    validate_report,
-)
+from llmgenie.agents.report_guard import ReportGuard
+from llmgenie.agents.results import CrewReport, ReportPolicy, merge_result
 from llmgenie.agents.roles import ROLES, RoleKey
 from llmgenie.agents.run_state import RunState
 from llmgenie.agents.tools import AgentToolbox
-from llmgenie.agents.workspace_view import WorkspaceView
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.errors import CrewRunFailed, UnknownCrew
 from llmgenie.contracts.progress import Cancelled
@@ -112,77 +104,6 @@ def execute_crew(ctx: AnalyzedContext, env: RunEnvironment) -> RunResult:
     return result
 
 
-class _Validation:
-    """The guardrail state of one task: the last valid report, or why the last one failed."""
-
-    def __init__(self, state: RunState, spec: CrewSpec) -> None:
-        self.state = state
-        self.spec = spec
-        self.view = WorkspaceView(state.root, state.env.engine)
-        allowed = state.env.permissions.allowed_tools.get(spec.lead, [])
-        # The final answer is held to the lead's permissions like its tool calls are.
-        self.may_edit = "propose_edit" in allowed
-        self.may_report = "report_finding" in allowed
-        self.policy = replace(
-            spec.policy, require_edits=spec.policy.require_edits and self.may_edit
-        )
-        self.report: CrewReport | None = None
-        self.failures: list[str] = []
-        self._lock = threading.Lock()
-
-    def _within_permissions(self, report: CrewReport) -> CrewReport:
-        """Drop edits or findings the lead may not propose here (audited as refusals)."""
-        dropped: dict[str, int] = {}
-        if report.edits and not self.may_edit:
-            dropped["propose_edit"] = len(report.edits)
-            report = report.model_copy(update={"edits": []})
-        if report.findings and not self.may_report:
-            dropped["report_finding"] = len(report.findings)
-            report = report.model_copy(update={"findings": []})
-        for tool, count in dropped.items():
-            self.state.audit(
-                "permission_denied",
-                {"agent": self.spec.lead, "tool": tool, "via": "final_answer", "count": count},
-            )
-            self.state.emit(
-                "status",
-                f"{count} result(s) dropped: {self.spec.lead} may not use {tool} here",
-                stage="permission_denied",
-                tool=tool,
-            )
-        return report
-
-    def __call__(self, output: Any) -> tuple[bool, Any]:
-        """CrewAI guardrail: (True, normalised JSON) or (False, error for the agent)."""
-        raw = str(getattr(output, "raw", "") or "")
-        try:
-            report = self._within_permissions(parse_report(raw))
-            report = validate_report(
-                report,
-                self.view,
-                self.policy,
-                self.state.snapshot_edits(),
-                list(self.state.findings),
-            )
-        except InvalidReport as exc:
-            with self._lock:
-                self.failures.append(str(exc))
-                attempt = len(self.failures)
-            log.info(
-                "crew_answer_invalid", run_id=self.state.run_id, attempt=attempt, error=str(exc)
-            )
-            self.state.emit(
-                "status",
-                f"answer did not validate (attempt {attempt}); asking again",
-                stage="validation_failed",
-                error=str(exc),
-            )
-            return (False, str(exc))
-        with self._lock:
-            self.report = report
-        return (True, report.model_dump_json())
-
-
 def _agent(
     spec_key: RoleKey,
     state: RunState,
@@ -190,6 +111,7 @@ def _agent(
     policy: ReportPolicy,
     *,
     manager: bool,
+    max_tokens: int,
 ) -> Any:
     """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
     crewai = load_crewai()  # never `import crewai` directly: the offline env must come first
@@ -200,7 +122,11 @@ def _agent(
     role = ROLES[spec_key]
     model = state.model_for(spec_key)
     llm = GenieLLM.for_agent(
-        state.client_for(spec_key), state, model=model or "default", agent_role=role.role
+        state.client_for(spec_key),
+        state,
+        model=model or "default",
+        agent_role=role.role,
+        max_tokens=max_tokens,
     )
     tools: list[Any] = []
     if not manager:
@@ -229,8 +155,11 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
 
     state.emit("status", "preparing agents", stage="setup", crew=spec.name)
     knowledge = KnowledgeBase(state.env.engine)
-    lead = _agent(spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical)
-    validation = _Validation(state, spec)
+    tokens = spec.max_output_tokens
+    lead = _agent(
+        spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical, max_tokens=tokens
+    )
+    validation = ReportGuard(state, spec, max_attempts=VALIDATION_RETRIES + 1)
     description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
     # extra model call. The guardrail validates against CrewReport itself instead.
@@ -244,7 +173,8 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     )
     if spec.hierarchical:
         members = [
-            _agent(key, state, knowledge, spec.policy, manager=False) for key in spec.members
+            _agent(key, state, knowledge, spec.policy, manager=False, max_tokens=tokens)
+            for key in spec.members
         ]
         crew = GenieCrew(
             agents=members,

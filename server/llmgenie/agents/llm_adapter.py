@@ -61,7 +61,13 @@ class GenieLLM(BaseLLM):
 
     @classmethod
     def for_agent(
-        cls, client: ModelClientProtocol, state: RunState, *, model: str, agent_role: str
+        cls,
+        client: ModelClientProtocol,
+        state: RunState,
+        *,
+        model: str,
+        agent_role: str,
+        max_tokens: int | None = None,
     ) -> GenieLLM:
         """An adapter bound to one run and one agent (for events and accounting)."""
         chain = getattr(client, "models", None)
@@ -70,6 +76,7 @@ class GenieLLM(BaseLLM):
             model=model or "llmgenie-default",
             agent_role=agent_role,
             provider="llmgenie",
+            max_tokens=max_tokens,
             native_tools=supports_native_tools(effective) if effective else True,
         )
         llm._client = client
@@ -94,7 +101,8 @@ class GenieLLM(BaseLLM):
         formatted = _plain_messages(cast(list[dict[str, Any]], self._format_messages(messages)))
         started = time.monotonic()
         try:
-            completion = self._client.complete(formatted, tools=tools or None)
+            limit = int(self.max_tokens) if self.max_tokens else None
+            completion = self._client.complete(formatted, tools=tools or None, max_tokens=limit)
         except RUN_ENDING as exc:
             state.set_fatal(exc)
             raise

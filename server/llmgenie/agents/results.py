@@ -1,10 +1,17 @@
-"""Structured crew output: the schema agents answer in, and its validation.
+"""Structured crew output: the schema agents answer in, and how an answer is read.
 
-A crew's final answer must be one JSON object matching `CrewReport`. Validation is more
-than the schema: every edit must be an exact replacement that applies to the current file
-text exactly once (so it can become an LSP WorkspaceEdit), edits must not overlap, and
-every finding must point at real lines. A failed check produces an `InvalidReport` whose
-message is written for the model, which is shown it and asked to try again.
+A crew's final answer should be one JSON object matching `CrewReport`, but real models are
+sloppy, so reading it is lenient where leniency is harmless and strict where it matters:
+
+- lenient: extra keys are ignored; the message may come under another name (`summary`,
+  `answer`, ...); the JSON may sit in a fence, in prose, after reasoning or after "Final
+  Answer:"; an answer cut off mid-object keeps its complete items; for crews whose result
+  is a message, plain Markdown is the message.
+- strict, per item: every edit must be an exact replacement that applies to the current
+  file text exactly once (so it can become an LSP WorkspaceEdit) without overlapping
+  another, inside the workspace; every finding must point at real lines. An invalid item
+  is rejected on its own (`Rejection`, reported to the user), never silently dropped, and
+  never takes the valid items of the same answer down with it.
 """
 
 from __future__ import annotations
@@ -12,22 +19,73 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llmgenie.agents.lenient_json import (
+    answer_text,
+    json_values,
+    recover_truncated,
+)
 from llmgenie.agents.workspace_view import WorkspaceView
 from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.contracts.runs import Finding, ProposedEdit, RunResult
+from llmgenie.llm.text_protocol import strip_reasoning
 
-_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _CWE = re.compile(r"^CWE-\d{1,4}$")
+
+# One source of truth for the names models use instead of ours (first match wins).
+MESSAGE_KEYS = ("message", "summary", "answer", "explanation", "response", "result", "text")
+EDIT_KEYS = {
+    "path": ("path", "file", "file_path", "filename"),
+    "old_text": ("old_text", "old", "search", "original", "find"),
+    "new_text": ("new_text", "new", "replacement", "replace"),
+    "description": ("description", "summary", "reason"),
+}
+FINDING_KEYS = {
+    "path": ("path", "file", "file_path", "filename"),
+    "start_line": ("start_line", "line", "line_start", "start"),
+    "end_line": ("end_line", "line_end", "end"),
+    "severity": ("severity", "level"),
+    "rule": ("rule", "rule_id", "cwe", "id", "type"),
+    "message": ("message", "description", "issue", "problem"),
+    "fix": ("fix", "recommendation", "suggestion", "remediation"),
+}
+_SEVERITY = {
+    "critical": "error",
+    "high": "error",
+    "error": "error",
+    "medium": "warning",
+    "moderate": "warning",
+    "warning": "warning",
+    "low": "info",
+    "info": "info",
+    "note": "info",
+    "hint": "hint",
+}
+
+
+def _first(data: dict[str, Any], names: Iterable[str]) -> Any:
+    for name in names:
+        if data.get(name) not in (None, ""):
+            return data[name]
+    return None
+
+
+def _message_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "\n".join(value).strip() or None
+    return None
 
 
 class CrewReport(BaseModel):
     """What every crew answers with: a message for the user, edits and findings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     message: str = Field(description="the answer for the user, in Markdown")
     edits: list[ProposedEdit] = Field(
@@ -39,9 +97,18 @@ class CrewReport(BaseModel):
         default_factory=list, description="problems found, with 1-based inclusive lines"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _message_under_another_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "message" not in data:
+            found = _message_of(_first(data, MESSAGE_KEYS))
+            if found is not None:
+                data = {**data, "message": found}
+        return data
+
 
 class InvalidReport(ValueError):
-    """The answer did not validate; the message tells the model exactly what to fix."""
+    """An edit or finding (or the answer) did not validate; the text says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -50,38 +117,139 @@ class ReportPolicy:
 
     require_edits: bool = False
     finding_rule: str | None = None  # "cwe": rules must be CWE ids
+    message_crew: bool = False  # the message is the result: prose is accepted as it
 
 
-def parse_report(raw: str) -> CrewReport:
-    """Parse the model's final answer (tolerating a code fence around the JSON)."""
-    text = raw.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group("body").strip()
-    if not text.startswith("{"):
-        start, end = text.find("{"), text.rfind("}")
-        if start == -1 or end <= start:
-            raise InvalidReport(
-                "Your final answer is not a JSON object. Answer with exactly one JSON object "
-                'with the keys "message", "edits" and "findings", and nothing else.'
-            )
-        text = text[start : end + 1]
-    try:
-        data = json.loads(text, strict=False)
-    except json.JSONDecodeError as exc:
-        raise InvalidReport(
-            f"Your final answer is not valid JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}). Answer with exactly one JSON object; escape newlines and quotes "
-            "inside strings."
-        ) from exc
-    try:
-        return CrewReport.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-            for err in exc.errors()[:8]
+@dataclass
+class Answer:
+    """What could be read from one final answer, before the per-item checks."""
+
+    message: str | None = None
+    edits: list[Any] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+    truncated: bool = False
+    problem: str | None = None  # why nothing structured could be read, for the model
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One edit or finding of an answer that was not kept, and why."""
+
+    kind: Literal["edit", "finding"]
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} to {self.path}: {self.reason}"
+            if self.kind == "edit"
+            else (f"finding in {self.path}: {self.reason}")
         )
-        raise InvalidReport(f"Your final answer does not match the schema: {problems}.") from exc
+
+
+def _looks_like_report(value: Any) -> bool:
+    return isinstance(value, dict) and any(
+        key in value for key in (*MESSAGE_KEYS, "edits", "findings")
+    )
+
+
+def _as_answer(data: dict[str, Any], truncated: bool = False) -> Answer:
+    edits = data.get("edits")
+    findings = data.get("findings")
+    return Answer(
+        message=_message_of(_first(data, MESSAGE_KEYS)),
+        edits=edits if isinstance(edits, list) else ([edits] if isinstance(edits, dict) else []),
+        findings=findings
+        if isinstance(findings, list)
+        else ([findings] if isinstance(findings, dict) else []),
+        truncated=truncated,
+    )
+
+
+def _bare_items(value: Any) -> Answer | None:
+    """A JSON list of edits or findings given without the surrounding object."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return None
+    if all(_first(v, EDIT_KEYS["old_text"]) is not None or "new_text" in v for v in value):
+        return Answer(edits=list(value))
+    if all(_first(v, FINDING_KEYS["start_line"]) is not None for v in value):
+        return Answer(findings=list(value))
+    return None
+
+
+def parse_answer(raw: str, policy: ReportPolicy) -> Answer:
+    """Read a final answer as leniently as is honest (see the module docstring)."""
+    text = strip_reasoning(raw)
+    if not text:
+        return Answer(problem="Your final answer was empty.")
+    values = list(json_values(text))
+    for value in values:
+        if _looks_like_report(value):
+            return _as_answer(value)
+    for value in values:
+        bare = _bare_items(value)
+        if bare is not None:
+            return bare
+    recovered = recover_truncated(text)
+    if recovered is not None and _looks_like_report(recovered):
+        return _as_answer(recovered, truncated=True)
+    prose = answer_text(text)
+    if policy.message_crew and prose and not prose.lstrip().startswith(("{", "[")):
+        return Answer(message=prose)
+    if "{" in text:
+        try:
+            json.loads(text[text.find("{") :], strict=False)
+        except json.JSONDecodeError as exc:
+            return Answer(
+                problem=f"Your final answer is not valid JSON ({exc.msg} at line {exc.lineno} "
+                f"column {exc.colno}); escape newlines and quotes inside strings."
+            )
+    return Answer(
+        problem="Your final answer is not a JSON object. Answer with exactly one JSON object "
+        'with the keys "message", "edits" and "findings", and nothing else.'
+    )
+
+
+def _normalise(item: dict[str, Any], keys: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, aliases in keys.items():
+        value = item.get(name) if name in item else _first(item, aliases)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _schema_problem(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(item)'}: {err['msg']}"
+        for err in exc.errors()[:4]
+    )
+
+
+def edit_from(item: Any) -> ProposedEdit:
+    """One edit from a model's JSON item (key aliases accepted); InvalidReport if unusable."""
+    if not isinstance(item, dict):
+        raise InvalidReport("an edit must be an object with path, old_text and new_text")
+    data = _normalise(item, EDIT_KEYS)
+    try:
+        return ProposedEdit.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidReport(_schema_problem(exc)) from exc
+
+
+def finding_from(item: Any) -> Finding:
+    """One finding from a model's JSON item (aliases, severity words, a single line)."""
+    if not isinstance(item, dict):
+        raise InvalidReport("a finding must be an object with path, start_line, rule, message")
+    data = _normalise(item, FINDING_KEYS)
+    if "end_line" not in data and "start_line" in data:
+        data["end_line"] = data["start_line"]
+    severity = str(data.get("severity", "warning")).strip().lower()
+    data["severity"] = _SEVERITY.get(severity, "warning")
+    try:
+        return Finding.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidReport(_schema_problem(exc)) from exc
 
 
 def _span(text: str, old: str) -> tuple[int, int]:
@@ -184,49 +352,73 @@ def check_finding(view: WorkspaceView, finding: Finding, policy: ReportPolicy) -
     )
 
 
-def validate_report(
-    report: CrewReport,
+@dataclass
+class CheckedItems:
+    """The edits and findings of one answer that passed their checks, and those that did not."""
+
+    edits: list[ProposedEdit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def _path_label(view: WorkspaceView, item: Any) -> str:
+    raw = _first(item, EDIT_KEYS["path"]) if isinstance(item, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        return "(no path)"
+    try:
+        return view.rel(raw)
+    except PathEscapeError:
+        return raw
+
+
+def check_items(
+    answer: Answer,
     view: WorkspaceView,
     policy: ReportPolicy,
-    recorded_edits: list[ProposedEdit],
-    recorded_findings: list[Finding],
-) -> CrewReport:
-    """Check every edit and finding of `report` (against those tools already recorded)."""
-    problems: list[str] = []
-    accepted: list[ProposedEdit] = list(recorded_edits)
-    edits: list[ProposedEdit] = []
-    for index, edit in enumerate(report.edits, start=1):
+    known_edits: list[ProposedEdit],
+    known_findings: list[Finding],
+) -> CheckedItems:
+    """Check each edit and finding of `answer` on its own; keep the valid, list the rest.
+
+    `known_*` are what is already kept (recorded by tools, or by an earlier attempt): an
+    item repeating one of them is skipped silently, and new edits must not overlap them.
+    """
+    out = CheckedItems()
+    accepted = list(known_edits)
+    for item in answer.edits:
         try:
-            rel = view.rel(edit.path)
-        except PathEscapeError:
-            rel = edit.path  # check_edit reports it
-        if any(e.path == rel and e.old_text == edit.old_text for e in recorded_edits):
-            continue  # the same edit was already proposed through the tool
-        try:
+            edit = edit_from(item)
+            try:
+                rel = view.rel(edit.path)
+            except PathEscapeError:
+                rel = edit.path  # check_edit reports it
+            if any(e.path == rel and e.old_text == edit.old_text for e in accepted):
+                continue  # already kept (through the tool, or in an earlier answer)
             checked = check_edit(view, edit, accepted)
         except InvalidReport as exc:
-            problems.append(f"edits[{index}]: {exc}")
+            out.rejected.append(Rejection("edit", _path_label(view, item), _reason(exc)))
             continue
         accepted.append(checked)
-        edits.append(checked)
-    findings: list[Finding] = []
-    seen = {(f.path, f.start_line, f.rule) for f in recorded_findings}
-    for index, finding in enumerate(report.findings, start=1):
+        out.edits.append(checked)
+    seen = {(f.path, f.start_line, f.rule) for f in known_findings}
+    for item in answer.findings:
         try:
-            checked_finding = check_finding(view, finding, policy)
+            checked_finding = check_finding(view, finding_from(item), policy)
         except InvalidReport as exc:
-            problems.append(f"findings[{index}]: {exc}")
+            out.rejected.append(Rejection("finding", _path_label(view, item), _reason(exc)))
             continue
         key = (checked_finding.path, checked_finding.start_line, checked_finding.rule)
         if key not in seen:
-            findings.append(checked_finding)
-    if policy.require_edits and not edits and not recorded_edits:
-        problems.append(
-            "this task must propose at least one edit (in 'edits' or with the propose_edit tool)"
-        )
-    if problems:
-        raise InvalidReport("Your answer needs fixing: " + " | ".join(problems))
-    return report.model_copy(update={"edits": edits, "findings": findings})
+            seen.add(key)
+            out.findings.append(checked_finding)
+    return out
+
+
+def _reason(exc: InvalidReport) -> str:
+    """The error without its "edit to PATH: " prefix (the Rejection carries the path)."""
+    text = str(exc)
+    head, sep, rest = text.partition(": ")
+    return rest if sep and head.startswith(("edit to ", "finding in ")) else text
 
 
 def merge_result(

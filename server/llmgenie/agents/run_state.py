@@ -24,6 +24,8 @@ from llmgenie.observability.logging import get_logger
 log = get_logger(__name__)
 
 EventKind = Literal["status", "delta", "tool", "progress", "result", "error"]
+# A first token slower than this is shown as progress: the user learns the model is slow.
+SLOW_FIRST_TOKEN_S = 2.0
 
 
 @dataclass
@@ -103,6 +105,14 @@ class RunState:
             for name in completion.fallbacks_tried:
                 if name not in self.fallbacks_tried:
                     self.fallbacks_tried.append(name)
+        if completion.ttft_s is not None and completion.ttft_s >= SLOW_FIRST_TOKEN_S:
+            self.emit(
+                "progress",
+                f"{completion.model}: first token after {completion.ttft_s:.1f}s",
+                stage="model_first_token",
+                model=completion.model,
+                ttft_s=completion.ttft_s,
+            )
         if completion.fallbacks_tried:
             self.emit(
                 "progress",

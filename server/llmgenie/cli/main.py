@@ -9,7 +9,13 @@ from __future__ import annotations
 import typer
 
 from llmgenie import __version__
-from llmgenie.cli import agent_commands, engine_commands, serve_command, team_commands
+from llmgenie.cli import (
+    agent_commands,
+    engine_commands,
+    model_commands,
+    serve_command,
+    team_commands,
+)
 
 app = typer.Typer(
     name="llmgenie",
@@ -33,3 +39,4 @@ engine_commands.register(app)
 serve_command.register(app)
 agent_commands.register(app)
 team_commands.register(app)
+model_commands.register(app)

@@ -3,12 +3,20 @@
 Per call: messages are redacted, then each model of the ordered chain is tried in turn.
 A model is retried with exponential backoff on rate limits and 5xx (bounded by
 `max_retries`); a timeout, an auth/bad-request error, a malformed answer or exhausted retries
-move on to the next model. The answer says which model answered and which failed first.
+move on to the next model. So does an answer that is no answer: empty, malformed, or a
+stream that stopped before the model finished. The answer says which model answered and
+which failed first.
 
-Each attempt runs in a worker thread while the caller waits on a queue, checking the run's
-CancelToken and the timeout every few milliseconds: cancellation (or a timeout) shuts the
+Every call streams and sends an output-token limit (`max_tokens`), so a model cannot ramble
+until its context is full, and closing the connection stops its generation. Each attempt
+runs in a worker thread while the caller waits on a queue, checking the run's CancelToken
+and two deadlines every few milliseconds: until the first token, the first-token deadline
+(local models get a long one: a cold prompt on a small CPU takes tens of seconds); after it,
+an idle deadline that restarts with every chunk. Cancellation or a deadline shuts the
 call's sockets down (llm/transport.py), so the provider sees the connection close at once.
-With streaming, the timeout is an idle timeout: it restarts with every chunk received.
+
+Tool calls a model writes as text (`<tool_call>{...}</tool_call>`) become real tool calls
+when tools were offered, and that text is never streamed to `on_delta`.
 """
 
 from __future__ import annotations
@@ -27,6 +35,12 @@ from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.litellm_setup import load_litellm
 from llmgenie.llm.models import Completion
+from llmgenie.llm.options import DEFAULT_MAX_TOKENS, ModelOptions, is_local_model
+from llmgenie.llm.text_protocol import (
+    ToolCallStreamFilter,
+    parse_text_tool_calls,
+    strip_reasoning,
+)
 from llmgenie.llm.transport import AbortableHTTPClient
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import LLM_COST, LLM_TOKENS
@@ -44,7 +58,11 @@ _OPENAI_SDK_PROVIDERS = frozenset({"openai", "custom_openai"})
 
 
 class ModelTimeout(TimeoutError):
-    """One model did not answer (or went silent mid-stream) within the per-call timeout."""
+    """One model did not start (or went silent mid-stream) within its deadline."""
+
+
+class UnusableAnswer(Exception):
+    """The model answered with nothing usable (empty, or a stream cut before the end)."""
 
 
 def model_chain(settings: Settings, override: str | None = None) -> list[str]:
@@ -114,6 +132,21 @@ def _delta_text(chunk: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
+def _chunk_facts(chunk: Any) -> tuple[bool, str | None]:
+    """(whether the chunk carries generated output, its finish_reason)."""
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return False, None
+    delta = getattr(choices[0], "delta", None)
+    generated = bool(
+        getattr(delta, "content", None)
+        or getattr(delta, "tool_calls", None)
+        or getattr(delta, "reasoning_content", None)
+    )
+    finish = getattr(choices[0], "finish_reason", None)
+    return generated, finish if isinstance(finish, str) and finish else None
+
+
 class ModelClient:
     """Model access for one run: fallback chain, retries, timeouts, streaming, budget.
 
@@ -135,6 +168,9 @@ class ModelClient:
         on_completion: Callable[[Completion], None] | None = None,
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
+        first_token_timeout_s: float | None = None,
+        local_first_token_timeout_s: float | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         if not models:
             raise NoModelConfigured()
@@ -149,6 +185,9 @@ class ModelClient:
         self._on_completion = on_completion
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.first_token_timeout_s = first_token_timeout_s
+        self.local_first_token_timeout_s = local_first_token_timeout_s
+        self.max_tokens = max_tokens  # a user-set limit wins over the caller's
 
     @classmethod
     def from_settings(
@@ -161,13 +200,20 @@ class ModelClient:
         cancel: CancelToken | None = None,
         on_completion: Callable[[Completion], None] | None = None,
     ) -> ModelClient:
-        """A client for `settings.llm` (with `model` tried first); NoModelConfigured if none."""
+        """A client for `settings.llm` (with `model` tried first); NoModelConfigured if none.
+
+        The `LLMGENIE_MODEL_*` knobs (llm/options.py) come from the environment.
+        """
         llm = settings.llm
+        options = ModelOptions.from_env()
         return cls(
             model_chain(settings, model),
             api_base=llm.api_base,
             api_key=llm.api_key.get_secret_value() if llm.api_key else None,
-            timeout_s=llm.timeout_s,
+            timeout_s=options.idle_timeout_s or llm.timeout_s,
+            first_token_timeout_s=options.first_token_timeout_s,
+            local_first_token_timeout_s=options.local_first_token_timeout_s,
+            max_tokens=options.max_tokens,
             max_retries=llm.max_retries,
             budget=budget or RunBudget(llm.budget_tokens, llm.budget_usd),
             redact=redact,
@@ -190,8 +236,19 @@ class ModelClient:
             on_completion=self._on_completion,
             backoff_s=self.backoff_s,
             max_backoff_s=self.max_backoff_s,
+            first_token_timeout_s=self.first_token_timeout_s,
+            local_first_token_timeout_s=self.local_first_token_timeout_s,
+            max_tokens=self.max_tokens,
         )
         return sibling
+
+    def first_token_deadline(self, model: str) -> float:
+        """Seconds `model` may take to its first token (longer for local providers)."""
+        if self.first_token_timeout_s is not None:
+            return self.first_token_timeout_s
+        if self.local_first_token_timeout_s is not None and is_local_model(model):
+            return max(self.timeout_s, self.local_first_token_timeout_s)
+        return self.timeout_s
 
     # --- the contract -------------------------------------------------------------------
     def complete(
@@ -200,11 +257,14 @@ class ModelClient:
         *,
         tools: list[dict[str, Any]] | None = None,
         on_delta: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
     ) -> Completion:
-        """Call the chain in order; stream deltas to `on_delta` when given.
+        """Call the chain in order; stream deltas to `on_delta` when given; at most
+        `max_tokens` output tokens (a user-set LLMGENIE_MODEL_MAX_TOKENS wins).
 
         Raises Cancelled, BudgetExceeded, or ModelCallError naming every model's error.
         """
+        limit = self.max_tokens or max_tokens or DEFAULT_MAX_TOKENS
         self.cancel.raise_if_cancelled()
         self.budget.check()
         safe = messages
@@ -214,7 +274,7 @@ class ModelClient:
         errors: list[str] = []
         for model in self.models:
             try:
-                completion = self._complete_with_retries(model, safe, tools, on_delta)
+                completion = self._complete_with_retries(model, safe, tools, on_delta, limit)
             except (Cancelled, BudgetExceeded):
                 raise
             except Exception as exc:
@@ -234,12 +294,13 @@ class ModelClient:
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]] | None,
         on_delta: Callable[[str], None] | None,
+        max_tokens: int,
     ) -> Completion:
         attempt = 0
         while True:
             self.cancel.raise_if_cancelled()
             try:
-                return self._call_once(model, messages, tools, on_delta)
+                return self._call_once(model, messages, tools, on_delta, max_tokens)
             except (Cancelled, BudgetExceeded):
                 raise
             except Exception as exc:
@@ -271,9 +332,9 @@ class ModelClient:
             time.sleep(min(_POLL_S, remaining))
 
     def _request_kwargs(
-        self, litellm: Any, model: str, http: AbortableHTTPClient
+        self, litellm: Any, model: str, http: AbortableHTTPClient, timeout: float
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": model, "timeout": self.timeout_s, "num_retries": 0}
+        kwargs: dict[str, Any] = {"model": model, "timeout": timeout, "num_retries": 0}
         if self.api_base:
             kwargs["api_base"] = self.api_base
         if self._api_key:
@@ -290,7 +351,7 @@ class ModelClient:
                 base_url=self.api_base or os.environ.get("OPENAI_BASE_URL") or None,
                 http_client=http.client,
                 max_retries=0,
-                timeout=self.timeout_s,
+                timeout=timeout,
             )
         return kwargs
 
@@ -300,21 +361,26 @@ class ModelClient:
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]] | None,
         on_delta: Callable[[str], None] | None,
+        max_tokens: int,
     ) -> Completion:
         litellm = load_litellm()
-        http = AbortableHTTPClient(self.timeout_s)
-        kwargs = self._request_kwargs(litellm, model, http)
+        first_token_s = self.first_token_deadline(model)
+        # The transport's own timeouts only back ours up: they must not fire first.
+        http_timeout = max(self.timeout_s, first_token_s) + _PREPARE_GRACE_S
+        http = AbortableHTTPClient(http_timeout)
+        kwargs = self._request_kwargs(litellm, model, http, http_timeout)
         kwargs["messages"] = messages
+        kwargs["max_tokens"] = max_tokens
         if tools:
             kwargs["tools"] = tools
+        names = [str(t.get("function", {}).get("name", "")) for t in tools or []]
+        # With tools on offer, a tool call written as text must not reach the user.
+        shown = ToolCallStreamFilter() if (tools and on_delta is not None) else None
         events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         stop = threading.Event()
 
         def work() -> None:
             try:
-                if on_delta is None:
-                    events.put(("response", litellm.completion(**kwargs)))
-                    return
                 stream = litellm.completion(
                     **kwargs, stream=True, stream_options={"include_usage": True}
                 )
@@ -331,7 +397,9 @@ class ModelClient:
         started = time.monotonic()
         worker = threading.Thread(target=work, name=f"llm-call:{model}", daemon=True)
         worker.start()
-        last_progress: float | None = None  # the connect, then each chunk received
+        first_token_at: float | None = None
+        last_chunk_at = started
+        finish: str | None = None
         chunks: list[Any] = []
         streamed: list[str] = []
         streamed_chars = 0
@@ -339,43 +407,61 @@ class ModelClient:
             while True:
                 if self.cancel.cancelled:
                     raise Cancelled()
-                if last_progress is None and http.connected_at is not None:
-                    last_progress = http.connected_at
-                if last_progress is not None:
-                    deadline = last_progress + self.timeout_s
-                elif http.tracking:
-                    deadline = started + self.timeout_s + _PREPARE_GRACE_S
+                if first_token_at is not None:
+                    deadline = last_chunk_at + self.timeout_s
+                elif http.connected_at is not None:
+                    deadline = http.connected_at + first_token_s
                 else:
-                    deadline = started + self.timeout_s
+                    grace = _PREPARE_GRACE_S if http.tracking else 0.0
+                    deadline = started + first_token_s + grace
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ModelTimeout(f"no answer within {self.timeout_s:g}s")
+                    if first_token_at is None:
+                        raise ModelTimeout(
+                            f"no first token within {first_token_s:g}s (a slow model can be "
+                            "given longer with LLMGENIE_MODEL_FIRST_TOKEN_TIMEOUT_S)"
+                        )
+                    raise ModelTimeout(f"the answer stalled for {self.timeout_s:g}s")
                 try:
                     kind, payload = events.get(timeout=min(_POLL_S, remaining))
                 except queue.Empty:
                     continue
                 if kind == "error":
                     raise payload
-                if kind == "response":
-                    response = payload
-                    break
                 if kind == "end":
-                    response = self._assemble(litellm, chunks, messages, "".join(streamed))
                     break
                 chunks.append(payload)
-                last_progress = time.monotonic()  # idle timeout while streaming
+                last_chunk_at = time.monotonic()
+                generated, finished = _chunk_facts(payload)
+                if generated and first_token_at is None:
+                    first_token_at = last_chunk_at
+                finish = finished or finish
                 text = _delta_text(payload)
-                if text and on_delta is not None:
+                if text:
                     streamed.append(text)
                     streamed_chars += len(text)
                     # ~4 chars per token: stop a runaway stream before the budget is blown.
                     self.budget.check(pending_tokens=streamed_chars // 4)
-                    on_delta(text)
+                    visible = shown.feed(text) if shown is not None else text
+                    if visible and on_delta is not None:
+                        on_delta(visible)
         except BaseException:
             stop.set()
             http.abort()
             raise
-        return self._to_completion(litellm, model, response, started)
+        if finish is None:
+            raise UnusableAnswer("the answer stream ended before the model finished")
+        response = self._assemble(litellm, chunks, messages, "".join(streamed))
+        completion = self._to_completion(litellm, model, response, started, names)
+        if shown is not None and on_delta is not None:
+            rest = shown.flush(is_tool_call=bool(completion.tool_calls))
+            if rest:
+                on_delta(rest)
+        connected = http.connected_at or started
+        if first_token_at is not None:
+            completion.ttft_s = round(max(0.0, first_token_at - connected), 3)
+        completion.finish_reason = finish
+        return completion
 
     def _assemble(self, litellm: Any, chunks: list[Any], messages: Any, text: str) -> Any:
         """Rebuild a full response (text, tool calls, usage) from stream chunks."""
@@ -387,23 +473,31 @@ class ModelClient:
             log.warning("model_stream_assembly_failed", error=str(exc))
         return litellm.ModelResponse(choices=[{"message": {"role": "assistant", "content": text}}])
 
-    def _to_completion(self, litellm: Any, model: str, response: Any, started: float) -> Completion:
+    def _to_completion(
+        self, litellm: Any, model: str, response: Any, started: float, names: list[str]
+    ) -> Completion:
         choices = getattr(response, "choices", None) or []
         if not choices:
-            raise ModelCallError(f"{model}: the answer has no choices")
+            raise UnusableAnswer("the answer has no choices")
         message = getattr(choices[0], "message", None)
+        text = getattr(message, "content", None) or ""
+        tool_calls = _tool_calls_of(message)
+        if not tool_calls and names:
+            tool_calls, text = parse_text_tool_calls(text, names)
+        if not tool_calls and not strip_reasoning(text):
+            raise UnusableAnswer("the model answered with nothing")
         usage = getattr(response, "usage", None)
         try:
             cost = float(litellm.completion_cost(completion_response=response, model=model))
         except Exception:  # unknown model (local, custom): no price known
             cost = 0.0
         completion = Completion(
-            text=getattr(message, "content", None) or "",
+            text=text,
             model=model,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
             cost_usd=cost,
-            tool_calls=_tool_calls_of(message),
+            tool_calls=tool_calls,
         )
         log.info(
             "model_call_finished",

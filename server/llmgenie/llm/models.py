@@ -18,6 +18,8 @@ class Completion(BaseModel):
     cost_usd: float = 0.0
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     fallbacks_tried: list[str] = Field(default_factory=list, description="models that failed first")
+    ttft_s: float | None = Field(None, description="seconds from the request to the first token")
+    finish_reason: str | None = Field(None, description="why the model stopped (stop, length...)")
 
 
 class ModelClientProtocol(Protocol):
@@ -29,6 +31,8 @@ class ModelClientProtocol(Protocol):
         *,
         tools: list[dict[str, Any]] | None = None,
         on_delta: Callable[[str], None] | None = None,
+        max_tokens: int | None = None,
     ) -> Completion:
-        """Call the chain in order; stream deltas to `on_delta` when given."""
+        """Call the chain in order; stream deltas to `on_delta` when given; at most
+        `max_tokens` output tokens."""
         ...
