@@ -8,6 +8,7 @@ strikes. Each module gets its own RabbitMQ vhost, database and Redis database.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,6 +27,7 @@ import psycopg
 import pytest
 import redis
 
+from llmgenie.contracts import ids
 from tests.support.model_server import Reply
 from tests.support.tcp_proxy import TcpProxy
 from tests.team.conftest import (
@@ -240,18 +243,21 @@ def test_every_run_ends_once_while_the_workers_holding_them_are_killed(pool: Poo
 
 
 def test_sigterm_hands_the_run_to_another_worker(pool: Pool) -> None:
-    pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=4)
+    pool.server.model.script(Reply.slow(final_answer("never seen"), delay=60))  # 1st attempt
+    pool.server.model.default_reply = Reply.plain(final_answer("explained"))  # the next one
     leaving = pool.start()
     pool.wait_ready(leaving)
+    asked = len(pool.server.model.requests)
     [run_id] = pool.submit(1)
     deadline = time.monotonic() + 120
     while pool.holders().get(run_id) != leaving.pid:
         assert time.monotonic() < deadline, pool.diagnostics()
         time.sleep(0.05)
-    staying = pool.start()
-    pool.wait_ready(staying)
+    pool.server.model.wait_for_requests(asked + 1, 60)  # the model thinks: the run is mid-step
     leaving.proc.send_signal(signal.SIGTERM)
     assert leaving.proc.wait(60) == 0, leaving.logs()
+    staying = pool.start()  # the handed-back run waits for it
+    pool.wait_ready(staying)
     assert pool.wait_ended([run_id]) == {run_id: "succeeded"}, pool.diagnostics()
     _assert_each_ended_once(pool, [run_id])
     rows = pool.sql("SELECT message FROM run_events WHERE run_id = %s", run_id)
@@ -399,3 +405,75 @@ def test_workers_on_another_host_run_the_team_servers_runs(
     }
     assert finished == set(run_ids), "the worker on the other host ran them all"
     assert all(p.connections > 0 for p in other_host.proxies), "every service went over the link"
+
+
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]  # fmt: skip  (the command scripts/services.sh starts Redis with)
+
+
+def _restart_redis() -> None:
+    """Stop the machine's Redis (it keeps nothing on disk: everything in it is gone) and
+    start it again, as an operator's restart would."""
+    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
+    os.makedirs("/var/lib/redis", exist_ok=True)
+    os.makedirs("/var/log/redis", exist_ok=True)
+    subprocess.run(REDIS_START, check=True, capture_output=True, timeout=30)
+    deadline = time.monotonic() + 30
+    while subprocess.run(["redis-cli", "ping"], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "Redis did not come back"
+        time.sleep(0.1)
+
+
+async def _subscribe(
+    server: TeamServerProcess, run_id: str, after: int, on_first: Any = None
+) -> list[dict[str, Any]]:
+    """Subscribe over the WebSocket after `after`; the events until the run's last one."""
+    from websockets.asyncio.client import connect
+
+    headers = {"Authorization": f"Bearer {server.admin_token}"}
+    async with connect(server.ws_url, additional_headers=headers, proxy=None) as ws:
+        params = {"runId": run_id, "after": after}
+        request = {"jsonrpc": "2.0", "id": 1, "method": ids.METHOD_RUNS_SUBSCRIBE, "params": params}
+        await ws.send(json.dumps(request))
+        events: list[dict[str, Any]] = []
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if message.get("method") != ids.NOTIFY_RUN_EVENT:
+                assert "error" not in message, message
+                continue
+            events.append(message["params"])
+            if on_first is not None and len(events) == 1:
+                await asyncio.to_thread(on_first)
+            if message["params"]["data"].get("status") in TERMINAL:
+                return events
+
+
+def test_subscribers_see_every_event_once_across_a_redis_restart(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.slow(final_answer("explained"), delay=3)
+    worker = pool.start()
+    pool.wait_ready(worker)
+    [run_id] = pool.submit(1)
+    # Redis (the live tail, sessions, worker beats) restarts right after the first event.
+    events = asyncio.run(_subscribe(pool.server, run_id, 0, on_first=_restart_redis))
+    assert pool.wait_ended([run_id]) == {run_id: "succeeded"}, pool.diagnostics()
+    ledger = pool.sql("SELECT seq FROM run_events WHERE run_id = %s ORDER BY seq", run_id)
+    assert [e["seq"] for e in events] == [s for (s,) in ledger], "no gap, no duplicate"
+    # An editor that saw the first two events resumes after them: exactly the rest.
+    resumed = asyncio.run(_subscribe(pool.server, run_id, 2))
+    assert [e["seq"] for e in resumed] == [s for (s,) in ledger][2:]
