@@ -67,8 +67,9 @@ def pool_server(
     broker_url: str,
     team_model: object,
 ) -> Iterator[TeamServerProcess]:
+    base = tmp_path_factory.mktemp("pool")
     server = start_team_server(
-        tmp_path_factory.mktemp("pool"),
+        base,
         pg_database,
         redis_url,
         team_model,  # type: ignore[arg-type]
@@ -76,6 +77,7 @@ def pool_server(
         LLMGENIE_TEAM_LEASE_S=LEASE_S,
         LLMGENIE_TEAM_REAPER_INTERVAL_S="0.5",
         LLMGENIE_TEAM_STALE_QUEUED_S="5",
+        LLMGENIE_TRACE_DIR=str(base / "traces"),  # server and workers write their spans here
     )
     try:
         yield server
@@ -316,6 +318,9 @@ def test_a_run_whose_doorbell_was_lost_still_runs(pool: Pool, broker_url: str) -
     status = pool.wait_ended(run_ids)
     assert set(status.values()) == {"succeeded"}, (status, pool.diagnostics())
     _assert_each_ended_once(pool, run_ids)
+    # The files went to the blob store: the run rows hold their digests, not their text.
+    for (context,) in pool.sql("SELECT context::text FROM runs WHERE id = ANY(%s)", run_ids):
+        assert '"bundle"' in str(context) and "x = " not in str(context), context
 
 
 @dataclass
@@ -477,3 +482,41 @@ def test_subscribers_see_every_event_once_across_a_redis_restart(pool: Pool) -> 
     # An editor that saw the first two events resumes after them: exactly the rest.
     resumed = asyncio.run(_subscribe(pool.server, run_id, 2))
     assert [e["seq"] for e in resumed] == [s for (s,) in ledger][2:]
+
+
+def _spans(trace_dir: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in sorted(trace_dir.glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def test_one_trace_spans_the_server_the_worker_and_the_model_call(pool: Pool) -> None:
+    pool.server.model.default_reply = Reply.plain(final_answer("explained"))
+    worker = pool.start()
+    pool.wait_ready(worker)
+    [run_id] = pool.submit(1)
+    assert pool.wait_ended([run_id]) == {run_id: "succeeded"}, pool.diagnostics()
+    trace_dir = Path(pool.server.env["LLMGENIE_TRACE_DIR"])
+    deadline = time.monotonic() + 60
+    while True:  # a span is written when it ends: run.execute ends after the run did
+        spans = _spans(trace_dir)
+        mine = [s for s in spans if s["attributes"].get("llmgenie.run_id") == run_id]
+        if {s["name"] for s in mine} >= {"run.submit", "run.execute"}:
+            break
+        assert time.monotonic() < deadline, mine
+        time.sleep(0.1)
+    submit = next(s for s in mine if s["name"] == "run.submit")
+    execute = next(s for s in mine if s["name"] == "run.execute")
+    assert submit["service"] == "llmgenie-team-server" and execute["service"] == "llmgenie-worker"
+    assert execute["trace_id"] == submit["trace_id"]
+    assert execute["parent_id"] == submit["span_id"], "the worker continued the submit's span"
+    calls = [s for s in spans if s["name"] == "model.call" and s["trace_id"] == submit["trace_id"]]
+    assert calls and all(c["service"] == "llmgenie-worker" for c in calls)
+    with pool.server.api() as api:
+        run = api.get(f"/teams/{pool.server.team_id}/runs/{run_id}").json()
+    assert run["trace_id"] == submit["trace_id"], "the run names its trace"
+    logged = [json.loads(x) for x in worker.logs().splitlines() if '"team_run_finished"' in x]
+    assert [e.get("trace_id") for e in logged] == [submit["trace_id"]], "logs carry the trace"

@@ -53,10 +53,12 @@ def serve(
     import uvicorn
 
     from llmgenie.observability.logging import configure_logging
+    from llmgenie.observability.tracing import configure_tracing
     from llmgenie.remote.app import create_app, uvicorn_log_config
     from llmgenie.remote.settings import load_team_settings
 
     configure_logging(log_level)
+    configure_tracing("llmgenie-team-server")
     try:
         team, settings = load_team_settings(
             config, host=host, port=port, dev=dev or None, tls_cert=tls_cert, tls_key=tls_key
@@ -119,10 +121,12 @@ def worker_command(
     uses). SIGTERM hands the runs in progress back to the queue, then exits."""
     from llmgenie.lsp.entry import host_port
     from llmgenie.observability.logging import configure_logging
+    from llmgenie.observability.tracing import configure_tracing
     from llmgenie.remote.settings import load_team_settings
     from llmgenie.remote.worker import run_worker
 
     configure_logging(log_level)
+    configure_tracing("llmgenie-worker")
     try:
         address = host_port(metrics) if metrics else None
     except ValueError as exc:

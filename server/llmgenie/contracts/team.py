@@ -48,6 +48,7 @@ class TeamRun(BaseModel):
     result: RunResult | None = None
     error: str | None = None
     cancel_requested: bool = Field(False, description="a cancel is on its way to the worker")
+    trace_id: str | None = Field(None, description="the run's OpenTelemetry trace, if traced")
     created_at: float
     updated_at: float
     last_seq: int = Field(0, description="sequence number of the run's latest event")

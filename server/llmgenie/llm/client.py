@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from opentelemetry import context as otel_context
+
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
 from llmgenie.contracts.progress import Cancelled, CancelToken
@@ -44,6 +46,7 @@ from llmgenie.llm.text_protocol import (
 from llmgenie.llm.transport import AbortableHTTPClient
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import LLM_COST, LLM_TOKENS
+from llmgenie.observability.tracing import tracer
 from llmgenie.redaction import redact_structure
 
 log = get_logger(__name__)
@@ -188,6 +191,8 @@ class ModelClient:
         self.first_token_timeout_s = first_token_timeout_s
         self.local_first_token_timeout_s = local_first_token_timeout_s
         self.max_tokens = max_tokens  # a user-set limit wins over the caller's
+        # The run's trace, wherever CrewAI calls from (its threads do not carry contexts).
+        self._trace_parent = otel_context.get_current()
 
     @classmethod
     def from_settings(
@@ -264,6 +269,22 @@ class ModelClient:
 
         Raises Cancelled, BudgetExceeded, or ModelCallError naming every model's error.
         """
+        with tracer().start_as_current_span(
+            "model.call", context=self._trace_parent, attributes={"llmgenie.models": self.models}
+        ) as span:
+            completion = self._complete(messages, tools, on_delta, max_tokens)
+            span.set_attribute("gen_ai.response.model", completion.model or "")
+            span.set_attribute("gen_ai.usage.input_tokens", completion.prompt_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", completion.completion_tokens)
+            return completion
+
+    def _complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None,
+        on_delta: Callable[[str], None] | None,
+        max_tokens: int | None,
+    ) -> Completion:
         limit = self.max_tokens or max_tokens or DEFAULT_MAX_TOKENS
         self.cancel.raise_if_cancelled()
         self.budget.check()

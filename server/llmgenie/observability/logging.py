@@ -8,6 +8,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from llmgenie.observability.tracing import add_trace_ids
+
 _configured = False
 
 
@@ -34,6 +36,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None, json: b
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

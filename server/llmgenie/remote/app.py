@@ -62,6 +62,7 @@ from llmgenie.remote.ws import serve_websocket
 
 _log = get_logger(__name__)
 RETENTION_SWEEP_S = 3600.0
+BLOB_GRACE_S = 86400.0
 DB_THREADS = 30
 
 
@@ -91,6 +92,7 @@ class TeamServer:
             team.pat_max_days,
         )
         self.sandboxes = sandbox_root(data_dir)
+        self.blobs = team.blobs(data_dir / "team")
         self.tail: EventTail
         self.limiter: RateLimiter
         self.sessions: Sessions
@@ -136,6 +138,7 @@ class TeamServer:
                 self.tail,
                 channel_for,
                 team.callback_timeout_s,
+                self.blobs,
                 lease_s=team.lease_s,
             )
             self.queue = InProcessQueue(runner)
@@ -146,10 +149,16 @@ class TeamServer:
             self.limiter,
             self.sessions,
             self.settings,
+            self.blobs,
             self._redis_ping,
             self.relay,
         )
         return service
+
+    def sweep_blobs(self) -> int:
+        """Delete context-bundle blobs no run refers to any more (after retention purged
+        or erasure removed their runs); a day's grace covers submits in flight."""
+        return self.blobs.sweep(self.ledger.referenced_blobs(), BLOB_GRACE_S)
 
     def reap(self) -> None:
         """One reaper pass: queue again the runs whose worker vanished (lease expired) or
@@ -319,6 +328,9 @@ async def _retention(server: TeamServer) -> None:
             )
             if purged:
                 _log.info("run_payloads_purged", runs=purged)
+            swept = await asyncio.get_running_loop().run_in_executor(None, server.sweep_blobs)
+            if swept:
+                _log.info("blobs_swept", blobs=swept)
         except Exception as exc:
             _log.warning("retention_sweep_failed", error=repr(exc))
         await asyncio.sleep(RETENTION_SWEEP_S)

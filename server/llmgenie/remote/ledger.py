@@ -66,10 +66,18 @@ def _run(row: RunRow) -> TeamRun:
         result=RunResult.model_validate(row.result) if row.result else None,
         error=row.error,
         cancel_requested=bool(row.cancel_requested),
+        trace_id=_trace_id(row.context),
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_seq=row.last_seq,
     )
+
+
+def _trace_id(context: dict[str, Any] | None) -> str | None:
+    """The trace id in a run's W3C traceparent (version-traceid-spanid-flags)."""
+    parent = str(((context or {}).get("trace") or {}).get("traceparent", ""))
+    parts = parent.split("-")
+    return parts[1] if len(parts) == 4 and parts[1].strip("0") else None
 
 
 def _event(row: RunEventRow) -> SequencedEvent:
@@ -309,6 +317,12 @@ class Ledger:
     def context_of(self, run_id: str) -> dict[str, Any] | None:
         with self.db.read() as s:
             return s.scalar(select(RunRow.context).where(RunRow.id == run_id))
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob digest a run's context bundle still refers to."""
+        with self.db.read() as s:
+            contexts = s.scalars(select(RunRow.context).where(RunRow.context.is_not(None)))
+            return {d for c in contexts for d in (c or {}).get("bundle", {}).values()}
 
     def runs(self, team_id: str, user_id: str | None = None, limit: int = 50) -> list[TeamRun]:
         with self.db.read() as s:

@@ -23,6 +23,8 @@ from llmgenie.contracts.progress import CancelToken
 from llmgenie.contracts.runs import RunEvent, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
+from llmgenie.observability.tracing import continued, tracer
+from llmgenie.remote.blobs import BlobStore, load_files
 from llmgenie.remote.ledger import AuditItem, Ledger, NotFound, StaleAttempt
 from llmgenie.remote.live import EventTail
 from llmgenie.remote.roles import role_policy
@@ -59,6 +61,7 @@ class RunRunner:
         tail: EventTail,
         channel_for: Callable[[str], EditorChannel],
         callback_timeout_s: float,
+        blobs: BlobStore,
         owner: str = "server",
         lease_s: float = LEASE_S,
         on_released: Callable[[str], None] | None = None,
@@ -73,6 +76,7 @@ class RunRunner:
         self.tail = tail
         self.channel_for = channel_for
         self.callback_timeout_s = callback_timeout_s
+        self.blobs = blobs
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
 
@@ -101,9 +105,23 @@ class RunRunner:
             token.cancel()
 
     def execute(self, run_id: str) -> None:
-        """Run `run_id` to its end (a run that already ended is left alone)."""
+        """Run `run_id` to its end (a run that already ended is left alone), in the trace
+        its submit started."""
         if self._draining.is_set():
             return  # the doorbell goes unanswered: the reaper rings it again elsewhere
+        try:
+            headers = (self.ledger.context_of(run_id) or {}).get("trace")
+        except Exception:  # the claim below reports a real problem
+            headers = None
+        with (
+            continued(headers),
+            tracer().start_as_current_span(
+                "run.execute", attributes={"llmgenie.run_id": run_id, "llmgenie.worker": self.owner}
+            ),
+        ):
+            self._execute(run_id)
+
+    def _execute(self, run_id: str) -> None:
         try:
             attempt = self.ledger.claim(run_id, self.owner, self.lease_s)
         except (StaleAttempt, NotFound) as exc:  # ended, held elsewhere (a duplicate), gone
@@ -147,7 +165,9 @@ class RunRunner:
                 update={"permissions": role_policy(self.settings.permissions, role)}
             )
             raw_context = self.ledger.context_of(run_id) or {}
-            files = raw_context.get("files") or {}
+            files = raw_context.get("files") or load_files(
+                self.blobs, raw_context.get("bundle") or {}
+            )
             write_files(sandbox, files)
             channel = NoEditor() if files else self.channel_for(run_id)
             engine = EditorWorkspace.for_run(

@@ -32,7 +32,9 @@ from llmgenie.contracts.team import (
     TokenInfo,
 )
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.tracing import carrier, tracer
 from llmgenie.remote.auth import Authenticator, Principal
+from llmgenie.remote.blobs import BlobStore, store_files
 from llmgenie.remote.ledger import Ledger, NotFound
 from llmgenie.remote.live import RateLimiter, Sessions
 from llmgenie.remote.relay import CallbackPump
@@ -66,11 +68,13 @@ class TeamService:
         limiter: RateLimiter,
         sessions: Sessions,
         settings: Settings,
+        blobs: BlobStore,
         redis_ping: Any | None = None,
         relay: CallbackPump | None = None,
     ) -> None:
         self.ledger = ledger
         self.relay = relay
+        self.blobs = blobs
         self.auth = auth
         self.queue = queue
         self.limiter = limiter
@@ -138,19 +142,31 @@ class TeamService:
             check_permissions(request, role_policy(self.settings.permissions, role))
         except PermissionDenied as exc:
             raise Forbidden(str(exc)) from exc
-        context: dict[str, Any] = {}
-        if submission.context is not None:
-            context["analyzed"] = submission.context.model_dump(mode="json")
-        if submission.files:
-            context["files"] = submission.files
-        run, created = self.ledger.submit(
-            team_id, principal.user_id, request, context or None, idempotency_key
-        )
+        with tracer().start_as_current_span(
+            "run.submit", attributes={"llmgenie.crew": submission.crew, "llmgenie.team": team_id}
+        ) as span:
+            run, created = self._submit(principal, team_id, submission, request, idempotency_key)
+            span.set_attribute("llmgenie.run_id", run.run_id)
         if channel is not None:
             self.attach(run.run_id, channel)
         if created:
             self.queue.enqueue(run.run_id)
         return run, created
+
+    def _submit(
+        self,
+        principal: Principal,
+        team_id: str,
+        submission: RunSubmission,
+        request: RunRequest,
+        idempotency_key: str | None,
+    ) -> tuple[TeamRun, bool]:
+        context: dict[str, Any] = {"trace": carrier()}  # the worker continues this trace
+        if submission.context is not None:
+            context["analyzed"] = submission.context.model_dump(mode="json")
+        if submission.files:  # contents to the blob store, the row keeps their digests
+            context["bundle"] = store_files(self.blobs, submission.files)
+        return self.ledger.submit(team_id, principal.user_id, request, context, idempotency_key)
 
     def run(self, principal: Principal, team_id: str | None, run_id: str) -> TeamRun:
         """A run of the caller's team (`team_id`, or whichever team the run is in)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -19,6 +19,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from llmgenie.config import ConfigError, Settings, load_settings
 
 MIN_KEY_BYTES = 32
+
+
+if TYPE_CHECKING:
+    from llmgenie.remote.blobs import BlobStore
 
 
 class TeamServerSettings(BaseSettings):
@@ -44,6 +48,10 @@ class TeamServerSettings(BaseSettings):
         5.0, gt=0, description="how often expired leases are re-queued"
     )
     stale_queued_s: float = Field(60.0, gt=0, description="re-ring a run queued this long")
+    blob_url: str | None = Field(
+        None, description="s3://bucket/prefix or a directory (default: the data dir's blobs/)"
+    )
+    blob_endpoint_url: str | None = Field(None, description="an S3-compatible service's URL")
     jwt_key: SecretStr | None = None
     jwt_key_file: Path | None = None
     access_token_ttl_s: int = Field(900, ge=60, le=3600)
@@ -96,6 +104,15 @@ class TeamServerSettings(BaseSettings):
         if len(key) < MIN_KEY_BYTES:
             raise ConfigError(f"the JWT signing key must be at least {MIN_KEY_BYTES} bytes")
         return key
+
+    def blobs(self, default_dir: Path) -> BlobStore:
+        """The context-bundle store (by default a directory `blobs/` under `default_dir`)."""
+        from llmgenie.remote.blobs import open_blob_store
+
+        try:
+            return open_blob_store(self.blob_url, default_dir / "blobs", self.blob_endpoint_url)
+        except ValueError as exc:
+            raise ConfigError(f"blob_url: {exc}") from exc
 
     def database(self, default_dir: Path) -> str:
         """The database URL (in --dev, an SQLite file under `default_dir` by default)."""

@@ -242,6 +242,7 @@ def run_worker(
         RedisTail(redis_url),
         lambda run_id: RedisEditorChannel(redis_url, run_id),
         team.callback_timeout_s,
+        team.blobs(data_dir / "team"),
         owner=ident,
         lease_s=team.lease_s,
         on_released=doorbell.enqueue,
