@@ -147,6 +147,9 @@ def start_team_server(
     }
     if redis_url:
         env["LLMGENIE_TEAM_REDIS_URL"] = redis_url
+    # A deployment's environment, not this test process's: importing CrewAI here (other
+    # tests do) sets OTEL_SDK_DISABLED, which would switch the servers' tracing off.
+    env.pop("OTEL_SDK_DISABLED", None)
     cli = [sys.executable, "-m", "llmgenie"]
     migrated = subprocess.run(
         [*cli, "team", "migrate"], env=env, capture_output=True, text=True, timeout=120
