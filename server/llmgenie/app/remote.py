@@ -21,6 +21,7 @@ from llmgenie.contracts import ids
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.runs import RunEvent, RunRequest
+from llmgenie.engine import WorkspaceEngine
 from llmgenie.redaction import Redactor
 from llmgenie.wrapper.context_analysis import analyze_context
 from llmgenie.wrapper.environment import make_redactor
@@ -81,38 +82,41 @@ class ToolAnswers:
         folder = self._registry.get(Path(request.workspace))
         if folder is None:
             raise InvalidRequest("the run's workspace folder is no longer open")
-        engine = folder.open_engine()
-        redactor: Redactor = make_redactor(self._settings())
-        if method == ids.CALLBACK_READ_FILE:
-            try:
-                text = engine.read_text(str(params.get("path", "")))
-            except FileNotFoundError:
-                return {"text": None}
-            return {"text": redactor.redact(text[:MAX_FILE_CHARS])}
-        if method == ids.CALLBACK_SEARCH:
-            k = max(1, min(int(params.get("k") or 10), MAX_RESULTS))
-            result = engine.search(
-                str(params.get("query", ""))[:4000], k=k, focus=params.get("focus")
-            )
-            data = result.model_dump(mode="json")
-            for chunk in data["chunks"]:
-                if chunk.get("text"):
-                    chunk["text"] = redactor.redact(chunk["text"])
-            return data
-        if method == ids.CALLBACK_SYMBOLS:
-            return {
-                "symbols": [_redacted(s, redactor) for s in engine.symbols(str(params["path"]))]
-            }
-        if method == ids.CALLBACK_DEFINITIONS:
-            found = engine.find_definitions(str(params.get("name", "")))[:200]
-            return {"symbols": [_redacted(s, redactor) for s in found]}
-        if method == ids.CALLBACK_REFERENCES:
-            refs = engine.find_references(str(params.get("name", "")))[:500]
-            return {"references": [dataclasses.asdict(r) for r in refs]}
-        if method == ids.CALLBACK_REPO_MAP:
-            tokens = max(64, min(int(params.get("tokens") or 1024), 8192))
-            return {"map": redactor.redact(engine.repo_map(params.get("focus"), tokens))}
-        raise InvalidRequest(f"unknown callback {method}")
+        redactor = make_redactor(self._settings())
+        return answer_callback(folder.open_engine(), redactor, method, params)
+
+
+def answer_callback(
+    engine: WorkspaceEngine, redactor: Redactor, method: str, params: dict[str, Any]
+) -> Any:
+    """The JSON answer to one agent tool call from `engine`'s index, every text redacted
+    (an editor's folder, or a repository of the team index). Blocking."""
+    if method == ids.CALLBACK_READ_FILE:
+        try:
+            text = engine.read_text(str(params.get("path", "")))
+        except FileNotFoundError:
+            return {"text": None}
+        return {"text": redactor.redact(text[:MAX_FILE_CHARS])}
+    if method == ids.CALLBACK_SEARCH:
+        k = max(1, min(int(params.get("k") or 10), MAX_RESULTS))
+        result = engine.search(str(params.get("query", ""))[:4000], k=k, focus=params.get("focus"))
+        data = result.model_dump(mode="json")
+        for chunk in data["chunks"]:
+            if chunk.get("text"):
+                chunk["text"] = redactor.redact(chunk["text"])
+        return data
+    if method == ids.CALLBACK_SYMBOLS:
+        return {"symbols": [_redacted(s, redactor) for s in engine.symbols(str(params["path"]))]}
+    if method == ids.CALLBACK_DEFINITIONS:
+        found = engine.find_definitions(str(params.get("name", "")))[:200]
+        return {"symbols": [_redacted(s, redactor) for s in found]}
+    if method == ids.CALLBACK_REFERENCES:
+        refs = engine.find_references(str(params.get("name", "")))[:500]
+        return {"references": [dataclasses.asdict(r) for r in refs]}
+    if method == ids.CALLBACK_REPO_MAP:
+        tokens = max(64, min(int(params.get("tokens") or 1024), 8192))
+        return {"map": redactor.redact(engine.repo_map(params.get("focus"), tokens))}
+    raise InvalidRequest(f"unknown callback {method}")
 
 
 def _redacted(symbol: Any, redactor: Redactor) -> dict[str, Any]:

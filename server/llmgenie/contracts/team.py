@@ -9,10 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.ids import CrewName, RunEventKind
 from llmgenie.contracts.runs import LineRange, RunRequest, RunResult, RunStatus
+from llmgenie.contracts.search import SearchResult
 
 MAX_FILES = 200
 MAX_FILE_CHARS = 200_000
 MAX_PROMPT_CHARS = 100_000
+REPO_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+GIT_URL = r"^(https://|ssh://|git@[A-Za-z0-9.-]+:|file:///)\S+$"
+RepositoryStatus = Literal["pending", "indexing", "ready", "failed"]
 
 
 class RunSubmission(BaseModel):
@@ -34,6 +38,11 @@ class RunSubmission(BaseModel):
     workspace: str = Field("", max_length=4096, description="the editor's root (a label)")
     context: AnalyzedContext | None = None
     files: dict[str, str] = Field(default_factory=dict, max_length=MAX_FILES)
+    repository: str | None = Field(
+        None,
+        pattern=REPO_NAME,
+        description="a registered repository (by name) the run works on, headless",
+    )
 
 
 class TeamRun(BaseModel):
@@ -162,3 +171,60 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="a stable word: unauthorized, forbidden, not_found, …")
     message: str
+
+
+class GitRepository(BaseModel):
+    """Register a git repository (cloned shallow, fetched again on every refresh)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=REPO_NAME, description="unique in the team")
+    url: str = Field(
+        max_length=2048,
+        pattern=GIT_URL,
+        description="https://, ssh://, git@host:path, or file:// inside the server's repo_roots",
+    )
+
+
+class PathRepository(BaseModel):
+    """Register a directory on the team server (under one of its repo_roots)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=REPO_NAME, description="unique in the team")
+    path: str = Field(max_length=4096, pattern=r"^/[^\x00]*$", description="absolute")
+
+
+NewRepository = GitRepository | PathRepository
+
+
+class TeamRepository(BaseModel):
+    """A registered repository and the state of this team index's copy of it."""
+
+    repository_id: str
+    team_id: str
+    name: str
+    source: str = Field(description="the git URL or server path it is read from")
+    kind: Literal["git", "path"]
+    status: RepositoryStatus
+    commit: str | None = Field(None, description="the git commit last indexed, if any")
+    files: int = Field(0, description="files in the index")
+    error: str | None = None
+    created_at: float
+    indexed_at: float | None = None
+
+
+class RepositorySearch(BaseModel):
+    """Search results in a registered repository, at the commit its index holds."""
+
+    repository: str
+    commit: str | None
+    result: SearchResult
+
+
+class RepositoryMap(BaseModel):
+    """The repository map (the most referenced symbols, file by file) of a registered one."""
+
+    repository: str
+    commit: str | None
+    map: str

@@ -1,4 +1,5 @@
-"""REST `/api/v1` (OpenAPI at `/openapi.json`): runs, events, audit, tokens, members.
+"""REST `/api/v1` (OpenAPI at `/openapi.json`): runs, events, audit, tokens, members,
+repositories of the team index.
 
 Every route converts HTTP into one TeamService call and the answer (or the error) back.
 Errors are `{"error": word, "message": text}` with 400/401/403/404/409/422/429; a token is
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.team import (
+    REPO_NAME,
     AuditEntry,
     AuditReport,
     CreatedToken,
@@ -24,15 +26,20 @@ from llmgenie.contracts.team import (
     Me,
     Member,
     NewMember,
+    NewRepository,
     NewToken,
+    RepositoryMap,
+    RepositorySearch,
     RoleChange,
     RunSubmission,
+    TeamRepository,
     TeamRun,
     TokenInfo,
     TokenResponse,
 )
 from llmgenie.remote.auth import AuthError, Principal
 from llmgenie.remote.ledger import NotFound
+from llmgenie.remote.repos import Conflict
 from llmgenie.remote.roles import Forbidden
 from llmgenie.remote.service import RateLimited, TeamService
 
@@ -83,6 +90,8 @@ def translate(exc: BaseException) -> ApiError:
         return ApiError(404, "not_found", str(exc))
     if isinstance(exc, Forbidden):
         return ApiError(403, "forbidden", str(exc))
+    if isinstance(exc, Conflict):
+        return ApiError(409, "conflict", str(exc))
     if isinstance(exc, RateLimited):
         return ApiError(429, "rate_limited", str(exc))
     if isinstance(exc, InvalidRequest | ValueError):
@@ -119,6 +128,7 @@ def build_router(service: TeamService) -> APIRouter:
     Caller = Annotated[Principal, Depends(caller)]
     TeamId = Annotated[str, Path(pattern=_ID)]
     RunId = Annotated[str, Path(pattern=_ID)]
+    RepoName = Annotated[str, Path(pattern=REPO_NAME)]
 
     # -- auth ---------------------------------------------------------------------------
 
@@ -188,7 +198,7 @@ def build_router(service: TeamService) -> APIRouter:
         status_code=202,
         responses={
             200: {"model": TeamRun, "description": "the run of an idempotency key"},
-            **_errors(403, 404),
+            **_errors(403, 404, 409),
         },
         tags=["runs"],
     )
@@ -258,6 +268,93 @@ def build_router(service: TeamService) -> APIRouter:
     ) -> EventPage:
         """The run's events after sequence number `after` (resume where you stopped)."""
         return await call(lambda: service.events(principal, team_id, run_id, after))
+
+    # -- the team index -------------------------------------------------------------------
+
+    @router.post(
+        "/teams/{team_id}/repositories",
+        response_model=TeamRepository,
+        status_code=201,
+        responses=_errors(403, 404, 409),
+        tags=["repositories"],
+    )
+    async def register_repository(
+        principal: Caller, team_id: TeamId, new: NewRepository
+    ) -> TeamRepository:
+        """Register a git URL or a server directory (admins); it is indexed in the
+        background (`status` goes pending → indexing → ready) and kept fresh."""
+        return await call(lambda: service.register_repository(principal, team_id, new))
+
+    @router.get(
+        "/teams/{team_id}/repositories",
+        response_model=list[TeamRepository],
+        responses=_errors(403, 404),
+        tags=["repositories"],
+    )
+    async def repositories(principal: Caller, team_id: TeamId) -> list[TeamRepository]:
+        return await call(lambda: service.repositories(principal, team_id))
+
+    @router.get(
+        "/teams/{team_id}/repositories/{name}",
+        response_model=TeamRepository,
+        responses=_errors(403, 404),
+        tags=["repositories"],
+    )
+    async def repository(principal: Caller, team_id: TeamId, name: RepoName) -> TeamRepository:
+        return await call(lambda: service.repository(principal, team_id, name))
+
+    @router.delete(
+        "/teams/{team_id}/repositories/{name}",
+        status_code=204,
+        responses=_errors(403, 404),
+        tags=["repositories"],
+    )
+    async def remove_repository(principal: Caller, team_id: TeamId, name: RepoName) -> Response:
+        await call(lambda: service.remove_repository(principal, team_id, name))
+        return Response(status_code=204)
+
+    @router.post(
+        "/teams/{team_id}/repositories/{name}/refresh",
+        response_model=TeamRepository,
+        status_code=202,
+        responses=_errors(403, 404),
+        tags=["repositories"],
+    )
+    async def refresh_repository(
+        principal: Caller, team_id: TeamId, name: RepoName
+    ) -> TeamRepository:
+        """Fetch and re-index now instead of at the next refresh."""
+        return await call(lambda: service.refresh_repository(principal, team_id, name))
+
+    @router.get(
+        "/teams/{team_id}/repositories/{name}/search",
+        response_model=RepositorySearch,
+        responses=_errors(403, 404, 409),
+        tags=["repositories"],
+    )
+    async def search_repository(
+        principal: Caller,
+        team_id: TeamId,
+        name: RepoName,
+        q: Annotated[str, Query(min_length=1, max_length=4000)],
+        k: Annotated[int, Query(ge=1, le=25)] = 10,
+    ) -> RepositorySearch:
+        """Files and chunks for a query, best first, each with the reasons it ranks."""
+        return await call(lambda: service.search_repository(principal, team_id, name, q, k))
+
+    @router.get(
+        "/teams/{team_id}/repositories/{name}/map",
+        response_model=RepositoryMap,
+        responses=_errors(403, 404, 409),
+        tags=["repositories"],
+    )
+    async def repository_map(
+        principal: Caller,
+        team_id: TeamId,
+        name: RepoName,
+        tokens: Annotated[int, Query(ge=64, le=8192)] = 1024,
+    ) -> RepositoryMap:
+        return await call(lambda: service.repository_map(principal, team_id, name, tokens))
 
     # -- audit --------------------------------------------------------------------------
 

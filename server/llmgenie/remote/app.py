@@ -54,7 +54,8 @@ from llmgenie.remote.live import (
     RedisTail,
     Sessions,
 )
-from llmgenie.remote.relay import CallbackPump
+from llmgenie.remote.relay import CallbackPump, RepositoryPump
+from llmgenie.remote.repos import LocalRepositoryChannel, RepositoryStore, TeamIndex
 from llmgenie.remote.runner import InProcessQueue, RunQueue, RunRunner
 from llmgenie.remote.service import TeamService, sandbox_root
 from llmgenie.remote.settings import TeamServerSettings
@@ -93,6 +94,11 @@ class TeamServer:
         )
         self.sandboxes = sandbox_root(data_dir)
         self.blobs = team.blobs(data_dir / "team")
+        self.index = TeamIndex(
+            RepositoryStore(self.db), settings, data_dir / "team", team.repo_roots,
+            team.repo_refresh_s,
+        )  # fmt: skip
+        self.repository_pump: RepositoryPump | None = None
         self.tail: EventTail
         self.limiter: RateLimiter
         self.sessions: Sessions
@@ -130,6 +136,7 @@ class TeamServer:
 
             self.queue: RunQueue = CeleryQueue(team.broker_url)
             self.relay = CallbackPump(team.redis_url)
+            self.repository_pump = RepositoryPump(team.redis_url, self.index)
         else:
             runner = RunRunner(
                 self.ledger,
@@ -140,6 +147,7 @@ class TeamServer:
                 team.callback_timeout_s,
                 self.blobs,
                 lease_s=team.lease_s,
+                repository_channel=lambda rid: LocalRepositoryChannel(self.index, rid),
             )
             self.queue = InProcessQueue(runner)
         service = TeamService(
@@ -152,7 +160,9 @@ class TeamServer:
             self.blobs,
             self._redis_ping,
             self.relay,
+            self.index,
         )
+        self.index.start()
         return service
 
     def sweep_blobs(self) -> int:
@@ -179,6 +189,9 @@ class TeamServer:
 
     async def close(self) -> None:
         self.queue.close()
+        self.index.close()
+        if self.repository_pump is not None:
+            await self.repository_pump.close()
         if self.relay is not None:
             await self.relay.close()
         if isinstance(self.tail, RedisTail):
@@ -201,11 +214,15 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
         state["service"] = service
         sweeper = asyncio.ensure_future(_retention(server)) if team.run_retention_days else None
         reaper = asyncio.ensure_future(_reaper(server))
+        pump = server.repository_pump
+        answering = asyncio.ensure_future(pump.run()) if pump is not None else None
         _log.info("team_server_started", dev=team.dev, postgres=server.db.is_postgres)
         try:
             yield
         finally:
             reaper.cancel()
+            if answering is not None:
+                answering.cancel()
             if sweeper is not None:
                 sweeper.cancel()
             await server.close()

@@ -2,7 +2,8 @@
 
 Tables: teams, users, memberships (role per team), tokens (hashed: personal access tokens
 and refresh tokens), runs (the ledger row, committed before a submit answers), run_events
-(per-run sequence numbers), audit_log (one hash chain per team). The schema is created and
+(per-run sequence numbers), audit_log (one hash chain per team), repositories (the team
+index's registered repositories). The schema is created and
 upgraded by Alembic (remote/migrations); `llmgenie team migrate` applies it.
 """
 
@@ -137,6 +138,25 @@ class AuditRow(Base):
     data: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class RepositoryRow(Base):
+    """A repository registered with the team index (the truth; each server's copy is a cache)."""
+
+    __tablename__ = "repositories"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="repositories_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))  # "git" | "path"
+    source: Mapped[str] = mapped_column(String(4096))
+    status: Mapped[str] = mapped_column(String(12))
+    commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=now)
+    indexed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Database:

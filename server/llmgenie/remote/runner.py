@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from llmgenie.config import Settings
 from llmgenie.contracts.agents import AnalyzedContext
@@ -65,8 +65,10 @@ class RunRunner:
         owner: str = "server",
         lease_s: float = LEASE_S,
         on_released: Callable[[str], None] | None = None,
+        repository_channel: Callable[[str], EditorChannel] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.repository_channel = repository_channel
         self.owner = owner
         self.lease_s = lease_s
         self.on_released = on_released
@@ -169,7 +171,7 @@ class RunRunner:
                 self.blobs, raw_context.get("bundle") or {}
             )
             write_files(sandbox, files)
-            channel = NoEditor() if files else self.channel_for(run_id)
+            channel = self._channel(run_id, bool(files), raw_context.get("repository"))
             engine = EditorWorkspace.for_run(
                 run_id, sandbox, settings, channel, self.callback_timeout_s
             )
@@ -230,6 +232,19 @@ class RunRunner:
         _log.info(
             "team_run_finished", run_id=run_id, status=status.value, seconds=round(seconds, 3)
         )
+
+    def _channel(
+        self, run_id: str, has_files: bool, repository: dict[str, Any] | None
+    ) -> EditorChannel:
+        """Who answers the run's questions about code: its own files (headless), the team
+        index (a registered repository), or the editor that submitted it."""
+        if has_files:
+            return NoEditor()
+        if repository is not None:
+            if self.repository_channel is None:
+                raise RuntimeError("this runner has no team index to answer from")
+            return self.repository_channel(str(repository["id"]))
+        return self.channel_for(run_id)
 
     def _release(self, run_id: str, attempt: int) -> bool:
         """Hand a run back to the queue (this worker is shutting down)."""

@@ -15,8 +15,10 @@ from typing import Any
 
 from llmgenie import __version__
 from llmgenie.config import Settings
+from llmgenie.contracts import ids
 from llmgenie.contracts.errors import PermissionDenied
 from llmgenie.contracts.runs import RunRequest
+from llmgenie.contracts.search import SearchResult
 from llmgenie.contracts.team import (
     AuditEntry,
     AuditReport,
@@ -25,9 +27,13 @@ from llmgenie.contracts.team import (
     Me,
     Member,
     NewMember,
+    NewRepository,
     NewToken,
+    RepositoryMap,
+    RepositorySearch,
     RunSubmission,
     TeamInfo,
+    TeamRepository,
     TeamRun,
     TokenInfo,
 )
@@ -38,6 +44,13 @@ from llmgenie.remote.blobs import BlobStore, store_files
 from llmgenie.remote.ledger import Ledger, NotFound
 from llmgenie.remote.live import RateLimiter, Sessions
 from llmgenie.remote.relay import CallbackPump
+from llmgenie.remote.repos import (
+    Conflict,
+    RepositoryStore,
+    RepositoryUnavailable,
+    TeamIndex,
+    parse_source,
+)
 from llmgenie.remote.roles import Forbidden, require, role_policy
 from llmgenie.remote.runner import RunQueue
 from llmgenie.remote.workspace import EditorChannel, NoEditor
@@ -71,8 +84,10 @@ class TeamService:
         blobs: BlobStore,
         redis_ping: Any | None = None,
         relay: CallbackPump | None = None,
+        index: TeamIndex | None = None,
     ) -> None:
         self.ledger = ledger
+        self.index = index
         self.relay = relay
         self.blobs = blobs
         self.auth = auth
@@ -166,7 +181,100 @@ class TeamService:
             context["analyzed"] = submission.context.model_dump(mode="json")
         if submission.files:  # contents to the blob store, the row keeps their digests
             context["bundle"] = store_files(self.blobs, submission.files)
+        elif submission.repository is not None:
+            repo = self._repositories().named(team_id, submission.repository)
+            if repo.status != "ready":
+                raise Conflict(f"repository {repo.name} is {repo.status}, not ready yet")
+            context["repository"] = {"id": repo.repository_id, "commit": repo.commit}
         return self.ledger.submit(team_id, principal.user_id, request, context, idempotency_key)
+
+    # -- the team index ---------------------------------------------------------------------
+
+    def _repositories(self) -> RepositoryStore:
+        if self.index is None:
+            raise NotFound("this server keeps no team index")
+        return self.index.store
+
+    def register_repository(
+        self, principal: Principal, team_id: str, new: NewRepository
+    ) -> TeamRepository:
+        """Add a repository to the team index (admins); it is cloned and indexed soon."""
+        require(self.role(principal, team_id), "admin", "registering a repository")
+        store = self._repositories()
+        assert self.index is not None
+        kind, source = parse_source(new, self.index.roots)
+        repo = store.add(team_id, new.name, kind, source)
+        self.ledger.audit(
+            team_id,
+            "repository_registered",
+            {"name": repo.name, "kind": kind, "source": source},
+            actor=principal.user_id,
+        )
+        self.index.request(repo.repository_id)
+        return repo
+
+    def repositories(self, principal: Principal, team_id: str) -> list[TeamRepository]:
+        require(self.role(principal, team_id), "viewer", "reading repositories")
+        return self._repositories().of_team(team_id)
+
+    def repository(self, principal: Principal, team_id: str, name: str) -> TeamRepository:
+        require(self.role(principal, team_id), "viewer", "reading repositories")
+        return self._repositories().named(team_id, name)
+
+    def refresh_repository(self, principal: Principal, team_id: str, name: str) -> TeamRepository:
+        """Fetch and re-index now (members), instead of at the next refresh."""
+        require(self.role(principal, team_id), "member", "refreshing a repository")
+        repo = self._repositories().named(team_id, name)
+        assert self.index is not None
+        self.index.request(repo.repository_id)
+        return repo
+
+    def remove_repository(self, principal: Principal, team_id: str, name: str) -> None:
+        require(self.role(principal, team_id), "admin", "removing a repository")
+        store = self._repositories()
+        repo = store.named(team_id, name)
+        store.remove(repo.repository_id)
+        self.ledger.audit(
+            team_id, "repository_removed", {"name": repo.name}, actor=principal.user_id
+        )
+        assert self.index is not None
+        self.index.request(repo.repository_id)
+
+    def search_repository(
+        self, principal: Principal, team_id: str, name: str, query: str, k: int
+    ) -> RepositorySearch:
+        """Search a registered repository with the context engine (texts redacted)."""
+        repo, answer = self._ask_index(
+            principal, team_id, name, ids.CALLBACK_SEARCH, {"query": query, "k": k}
+        )
+        return RepositorySearch(
+            repository=repo.name,
+            commit=self._commit(repo),
+            result=SearchResult.model_validate(answer),
+        )
+
+    def repository_map(
+        self, principal: Principal, team_id: str, name: str, tokens: int
+    ) -> RepositoryMap:
+        """The repository map of a registered repository (redacted)."""
+        repo, answer = self._ask_index(
+            principal, team_id, name, ids.CALLBACK_REPO_MAP, {"tokens": tokens}
+        )
+        return RepositoryMap(repository=repo.name, commit=self._commit(repo), map=answer["map"])
+
+    def _ask_index(
+        self, principal: Principal, team_id: str, name: str, method: str, params: dict[str, Any]
+    ) -> tuple[TeamRepository, Any]:
+        repo = self.repository(principal, team_id, name)
+        assert self.index is not None
+        try:
+            return repo, self.index.answer(repo.repository_id, method, params)
+        except RepositoryUnavailable as exc:
+            raise Conflict(f"repository {repo.name} is {repo.status}: {exc}") from exc
+
+    def _commit(self, repo: TeamRepository) -> str | None:
+        assert self.index is not None
+        return self.index.commit(repo.repository_id)
 
     def run(self, principal: Principal, team_id: str | None, run_id: str) -> TeamRun:
         """A run of the caller's team (`team_id`, or whichever team the run is in)."""

@@ -63,6 +63,13 @@ class TeamServerSettings(BaseSettings):
     )
     callback_timeout_s: float = Field(20.0, gt=0, description="editor tool-call deadline")
     data_dir: Path | None = Field(None, description="run sandboxes (default: user data dir)")
+    repo_roots: list[Path] = Field(
+        default_factory=list,
+        description="directories whose subdirectories may be registered as repositories",
+    )
+    repo_refresh_s: float = Field(
+        300.0, gt=0, description="how often registered repositories are fetched and re-indexed"
+    )
     tls_cert: Path | None = None
     tls_key: Path | None = None
 

@@ -33,7 +33,7 @@ from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
 from llmgenie.remote.ledger import Ledger
 from llmgenie.remote.live import RedisTail
-from llmgenie.remote.relay import RedisEditorChannel
+from llmgenie.remote.relay import RedisEditorChannel, RedisRepositoryChannel
 from llmgenie.remote.runner import RunRunner
 from llmgenie.remote.service import sandbox_root
 from llmgenie.remote.settings import TeamServerSettings
@@ -246,6 +246,7 @@ def run_worker(
         owner=ident,
         lease_s=team.lease_s,
         on_released=doorbell.enqueue,
+        repository_channel=lambda repository_id: RedisRepositoryChannel(redis_url, repository_id),
     )
 
     @app.task(name=TASK)  # type: ignore[untyped-decorator]
