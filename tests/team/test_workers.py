@@ -108,13 +108,13 @@ class Pool:
     base: Path
     workers: list[Worker] = field(default_factory=list)
 
-    def start(self, concurrency: int = 1, *extra: str) -> Worker:
+    def start(self, concurrency: int = 1, *extra: str, **env: str) -> Worker:
         log = self.base / f"worker-{len(self.workers)}.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "llmgenie", "team", "worker",
                  "--concurrency", str(concurrency), "--log-level", "INFO", *extra],
-                env=self.server.env, stdout=out, stderr=subprocess.STDOUT, text=True,
+                env={**self.server.env, **env}, stdout=out, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
         worker = Worker(proc, log)
         self.workers.append(worker)
@@ -266,6 +266,28 @@ def test_sigterm_hands_the_run_to_another_worker(pool: Pool) -> None:
     messages = [str(m) for (m,) in rows]
     assert any("handed back" in m for m in messages), messages
     assert pool.sql("SELECT attempt FROM runs WHERE id = %s", run_id) == [(2,)]
+
+
+def test_sigterm_with_a_drain_period_lets_the_run_finish_where_it_is(pool: Pool) -> None:
+    # The model answers 5 s after it is asked: the signal arrives while it thinks.
+    pool.server.model.script(Reply.slow(final_answer("finished before leaving"), delay=5))
+    leaving = pool.start(1, LLMGENIE_TEAM_DRAIN_S="120")
+    pool.wait_ready(leaving)
+    asked = len(pool.server.model.requests)
+    [run_id] = pool.submit(1)
+    pool.server.model.wait_for_requests(asked + 1, 120)
+    leaving.proc.send_signal(signal.SIGTERM)
+    assert leaving.proc.wait(120) == 0, leaving.logs()
+    assert pool.wait_ended([run_id], timeout=10) == {run_id: "succeeded"}, pool.diagnostics()
+    _assert_each_ended_once(pool, [run_id])
+    messages = [
+        str(m) for (m,) in pool.sql("SELECT message FROM run_events WHERE run_id = %s", run_id)
+    ]
+    assert not any("handed back" in m for m in messages), messages
+    assert pool.sql("SELECT attempt FROM runs WHERE id = %s", run_id) == [(1,)]
+    with pool.server.api() as api:
+        run = api.get(f"/teams/{pool.server.team_id}/runs/{run_id}").json()
+    assert run["result"]["message"] == "finished before leaving"
 
 
 def test_a_cancel_is_acknowledged_at_once_and_stops_the_run(pool: Pool) -> None:

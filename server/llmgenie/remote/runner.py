@@ -81,6 +81,7 @@ class RunRunner:
         self.blobs = blobs
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified as each run stops working
 
     def cancel(self, run_id: str) -> None:
         with self._lock:
@@ -97,11 +98,13 @@ class RunRunner:
         with self._lock:
             return len(self._tokens)
 
-    def drain(self) -> None:
-        """Shutting down: claim nothing more and hand back the runs still working (they
-        are queued again, for another worker, and nothing of theirs is recorded as ended)."""
+    def drain(self, grace_s: float = 0.0) -> None:
+        """Shutting down: claim nothing more, let the runs still working finish for up to
+        `grace_s`, then hand back the rest (queued again, for another worker, with nothing
+        of theirs recorded as ended)."""
         self._draining.set()
-        with self._lock:
+        with self._idle:
+            self._idle.wait_for(lambda: not self._tokens, timeout=grace_s)
             tokens = list(self._tokens.values())
         for token in tokens:
             token.cancel()
@@ -197,6 +200,7 @@ class RunRunner:
             stop_watch.set()
             with self._lock:
                 self._tokens.pop(run_id, None)
+                self._idle.notify_all()
             if engine is not None:
                 engine.close()
             shutil.rmtree(sandbox, ignore_errors=True)

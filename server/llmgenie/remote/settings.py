@@ -44,6 +44,11 @@ class TeamServerSettings(BaseSettings):
     lease_s: float = Field(
         30.0, ge=2, description="a worker's hold on a run, renewed while it works"
     )
+    drain_s: float = Field(
+        0.0,
+        ge=0,
+        description="on SIGTERM a worker lets its runs finish this long, then hands them back",
+    )
     reaper_interval_s: float = Field(
         5.0, gt=0, description="how often expired leases are re-queued"
     )

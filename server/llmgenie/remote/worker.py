@@ -216,7 +216,8 @@ def run_worker(
     loglevel: str = "INFO",
     metrics: tuple[str, int] | None = None,
 ) -> None:
-    """Start a worker and block until it is told to stop (SIGTERM: hand back, then exit).
+    """Start a worker and block until it is told to stop (SIGTERM: claim nothing more, let
+    running runs finish for up to `drain_s`, hand back the rest, then exit).
     With `metrics` (host, port) it serves Prometheus /metrics and /healthz there."""
     if not team.broker_url:
         raise ConfigError("no broker: set LLMGENIE_TEAM_BROKER_URL (amqp://user:pass@host//)")
@@ -254,8 +255,8 @@ def run_worker(
         runner.execute(run_id)
 
     def shutting_down(**_: Any) -> None:
-        _log.info("worker_draining", worker=ident, running=runner.running())
-        runner.drain()
+        _log.info("worker_draining", worker=ident, running=runner.running(), grace_s=team.drain_s)
+        runner.drain(team.drain_s)
 
     signals.worker_shutting_down.connect(shutting_down, weak=False)
     beat = WorkerBeat(redis_url, ident, concurrency, runner)
