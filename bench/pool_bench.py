@@ -1,7 +1,10 @@
-"""Worker-pool benchmark: run throughput on 1, 2 and 4 workers, and submit-to-start latency.
+"""Worker-pool benchmark: run throughput on 1, 2 and 4 workers, and submit-to-start latency;
+or, with --chaos N, N runs through 3 workers while one holding a run is killed (-9) again
+and again.
 
     python -m bench.pool_bench [--workers 1,2,4] [--runs-per-worker 8] [--latency 2.0]
                                [--starts 20] [--pg URL] [--redis URL] [--amqp URL]
+    python -m bench.pool_bench --chaos 60 [--kill-every 4] [--latency 2.0]
 
 Starts a real `llmgenie team serve` with a RabbitMQ broker on a fresh PostgreSQL database,
 a Redis database and a RabbitMQ vhost of its own, and the scripted model server answering
@@ -12,6 +15,10 @@ first submit to the last run's end: throughput = runs / seconds, and its ratio t
 (issue goal: >= 3.6x at 4 workers). Then, with one idle worker, it submits `--starts` runs
 one after the other and measures submit -> first "running" event (the queue's latency).
 Prints one JSON object. Server, workers, model and load share this machine's cores.
+
+Chaos: leases of 5 s; every `--kill-every` seconds a worker that holds a run is killed with
+SIGKILL and a new one started. When every run has ended, each must have exactly one
+terminal event and one `run_finished` audit record, and the team's audit chain must verify.
 """
 
 from __future__ import annotations
@@ -62,7 +69,9 @@ def _answer() -> str:
 class Stack:
     """The team server, its workers and the services they share, for one benchmark."""
 
-    def __init__(self, base: Path, pg_admin: str, redis_url: str, amqp: str) -> None:
+    def __init__(
+        self, base: Path, pg_admin: str, redis_url: str, amqp: str, **extra_env: str
+    ) -> None:
         self.base = base
         self.pg_admin = pg_admin
         self.db = f"llmgenie_bench_{uuid.uuid4().hex[:8]}"
@@ -85,6 +94,7 @@ class Stack:
             "LLMGENIE_LLM__API_BASE": self.model.url,
             "LLMGENIE_LLM__API_KEY": "sk-bench",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            **extra_env,
         }
         self.server: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -135,17 +145,82 @@ class Stack:
             worker.terminate()
             worker.wait(120)
         while len(self.workers) < n:
-            log = (self.base / f"worker-{len(self.workers)}.log").open("w")
-            self.workers.append(
-                subprocess.Popen(
-                    [*CLI, "team", "worker", "--concurrency", "1", "--log-level", "WARNING"],
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+            self.workers.append(self._worker())
         # Warm: a few runs per worker first, so first-run costs are not measured.
         self.run_batch(3 * n, wait=True)
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        self._started = getattr(self, "_started", 0) + 1
+        log = (self.base / f"worker-{self._started}.log").open("w")
+        return subprocess.Popen(
+            [*CLI, "team", "worker", "--concurrency", "1", "--log-level", "WARNING"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def sql(self, query: str, *args: object) -> list[tuple[Any, ...]]:
+        url = self.env["LLMGENIE_TEAM_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(url) as conn:
+            return list(conn.execute(query, args).fetchall())
+
+    def chaos(self, runs: int, kill_every: float) -> dict[str, Any]:
+        """`runs` runs through 3 workers while holders are killed; what each run left."""
+        self.scale(3)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(base_url=self.url, headers=headers, timeout=60) as client:
+            started = time.perf_counter()
+            ids = [self.submit(client) for _ in range(runs)]
+            kills = 0
+            while True:
+                done = self.sql(
+                    "SELECT count(*) FROM runs WHERE id = ANY(%s) AND status = ANY(%s)",
+                    ids,
+                    list(TERMINAL),
+                )[0][0]
+                if done == runs:
+                    break
+                time.sleep(kill_every)
+                holders = self.sql(
+                    "SELECT DISTINCT lease_owner FROM runs WHERE status = 'running'"
+                    " AND lease_expires_at > extract(epoch from now())"
+                )
+                pids = {int(str(owner).split(":")[1]) for (owner,) in holders if owner}
+                victim = next((w for w in self.workers if w.pid in pids), None)
+                if victim is not None:
+                    victim.kill()
+                    victim.wait(30)
+                    self.workers[self.workers.index(victim)] = self._worker()
+                    kills += 1
+                    _log(f"killed a worker holding a run ({kills}); {done}/{runs} ended")
+            seconds = time.perf_counter() - started
+            report = client.get(f"/teams/{self.team}/audit/verify").json()
+        statuses = dict(
+            self.sql("SELECT status, count(*) FROM runs WHERE id = ANY(%s) GROUP BY 1", ids)
+        )
+        terminal_events = self.sql(
+            "SELECT run_id, count(*) FROM run_events WHERE run_id = ANY(%s)"
+            " AND kind IN ('result', 'error') GROUP BY 1",
+            ids,
+        )
+        finished = self.sql(
+            "SELECT run_id, count(*) FROM audit_log WHERE run_id = ANY(%s)"
+            " AND action = 'run_finished' GROUP BY 1",
+            ids,
+        )
+        attempts = [a for (a,) in self.sql("SELECT attempt FROM runs WHERE id = ANY(%s)", ids)]
+        return {
+            "runs": runs,
+            "kills": kills,
+            "seconds": round(seconds, 1),
+            "statuses": statuses,
+            "runs_with_one_terminal_event": sum(1 for _, c in terminal_events if c == 1),
+            "runs_with_one_run_finished_audit": sum(1 for _, c in finished if c == 1),
+            "runs_resumed_elsewhere": sum(1 for a in attempts if a > 1),
+            "max_attempt": max(attempts),
+            "audit_chain_ok": report.get("ok"),
+            "audit_records": report.get("records"),
+        }
 
     def submit(self, client: httpx.Client) -> str:
         response = client.post(
@@ -217,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672")
+    parser.add_argument("--chaos", type=int, default=0, help="runs of the kill -9 benchmark")
+    parser.add_argument("--kill-every", type=float, default=4.0)
     args = parser.parse_args(argv)
+    if args.chaos:
+        return _chaos(args)
     sizes = [int(n) for n in args.workers.split(",")]
     with tempfile.TemporaryDirectory(prefix="llmgenie-pool-bench-") as tmp:
         stack = Stack(Path(tmp), args.pg, args.redis, args.amqp)
@@ -254,6 +333,36 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(report, indent=2))
     return 0
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="llmgenie-pool-chaos-") as tmp:
+        stack = Stack(
+            Path(tmp),
+            args.pg,
+            args.redis,
+            args.amqp,
+            LLMGENIE_TEAM_LEASE_S="5",
+            LLMGENIE_TEAM_REAPER_INTERVAL_S="1",
+        )
+        try:
+            stack.model.default_reply = Reply.slow(_answer(), delay=args.latency)
+            stack.start_server()
+            result = stack.chaos(args.chaos, args.kill_every)
+        finally:
+            stack.close()
+    report = {
+        "machine": describe("bench.pool_bench", sys.argv[1:]),
+        "model_latency_s": args.latency,
+        "chaos": result,
+    }
+    print(json.dumps(report, indent=2))
+    intact = (
+        result["runs_with_one_terminal_event"] == result["runs"]
+        and result["runs_with_one_run_finished_audit"] == result["runs"]
+        and result["audit_chain_ok"]
+    )
+    return 0 if intact else 1
 
 
 if __name__ == "__main__":

@@ -97,6 +97,8 @@ class EditorClient:
         self.root = root
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
         self.apply_edit_result = True
+        self.message_requests: list[types.ShowMessageRequestParams] = []
+        self.message_request_answer: str | None = "Apply"
         self.registrations: list[types.Registration] = []
         self.statuses: list[dict[str, Any]] = []
         self.run_events: list[dict[str, Any]] = []
@@ -172,7 +174,9 @@ class EditorClient:
             await asyncio.sleep(0.1)
 
 
-def _capabilities() -> types.ClientCapabilities:
+def _capabilities(change_annotations: bool = True) -> types.ClientCapabilities:
+    """What VS Code declares (the parts the server looks at); `change_annotations` False is
+    an editor that would apply an annotated edit without asking (Neovim, Helix, Zed)."""
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True),
         workspace=types.WorkspaceClientCapabilities(
@@ -181,6 +185,11 @@ def _capabilities() -> types.ClientCapabilities:
             workspace_edit=types.WorkspaceEditClientCapabilities(
                 document_changes=True,
                 resource_operations=[types.ResourceOperationKind.Create],
+                change_annotation_support=(
+                    types.ChangeAnnotationsSupportOptions(groups_on_label=True)
+                    if change_annotations
+                    else None
+                ),
             ),
             did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
                 dynamic_registration=True
@@ -209,6 +218,12 @@ def _install_editor_features(editor: EditorClient) -> None:
         editor.applied_edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=editor.apply_edit_result)
 
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        editor.message_requests.append(params)
+        answer = editor.message_request_answer
+        return None if answer is None else types.MessageActionItem(title=answer)
+
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
         editor.registrations.extend(params.registrations)
@@ -228,6 +243,7 @@ async def start_editor(
     options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     initialize: bool = True,
+    change_annotations: bool = True,
 ) -> AsyncIterator[EditorClient]:
     """Launch the server, initialize it on `root`, and shut it down cleanly afterwards."""
     server_env = {**os.environ, **(env or {})}
@@ -244,7 +260,7 @@ async def start_editor(
             editor.initialize_result = await asyncio.wait_for(  # type: ignore[attr-defined]
                 client.initialize_session(
                     types.InitializeParams(
-                        capabilities=_capabilities(),
+                        capabilities=_capabilities(change_annotations),
                         workspace_folders=folders,
                         root_uri=root.as_uri() if root else None,
                         initialization_options=options,

@@ -149,6 +149,11 @@ async def test_document_action_round_trips_through_apply_edit(
     await editor.wait_until(lambda: bool(editor.applied_edits), 120, "workspace/applyEdit")
     applied = editor.applied_edits[0]
     assert applied.label == "llmgenie: document"
+    # The editor asks before applying: every change carries a needsConfirmation annotation.
+    assert applied.edit.change_annotations is not None
+    [annotation] = applied.edit.change_annotations.values()
+    assert annotation.needs_confirmation is True and "compute_tax" in (annotation.description or "")
+    assert not editor.message_requests, "an editor that confirms annotated edits is not asked twice"
     [doc_edit] = applied.edit.document_changes
     assert doc_edit.text_document.uri == uri and doc_edit.text_document.version == 1
     [text_edit] = doc_edit.edits
@@ -169,6 +174,47 @@ async def test_document_action_round_trips_through_apply_edit(
         30,
         "the run's message",
     )
+
+
+async def test_an_editor_without_change_annotations_is_asked_before_an_edit(
+    workspace: Path, model_server: ModelServer
+) -> None:
+    options = {"model": MODEL, "apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    edit = {
+        "path": "billing.py",
+        "old_text": "def compute_tax(amount, rate=0.2):\n",
+        "new_text": "def compute_tax(amount, rate=0.2):\n" + DOCSTRING,
+    }
+    async with start_editor(
+        workspace, options=options, env=env, change_annotations=False
+    ) as editor:
+        await editor.wait_indexed()
+        uri = editor.open("billing.py")
+        args = {"crew": "document", "uri": uri, "range": _range(15, 16)}
+
+        editor.message_request_answer = "Discard"
+        model_server.script(final("Documented.", edits=[edit]))
+        declined = (await editor.command("llmgenie.runCrew", args))["runId"]
+        await editor.wait_until(
+            lambda: any(e["message"] == "edit rejected" for e in _events(editor, declined)), 120
+        )
+        [asked] = editor.message_requests
+        assert "billing.py" in asked.message and [a.title for a in asked.actions or []] == [
+            "Apply",
+            "Discard",
+        ]
+        assert editor.applied_edits == [], "a declined edit is never sent"
+
+        editor.message_request_answer = "Apply"
+        model_server.script(final("Documented.", edits=[edit]))
+        accepted = (await editor.command("llmgenie.runCrew", args))["runId"]
+        await editor.wait_until(lambda: bool(editor.applied_edits), 120, "workspace/applyEdit")
+        assert len(editor.message_requests) == 2
+        assert editor.applied_edits[0].edit.change_annotations is None
+        await editor.wait_until(
+            lambda: any(e["message"] == "edit applied" for e in _events(editor, accepted)), 30
+        )
 
 
 async def test_findings_become_llmgenie_diagnostics(

@@ -108,3 +108,37 @@ def test_one_bad_file_does_not_block_another() -> None:
     )
     assert plan.applied_paths == ["b.py"] and len(plan.errors) == 1
     assert list(plan.edit.changes) == ["file:///ws/b.py"]
+
+
+def test_an_annotated_edit_asks_for_confirmation_on_every_change() -> None:
+    edits = [
+        ProposedEdit(path="a.py", old_text="pass", new_text="return None"),
+        ProposedEdit(path="new.py", old_text="", new_text="x = 1\n"),
+    ]
+    annotation = types.ChangeAnnotation(label="llmgenie fix", needs_confirmation=True)
+    plan = plan_workspace_edit(
+        edits,
+        _reader({"a.py": TEXT, "new.py": None}),
+        CODEC,
+        versioned=True,
+        can_create=True,
+        annotation=annotation,
+    )
+    assert plan.edit.change_annotations is not None
+    [(annotation_id, sent)] = plan.edit.change_annotations.items()
+    assert sent.needs_confirmation is True
+    changes = plan.edit.document_changes or []
+    created = [c for c in changes if isinstance(c, types.CreateFile)]
+    assert [c.annotation_id for c in created] == [annotation_id]
+    text_edits = [e for c in changes if isinstance(c, types.TextDocumentEdit) for e in c.edits]
+    assert len(text_edits) == 2
+    assert all(
+        isinstance(e, types.AnnotatedTextEdit) and e.annotation_id == annotation_id
+        for e in text_edits
+    )
+    # A client without document changes cannot carry annotations: a plain edit instead.
+    plain = plan_workspace_edit(
+        edits[:1], _reader({"a.py": TEXT}), CODEC, versioned=False, can_create=False,
+        annotation=annotation,
+    )  # fmt: skip
+    assert plain.edit.change_annotations is None and plain.edit.changes

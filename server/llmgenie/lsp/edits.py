@@ -4,6 +4,9 @@ An edit is located by searching its `old_text` in the file's *current* text (the
 buffer when open). If the text is gone, or occurs more than once with nothing to choose
 between the occurrences, the file's edits are refused with a clear reason instead of
 guessing: a wrong edit is worse than none. Edits of one file are all-or-nothing.
+
+With an `annotation` (clients with change-annotation support), every change carries it, so
+an editor that honours `needsConfirmation` asks the user before applying an agent's edit.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ class EditPlan:
     @property
     def empty(self) -> bool:
         return not self.applied_paths
+
+
+ANNOTATION_ID = "llmgenie.agent-edit"
+
+
+def _annotated(edit: types.TextEdit) -> types.AnnotatedTextEdit:
+    return types.AnnotatedTextEdit(
+        range=edit.range, new_text=edit.new_text, annotation_id=ANNOTATION_ID
+    )
 
 
 def _locate(text: str, old: str, hint_offset: int | None) -> tuple[int, str | None]:
@@ -93,8 +105,11 @@ def plan_workspace_edit(
     versioned: bool,
     can_create: bool,
     hint_line: int | None = None,
+    annotation: types.ChangeAnnotation | None = None,
 ) -> EditPlan:
-    """Build one WorkspaceEdit for `edits`; `read(path)` returns the file's current text."""
+    """Build one WorkspaceEdit for `edits`; `read(path)` returns the file's current text.
+    An `annotation` needs `versioned` (document changes are the only ones that carry one)."""
+    annotate = annotation is not None and versioned
     by_path: dict[str, list[ProposedEdit]] = {}
     for edit in edits:
         by_path.setdefault(edit.path, []).append(edit)
@@ -109,7 +124,11 @@ def plan_workspace_edit(
                 plan.errors.append(f"{path}: file does not exist; edit not applied")
                 continue
             document_changes.append(
-                types.CreateFile(uri=current.uri, options=types.CreateFileOptions(overwrite=False))
+                types.CreateFile(
+                    uri=current.uri,
+                    options=types.CreateFileOptions(overwrite=False),
+                    annotation_id=ANNOTATION_ID if annotate else None,
+                )
             )
             text_edits, error = _file_edits(path, file_edits, "", codec, None)
         else:
@@ -124,10 +143,14 @@ def plan_workspace_edit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=current.uri, version=current.version
                 ),
-                edits=list(text_edits),
+                edits=[_annotated(e) for e in text_edits] if annotate else list(text_edits),
             )
         )
-    if versioned or any(isinstance(c, types.CreateFile) for c in document_changes):
+    if annotation is not None and annotate:
+        plan.edit = types.WorkspaceEdit(
+            document_changes=document_changes, change_annotations={ANNOTATION_ID: annotation}
+        )
+    elif versioned or any(isinstance(c, types.CreateFile) for c in document_changes):
         plan.edit = types.WorkspaceEdit(document_changes=document_changes)
     else:
         plan.edit = types.WorkspaceEdit(changes=changes)

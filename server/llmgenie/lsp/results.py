@@ -3,6 +3,7 @@ publishDiagnostics (source "llmgenie"), the message as showMessage + logMessage.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,8 @@ _SEVERITY = {
     "hint": types.DiagnosticSeverity.Hint,
 }
 MESSAGE_PREVIEW = 500
+APPLY = "Apply"
+CONFIRM_TIMEOUT_S = 900.0  # a user who never answers: the edit is not applied
 
 
 class ResultDelivery:
@@ -100,6 +103,17 @@ class ResultDelivery:
             and edit_caps.resource_operations
             and types.ResourceOperationKind.Create in edit_caps.resource_operations
         )
+        # An editor that honours change annotations asks the user itself; any other is
+        # asked here first (Neovim, Helix, Zed would otherwise apply an agent's edit silently).
+        annotation = (
+            types.ChangeAnnotation(
+                label=f"llmgenie {request.crew}",
+                needs_confirmation=True,
+                description=(result.message.strip().splitlines() or [""])[0][:200],
+            )
+            if versioned and edit_caps and edit_caps.change_annotation_support
+            else None
+        )
         plan = plan_workspace_edit(
             result.edits,
             lambda p: files.get(p) or DocumentText(uri=path_to_uri(folder.root / p), text=None),
@@ -107,19 +121,26 @@ class ResultDelivery:
             versioned=versioned,
             can_create=can_create,
             hint_line=request.range.start_line if request.range else None,
+            annotation=annotation,
         )
         for error in plan.errors:
             self._report(request, error)
         if plan.empty:
             return False
-        try:
-            response = await self._server.workspace_apply_edit_async(
-                types.ApplyWorkspaceEditParams(edit=plan.edit, label=f"llmgenie: {request.crew}")
-            )
-        except Exception as exc:
-            self._report(request, f"the editor refused the edit: {exc}")
-            return False
-        applied = bool(getattr(response, "applied", False))
+        if annotation is None and not await self._confirm(request, plan.applied_paths):
+            applied, reason = False, "declined"
+        else:
+            try:
+                response = await self._server.workspace_apply_edit_async(
+                    types.ApplyWorkspaceEditParams(
+                        edit=plan.edit, label=f"llmgenie: {request.crew}"
+                    )
+                )
+            except Exception as exc:
+                self._report(request, f"the editor refused the edit: {exc}")
+                return False
+            applied = bool(getattr(response, "applied", False))
+            reason = getattr(response, "failure_reason", None) or "rejected by the editor"
         self._notify(
             NOTIFY_RUN_EVENT,
             {
@@ -130,10 +151,26 @@ class ResultDelivery:
             },
         )
         if not applied:
-            reason = getattr(response, "failure_reason", None) or "rejected by the editor"
             self._report(request, f"edit not applied: {reason}")
         await self._app.runs.record_edit_applied(request.run_id, plan.applied_paths, applied)
         return applied
+
+    async def _confirm(self, request: RunRequest, paths: list[str]) -> bool:
+        """Ask the user (window/showMessageRequest) whether to apply a run's edit."""
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message=f"llmgenie {request.crew} proposes changes to {shown}. Apply them?",
+            actions=[types.MessageActionItem(title=t) for t in (APPLY, "Discard")],
+        )
+        try:
+            choice = await asyncio.wait_for(
+                self._server.window_show_message_request_async(params), CONFIRM_TIMEOUT_S
+            )
+        except Exception as exc:  # no answer, or a client that cannot ask: do not apply
+            _log.info("edit_confirmation_failed", run_id=request.run_id, error=repr(exc))
+            return False
+        return choice is not None and choice.title == APPLY
 
     def publish_findings(self, request: RunRequest, findings: list[Finding]) -> None:
         folder = self._folder(request)
