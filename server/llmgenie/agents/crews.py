@@ -22,7 +22,7 @@ import json
 import time
 from typing import Any
 
-from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
+from llmgenie.agents.briefing import OUTPUT_RULES, briefing_chars, describe_context
 from llmgenie.agents.crew_specs import CREWS, CrewSpec
 from llmgenie.agents.crewai_setup import load_crewai
 from llmgenie.agents.environment import RunEnvironment
@@ -127,6 +127,7 @@ def _agent(
         model=model or "default",
         agent_role=role.role,
         max_tokens=max_tokens,
+        json_answer=True,  # every crew's final answer is a CrewReport object
     )
     tools: list[Any] = []
     if not manager:
@@ -160,7 +161,12 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
         spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical, max_tokens=tokens
     )
     validation = ReportGuard(state, spec, max_attempts=VALIDATION_RETRIES + 1)
-    description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
+    # Sized for the smallest window among the crew's models: a local 8k model gets the
+    # file around the selection instead of the whole file and every related snippet.
+    roles = (spec.lead, *spec.members)
+    window = min(state.client_for(key).context_window() for key in roles)
+    briefing = describe_context(state.ctx, briefing_chars(window, tokens))
+    description = f"{spec.instructions}\n\n{briefing}\n\n{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
     # extra model call. The guardrail validates against CrewReport itself instead.
     task = crewai.Task(
