@@ -112,6 +112,7 @@ def _agent(
     *,
     manager: bool,
     max_tokens: int,
+    json_answer: bool = True,
 ) -> Any:
     """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
     crewai = load_crewai()  # never `import crewai` directly: the offline env must come first
@@ -127,7 +128,7 @@ def _agent(
         model=model or "default",
         agent_role=role.role,
         max_tokens=max_tokens,
-        json_answer=True,  # every crew's final answer is a CrewReport object
+        json_answer=json_answer,  # the lead's final answer is a CrewReport object
     )
     tools: list[Any] = []
     if not manager:
@@ -179,7 +180,16 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     )
     if spec.hierarchical:
         members = [
-            _agent(key, state, knowledge, spec.policy, manager=False, max_tokens=tokens)
+            # members answer the manager in prose; only the manager's answer is the report
+            _agent(
+                key,
+                state,
+                knowledge,
+                spec.policy,
+                manager=False,
+                max_tokens=tokens,
+                json_answer=False,
+            )
             for key in spec.members
         ]
         crew = GenieCrew(
