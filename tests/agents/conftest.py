@@ -119,6 +119,8 @@ class Harness:
     agent_models: dict[str, str] = field(default_factory=dict)
     allowed: dict[str, list[str]] = field(default_factory=default_allowed_tools)
     budget_tokens: int | None = None
+    models: list[str] = field(default_factory=lambda: ["openai/scripted-model"])
+    client_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -153,7 +155,7 @@ class Harness:
 
     def env(self) -> RunEnvironment:
         client = ModelClient(
-            ["openai/scripted-model"],
+            list(self.models),
             api_base=self.server.url,
             api_key="sk-test-not-a-real-key",
             timeout_s=20,
@@ -161,6 +163,7 @@ class Harness:
             redact=redact,
             cancel=self.cancel,
             budget=RunBudget(max_tokens=self.budget_tokens),
+            **self.client_options,
         )
         return RunEnvironment(
             engine=self.engine,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from llmgenie.agents.llm_adapter import supports_native_tools
 from llmgenie.agents.run_state import RunState
 from llmgenie.agents.tools import AgentToolbox
+from llmgenie.llm.capabilities import supports_native_tools
 from tests.agents.conftest import Harness
 from tests.support.model_server import Reply
 

@@ -87,6 +87,9 @@ def test_review_delegates_to_specialists_and_merges_their_results(harness: Harne
     offered = {t["function"]["name"] for t in boss[0]["tools"]}
     assert DELEGATE in offered and "read_file" not in offered  # the manager only delegates
     assert "You are Security Engineer" in system_prompt(security[0])
+    # Only the manager's answer is the JSON report; specialists answer it in prose.
+    assert all(body.get("response_format") == {"type": "json_object"} for body in boss)
+    assert not any("response_format" in body for body in security + perf)
     assert "Review app/db.py for injection vulnerabilities." in str(security[0]["messages"])
     # the specialist's answer came back to the manager as the delegation's result
     assert "Found one SQL injection" in tool_messages(boss[1])[-1]

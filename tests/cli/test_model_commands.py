@@ -8,65 +8,24 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from llmgenie.llm.local import detect_ollama, ollama_url, suggest_model
-
-TAGS = {
-    "models": [
-        {"name": "llama3.2:3b", "size": 2_000_000_000, "details": {"parameter_size": "3.2B"}},
-        {"name": "nomic-embed-text:latest", "size": 270_000_000},
-        {
-            "name": "qwen2.5-coder:1.5b",
-            "size": 986_000_000,
-            "details": {"parameter_size": "1.5B", "quantization_level": "Q4_K_M"},
-        },
-    ]
-}
-
-
-def _serve(delay: float) -> Iterator[str]:
-    stop = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-        def do_GET(self) -> None:
-            stop.wait(delay)
-            body = json.dumps(TAGS if self.path == "/api/tags" else {}).encode()
-            self.send_response(200 if self.path == "/api/tags" else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        stop.set()
-        httpd.shutdown()
-        httpd.server_close()
+from tests.support.fake_ollama import serve_ollama
 
 
 @pytest.fixture
 def ollama() -> Iterator[str]:
-    yield from _serve(0.0)
+    yield from serve_ollama(0.0)
 
 
 @pytest.fixture
 def silent_ollama() -> Iterator[str]:
-    yield from _serve(30.0)
+    yield from serve_ollama(30.0)
 
 
 def _free_port() -> int:
@@ -119,3 +78,49 @@ def test_model_list_json_shows_the_chain_and_the_local_models(ollama: str, tmp_p
     assert listed["ollama"]["running"] is True
     assert len(listed["ollama"]["models"]) == 3
     assert listed["suggested"] == "ollama_chat/qwen2.5-coder:1.5b"
+
+
+OFFER = (
+    "with qwen2.5-coder:1.5b: set LLMGENIE_LLM__MODEL=ollama_chat/qwen2.5-coder:1.5b "
+    "(or llm.model in llmgenie.toml) to use it"
+)
+
+
+def _cli(args: list[str], tmp_path: Path, ollama: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a clean environment: no model configured, Ollama at `ollama`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMGENIE_LLM__")}
+    env.update(
+        OLLAMA_HOST=ollama,
+        LLMGENIE_CACHE_DIR=str(tmp_path / "cache"),
+        LLMGENIE_DATA_DIR=str(tmp_path / "data"),
+        LLMGENIE_CONFIG_FILE=str(tmp_path / "config.toml"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "llmgenie", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+
+
+def test_doctor_offers_the_running_ollama_when_no_model_is_configured(
+    ollama: str, tmp_path: Path
+) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "app.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    result = _cli(["doctor", str(tmp_path / "ws")], tmp_path, ollama)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "model:       none configured" in result.stdout
+    assert f"Ollama is running at http://{ollama} {OFFER}" in result.stdout
+
+
+def test_a_run_without_a_model_names_the_running_ollama(ollama: str, tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "app.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    result = _cli(["run", "explain", str(tmp_path / "ws"), "--file", "app.py"], tmp_path, ollama)
+
+    assert result.returncode == 2
+    assert "No model configured" in result.stderr
+    assert OFFER in " ".join(result.stderr.split())

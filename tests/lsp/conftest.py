@@ -246,7 +246,8 @@ async def start_editor(
     change_annotations: bool = True,
 ) -> AsyncIterator[EditorClient]:
     """Launch the server, initialize it on `root`, and shut it down cleanly afterwards."""
-    server_env = {**os.environ, **(env or {})}
+    # No Ollama unless a test serves one: a developer's own must not change what they see.
+    server_env = {**os.environ, "OLLAMA_HOST": "127.0.0.1:9", **(env or {})}
     config = ClientServerConfig(
         server_command=SERVER_COMMAND, server_env=server_env, client_factory=_make_client
     )

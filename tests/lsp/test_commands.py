@@ -119,7 +119,12 @@ async def test_health_request(shared_editor: EditorClient) -> None:
     assert health["index"]["root"] == str(shared_editor.root.resolve())
     assert health["index"]["stale_files"] is None, "health is cheap: no tree walk"
     assert health["indexing"]["state"] == "idle"
-    assert health["model"] == {"configured": False, "model": None, "fallbacks": []}
+    assert health["model"] == {
+        "configured": False,
+        "model": None,
+        "fallbacks": [],
+        "suggested": None,
+    }
     assert "status" in health["embeddings"]
     assert any("no model configured" in d for d in health["degraded"])
     assert health["version"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from llmgenie.agents.briefing import describe_context
+from llmgenie.agents.briefing import briefing_chars, describe_context
 from llmgenie.agents.roles import ROLES, RoleKey
 from llmgenie.agents.run_state import RunState
 from llmgenie.agents.tools import AgentToolbox, openai_tool_schemas
@@ -38,7 +38,9 @@ def run_chat(state: RunState) -> RunResult:
     names = [name for name in ROLES[CHAT_ROLE].tools if toolbox.allowed(name)]
     schemas = openai_tool_schemas(names) if names else None
     client = state.client_for(CHAT_ROLE)
-    context = describe_context(state.ctx)
+    context = describe_context(
+        state.ctx, briefing_chars(client.context_window(), MAX_OUTPUT_TOKENS)
+    )
     question = state.ctx.request.prompt or "Explain this code."
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": SYSTEM_PROMPT},

@@ -22,7 +22,7 @@ import json
 import time
 from typing import Any
 
-from llmgenie.agents.briefing import OUTPUT_RULES, describe_context
+from llmgenie.agents.briefing import OUTPUT_RULES, briefing_chars, describe_context
 from llmgenie.agents.crew_specs import CREWS, CrewSpec
 from llmgenie.agents.crewai_setup import load_crewai
 from llmgenie.agents.environment import RunEnvironment
@@ -112,6 +112,7 @@ def _agent(
     *,
     manager: bool,
     max_tokens: int,
+    json_answer: bool = True,
 ) -> Any:
     """A CrewAI Agent for role `spec_key`, wired to our LLM adapter and tools."""
     crewai = load_crewai()  # never `import crewai` directly: the offline env must come first
@@ -127,6 +128,7 @@ def _agent(
         model=model or "default",
         agent_role=role.role,
         max_tokens=max_tokens,
+        json_answer=json_answer,  # the lead's final answer is a CrewReport object
     )
     tools: list[Any] = []
     if not manager:
@@ -160,7 +162,12 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
         spec.lead, state, knowledge, spec.policy, manager=spec.hierarchical, max_tokens=tokens
     )
     validation = ReportGuard(state, spec, max_attempts=VALIDATION_RETRIES + 1)
-    description = f"{spec.instructions}\n\n{describe_context(state.ctx)}\n\n{OUTPUT_RULES}"
+    # Sized for the smallest window among the crew's models: a local 8k model gets the
+    # file around the selection instead of the whole file and every related snippet.
+    roles = (spec.lead, *spec.members)
+    window = min(state.client_for(key).context_window() for key in roles)
+    briefing = describe_context(state.ctx, briefing_chars(window, tokens))
+    description = f"{spec.instructions}\n\n{briefing}\n\n{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
     # extra model call. The guardrail validates against CrewReport itself instead.
     task = crewai.Task(
@@ -173,7 +180,16 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     )
     if spec.hierarchical:
         members = [
-            _agent(key, state, knowledge, spec.policy, manager=False, max_tokens=tokens)
+            # members answer the manager in prose; only the manager's answer is the report
+            _agent(
+                key,
+                state,
+                knowledge,
+                spec.policy,
+                manager=False,
+                max_tokens=tokens,
+                json_answer=False,
+            )
             for key in spec.members
         ]
         crew = GenieCrew(

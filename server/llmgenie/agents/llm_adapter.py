@@ -4,9 +4,13 @@ CrewAI never talks to a provider: `GenieLLM.call` delegates to `ModelClientProto
 so fallback, timeouts, retries, budget, redaction, cancellation and token accounting all
 happen in one place, and no provider API key has to be visible to CrewAI.
 
-Native function calling is used unless litellm knows the model and knows it lacks it: then
-CrewAI falls back to its ReAct text protocol ("Thought/Action/Action Input/Final Answer")
-over plain completions, with the stop words applied here.
+CrewAI always sees native function calling: for a model without it, the model layer
+describes the tools in the prompt and turns `<tool_call>` text back into tool calls
+(llm/text_protocol.py), which works with JSON mode too. CrewAI's own ReAct text protocol
+("Thought/Action/Final Answer", stop words applied here) is still honoured when
+`native_tools` is switched off.
+
+The context window CrewAI (and the briefing) sizes prompts by is the model's, from litellm.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from pydantic import BaseModel, PrivateAttr  # noqa: E402
 # Errors that end the whole run: re-raised on every later call so that CrewAI swallowing
 # one inside a delegated agent's tool call cannot let the run continue.
 RUN_ENDING = (BudgetExceeded, ModelCallError, NoModelConfigured, Cancelled)
-_CONTEXT_WINDOW = 128_000
 
 
 def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,24 +41,13 @@ def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: m[k] for k in keep if k in m} for m in messages]
 
 
-def supports_native_tools(model: str) -> bool:
-    """False only for models litellm knows to lack function calling (e.g. ollama/llama2)."""
-    from llmgenie.llm.litellm_setup import load_litellm
-
-    litellm = load_litellm()
-    try:
-        info = litellm.get_model_info(model)
-    except Exception:  # unknown to litellm's map: custom deployments usually support tools
-        return True
-    return bool(info.get("supports_function_calling", True))
-
-
 class GenieLLM(BaseLLM):
     """CrewAI's view of one agent's model; the run's ModelClient does the real work."""
 
     llm_type: str = "llmgenie"
     agent_role: str = ""
     native_tools: bool = True
+    json_answer: bool = False  # the task's final answer is one JSON object
     _client: ModelClientProtocol = PrivateAttr()
     _state: RunState = PrivateAttr()
 
@@ -68,16 +60,15 @@ class GenieLLM(BaseLLM):
         model: str,
         agent_role: str,
         max_tokens: int | None = None,
+        json_answer: bool = False,
     ) -> GenieLLM:
         """An adapter bound to one run and one agent (for events and accounting)."""
-        chain = getattr(client, "models", None)
-        effective = model or (chain[0] if isinstance(chain, list) and chain else "")
         llm = cls(
             model=model or "llmgenie-default",
             agent_role=agent_role,
             provider="llmgenie",
             max_tokens=max_tokens,
-            native_tools=supports_native_tools(effective) if effective else True,
+            json_answer=json_answer,
         )
         llm._client = client
         llm._state = state
@@ -102,7 +93,9 @@ class GenieLLM(BaseLLM):
         started = time.monotonic()
         try:
             limit = int(self.max_tokens) if self.max_tokens else None
-            completion = self._client.complete(formatted, tools=tools or None, max_tokens=limit)
+            completion = self._client.complete(
+                formatted, tools=tools or None, max_tokens=limit, json_answer=self.json_answer
+            )
         except RUN_ENDING as exc:
             state.set_fatal(exc)
             raise
@@ -139,7 +132,7 @@ class GenieLLM(BaseLLM):
         return True
 
     def get_context_window_size(self) -> int:
-        return _CONTEXT_WINDOW
+        return self._client.context_window()
 
     def get_input_tokens_count(
         self,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from llmgenie.agents.briefing import tool_output_chars
 from llmgenie.agents.knowledge import KnowledgeBase, Topic, format_hits
 from llmgenie.agents.results import InvalidReport, ReportPolicy, check_edit, check_finding
 from llmgenie.agents.run_state import RunState
@@ -174,6 +175,7 @@ class AgentToolbox:
         self.view = WorkspaceView(state.root, state.env.engine)
         self.knowledge = knowledge or KnowledgeBase(state.env.engine)
         self.policy = policy or ReportPolicy()
+        self._limit: int | None = None
         self._handlers: dict[str, Callable[[Any], str]] = {
             "search_code": self._search_code,
             "read_file": self._read_file,
@@ -236,7 +238,14 @@ class AgentToolbox:
                 error=f"{type(exc).__name__}: {exc}",
             )
             output = f"Error: {name} failed: {type(exc).__name__}: {exc}"
-        return _clip(self.state.env.redact(output))
+        return _clip(self.state.env.redact(output), self._output_limit())
+
+    def _output_limit(self) -> int:
+        """Characters a tool result may take, sized to this role's model's window."""
+        if self._limit is None:
+            window = self.state.client_for(self.role).context_window()  # type: ignore[arg-type]
+            self._limit = tool_output_chars(window, MAX_OUTPUT_CHARS)
+        return self._limit
 
     @staticmethod
     def _decode_args(args: dict[str, Any] | str | None) -> dict[str, Any] | str:

@@ -24,6 +24,7 @@ from llmgenie.app.documents import Buffers, DocumentSync, NoBuffers
 from llmgenie.app.events import AppEvent, EventSink, Notice, StatusChanged
 from llmgenie.app.folders import Folder, FolderRegistry
 from llmgenie.app.indexing import IndexScheduler
+from llmgenie.app.model_offer import LocalModelOffer, offer_local_model
 from llmgenie.app.remote import ConnectionState, RemoteRuns
 from llmgenie.app.runs import RunRegistry
 from llmgenie.config import Settings
@@ -89,6 +90,7 @@ class Application:
             self.emit,
             self.progress_handlers,
             self.spawn,
+            lambda: self.local_offer.message if self.local_offer else None,
         )
         self.closed = False
         # path -> the indexed symbols of that file; dropped whenever it is re-indexed, so
@@ -97,6 +99,8 @@ class Application:
         self._generation = 0
         self._last_status: StatusSnapshot | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        # With no model configured: the running Ollama found at start (None: none found).
+        self.local_offer: LocalModelOffer | None = None
 
     # -- events and plumbing --------------------------------------------------------------
 
@@ -164,8 +168,17 @@ class Application:
         self.indexing.schedule(self.registry.folders())
         if warm_up_agents and self.settings.llm.model:
             warm_up_agents_later()
+        if not self.settings.llm.model:
+            self.spawn(self.look_for_local_model())
         if self.runs.remote is not None:
             self.spawn(self.runs.remote.connect())
+
+    async def look_for_local_model(self) -> LocalModelOffer | None:
+        """Look for a running Ollama to offer while no model is configured; the status
+        (and health) name it once found."""
+        self.local_offer = await self.in_pool(offer_local_model)
+        self.publish_status()
+        return self.local_offer
 
     def use_team_server(self, remote: RemoteRuns) -> None:
         """Runs may be delegated to this team server (see RunRegistry.delegates)."""
@@ -302,7 +315,10 @@ class Application:
         """Human-readable reasons llmgenie works with less than everything."""
         reasons = [f"{f.name}: {f.open_error}" for f in self.registry.folders() if f.open_error]
         if not self.settings.llm.model:
-            reasons.append("no model configured: agent actions are unavailable")
+            reason = "no model configured: agent actions are unavailable"
+            if self.local_offer is not None:
+                reason += f" ({self.local_offer.message})"
+            reasons.append(reason)
         if self.indexing.last_error:
             reasons.append(f"indexing failed: {self.indexing.last_error}")
         if self.runs.service_error:
@@ -314,7 +330,10 @@ class Application:
         return StatusSnapshot(
             indexing=self.indexing.status,
             model=ModelStatus(
-                configured=bool(llm.model), model=llm.model or None, fallbacks=list(llm.fallbacks)
+                configured=bool(llm.model),
+                model=llm.model or None,
+                fallbacks=list(llm.fallbacks),
+                suggested=(self.local_offer.model if self.local_offer and not llm.model else None),
             ),
             degraded=self.degraded(),
             remote=self._remote_status(),

@@ -79,8 +79,10 @@ class RunRegistry:
         emit: EventSink,
         progress_handlers: dict[str, Callable[[], None]],
         spawn: Callable[[Awaitable[object]], None],
+        no_model_hint: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._settings = settings
+        self._no_model_hint = no_model_hint
         self._registry = registry
         self._run = run
         self._emit = emit
@@ -110,7 +112,7 @@ class RunRegistry:
         if self.delegates(request, remote) and await self._start_remote(live):
             return request.run_id
         if not self._settings().llm.model:
-            self._fail_locally(request, NO_MODEL_MESSAGE, "no_model_configured")
+            self._fail_locally(request, self._no_model_message(), "no_model_configured")
             return request.run_id
         service = await self._get_service()
         if service is None:
@@ -127,10 +129,15 @@ class RunRegistry:
         try:
             await self._run(lambda: service.start(request, on_event))
         except NoModelConfigured:
-            self._fail_locally(request, NO_MODEL_MESSAGE, "no_model_configured")
+            self._fail_locally(request, self._no_model_message(), "no_model_configured")
         except Exception as exc:
             self._fail_locally(request, str(exc), "start_failed")
         return request.run_id
+
+    def _no_model_message(self) -> str:
+        """How to configure a model, with the running local model on offer if there is one."""
+        hint = self._no_model_hint()
+        return f"{NO_MODEL_MESSAGE} {hint}." if hint else NO_MODEL_MESSAGE
 
     async def _start_remote(self, live: _Live) -> bool:
         """Delegate the run; False (and the user told why) when it must run locally."""

@@ -160,7 +160,12 @@ def run_command(
         try:
             handle = service.start(request, _LiveProgress(quiet), trusted=not read_only)
         except NoModelConfigured as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
+            from llmgenie.app.model_offer import offer_local_model
+
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            offer = offer_local_model()
+            if offer is not None:
+                err_console.print(offer.message, highlight=False)
             raise typer.Exit(2) from exc
         try:
             record = handle.wait()

@@ -223,20 +223,32 @@ def doctor_command(
 ) -> None:
     """Index health (counts, stale files, embeddings, what is degraded and why) and where
     the index and the agent data live."""
+    from llmgenie.app.model_offer import offer_local_model
+    from llmgenie.llm.client import model_chain
     from llmgenie.locations import locations_for
 
     with _engine(path) as engine:
         health = engine.health(check_stale=True)
         where = locations_for(engine.root, engine.settings)
+        chain = model_chain(engine.settings)
+    offer = None if chain else offer_local_model()
     if as_json:
         data = health.model_dump(mode="json")
         data["agent_data_path"] = str(where.agent_dir)
+        data["model"] = {
+            "configured": chain,
+            "suggested": offer.model if offer else None,
+            "offer": offer.message if offer else None,
+        }
         typer.echo(json.dumps(data))
         return
     stale = health.stale_files or []
     typer.echo(f"root:        {health.root}")
     typer.echo(f"index:       {health.index_path}")
     typer.echo("             disposable: `llmgenie index --rebuild` or deleting it rebuilds it")
+    typer.echo(f"model:       {' → '.join(chain) if chain else 'none configured'}")
+    if offer is not None:
+        typer.echo(f"             {offer.message}")
     typer.echo(f"agent data:  {where.agent_dir}")
     typer.echo("             runs and the audit log: kept across reindexing; delete to forget")
     typer.echo(

@@ -27,6 +27,9 @@ class ModelStatus(BaseModel):
     configured: bool
     model: str | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    suggested: str | None = Field(
+        None, description="with no model configured: a running local model to use instead"
+    )
 
 
 class RemoteStatus(BaseModel):

@@ -16,7 +16,14 @@ an idle deadline that restarts with every chunk. Cancellation or a deadline shut
 call's sockets down (llm/transport.py), so the provider sees the connection close at once.
 
 Tool calls a model writes as text (`<tool_call>{...}</tool_call>`) become real tool calls
-when tools were offered, and that text is never streamed to `on_delta`.
+when tools were offered, and that text is never streamed to `on_delta`. For a model whose
+native tool calling is off (`LLMGENIE_MODEL_TOOL_PROTOCOL`, or litellm knows it lacks it)
+the tools are not sent: they are described in the system prompt and the conversation's
+earlier calls and results are written as text (llm/text_protocol.py).
+
+A caller whose final answer is JSON says so (`json_answer`): the request then asks for the
+provider's JSON mode (`response_format: json_object`) when it has one
+(`LLMGENIE_MODEL_JSON_MODE`); the schema itself is in the caller's prompt.
 """
 
 from __future__ import annotations
@@ -35,13 +42,21 @@ from llmgenie.config import Settings
 from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
 from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.llm.budget import RunBudget
+from llmgenie.llm.capabilities import context_window, supports_json_mode, supports_native_tools
 from llmgenie.llm.litellm_setup import load_litellm
 from llmgenie.llm.models import Completion
-from llmgenie.llm.options import DEFAULT_MAX_TOKENS, ModelOptions, is_local_model
+from llmgenie.llm.options import (
+    DEFAULT_MAX_TOKENS,
+    JsonMode,
+    ModelOptions,
+    ToolProtocol,
+    is_local_model,
+)
 from llmgenie.llm.text_protocol import (
     ToolCallStreamFilter,
     parse_text_tool_calls,
     strip_reasoning,
+    to_text_protocol,
 )
 from llmgenie.llm.transport import AbortableHTTPClient
 from llmgenie.observability.logging import get_logger
@@ -174,6 +189,9 @@ class ModelClient:
         first_token_timeout_s: float | None = None,
         local_first_token_timeout_s: float | None = None,
         max_tokens: int | None = None,
+        json_mode: JsonMode = "auto",
+        tool_protocol: ToolProtocol = "auto",
+        context_window: int | None = None,
     ) -> None:
         if not models:
             raise NoModelConfigured()
@@ -191,6 +209,9 @@ class ModelClient:
         self.first_token_timeout_s = first_token_timeout_s
         self.local_first_token_timeout_s = local_first_token_timeout_s
         self.max_tokens = max_tokens  # a user-set limit wins over the caller's
+        self.json_mode: JsonMode = json_mode
+        self.tool_protocol: ToolProtocol = tool_protocol
+        self.context_window_override = context_window
         # The run's trace, wherever CrewAI calls from (its threads do not carry contexts).
         self._trace_parent = otel_context.get_current()
 
@@ -219,6 +240,9 @@ class ModelClient:
             first_token_timeout_s=options.first_token_timeout_s,
             local_first_token_timeout_s=options.local_first_token_timeout_s,
             max_tokens=options.max_tokens,
+            json_mode=options.json_mode,
+            tool_protocol=options.tool_protocol,
+            context_window=options.context_window,
             max_retries=llm.max_retries,
             budget=budget or RunBudget(llm.budget_tokens, llm.budget_usd),
             redact=redact,
@@ -244,6 +268,9 @@ class ModelClient:
             first_token_timeout_s=self.first_token_timeout_s,
             local_first_token_timeout_s=self.local_first_token_timeout_s,
             max_tokens=self.max_tokens,
+            json_mode=self.json_mode,
+            tool_protocol=self.tool_protocol,
+            context_window=self.context_window_override,
         )
         return sibling
 
@@ -255,6 +282,22 @@ class ModelClient:
             return max(self.timeout_s, self.local_first_token_timeout_s)
         return self.timeout_s
 
+    def uses_text_tools(self, model: str) -> bool:
+        """Whether tools go to `model` described in the prompt rather than as `tools`."""
+        if self.tool_protocol != "auto":
+            return self.tool_protocol == "text"
+        return not supports_native_tools(model)
+
+    def uses_json_mode(self, model: str) -> bool:
+        """Whether a JSON answer from `model` is asked for with `response_format`."""
+        if self.json_mode != "auto":
+            return self.json_mode == "on"
+        return supports_json_mode(model, self.api_base)
+
+    def context_window(self, model: str | None = None) -> int:
+        """Input tokens the first model of the chain (or `model`) accepts."""
+        return context_window(model or self.models[0], self.api_base, self.context_window_override)
+
     # --- the contract -------------------------------------------------------------------
     def complete(
         self,
@@ -263,16 +306,18 @@ class ModelClient:
         tools: list[dict[str, Any]] | None = None,
         on_delta: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
+        json_answer: bool = False,
     ) -> Completion:
         """Call the chain in order; stream deltas to `on_delta` when given; at most
-        `max_tokens` output tokens (a user-set LLMGENIE_MODEL_MAX_TOKENS wins).
+        `max_tokens` output tokens (a user-set LLMGENIE_MODEL_MAX_TOKENS wins);
+        `json_answer`: the final answer is a JSON object (JSON mode where the provider has it).
 
         Raises Cancelled, BudgetExceeded, or ModelCallError naming every model's error.
         """
         with tracer().start_as_current_span(
             "model.call", context=self._trace_parent, attributes={"llmgenie.models": self.models}
         ) as span:
-            completion = self._complete(messages, tools, on_delta, max_tokens)
+            completion = self._complete(messages, tools, on_delta, max_tokens, json_answer)
             span.set_attribute("gen_ai.response.model", completion.model or "")
             span.set_attribute("gen_ai.usage.input_tokens", completion.prompt_tokens)
             span.set_attribute("gen_ai.usage.output_tokens", completion.completion_tokens)
@@ -284,6 +329,7 @@ class ModelClient:
         tools: list[dict[str, Any]] | None,
         on_delta: Callable[[str], None] | None,
         max_tokens: int | None,
+        json_answer: bool = False,
     ) -> Completion:
         limit = self.max_tokens or max_tokens or DEFAULT_MAX_TOKENS
         self.cancel.raise_if_cancelled()
@@ -295,7 +341,9 @@ class ModelClient:
         errors: list[str] = []
         for model in self.models:
             try:
-                completion = self._complete_with_retries(model, safe, tools, on_delta, limit)
+                completion = self._complete_with_retries(
+                    model, safe, tools, on_delta, limit, json_answer
+                )
             except (Cancelled, BudgetExceeded):
                 raise
             except Exception as exc:
@@ -316,12 +364,13 @@ class ModelClient:
         tools: list[dict[str, Any]] | None,
         on_delta: Callable[[str], None] | None,
         max_tokens: int,
+        json_answer: bool = False,
     ) -> Completion:
         attempt = 0
         while True:
             self.cancel.raise_if_cancelled()
             try:
-                return self._call_once(model, messages, tools, on_delta, max_tokens)
+                return self._call_once(model, messages, tools, on_delta, max_tokens, json_answer)
             except (Cancelled, BudgetExceeded):
                 raise
             except Exception as exc:
@@ -383,6 +432,7 @@ class ModelClient:
         tools: list[dict[str, Any]] | None,
         on_delta: Callable[[str], None] | None,
         max_tokens: int,
+        json_answer: bool = False,
     ) -> Completion:
         litellm = load_litellm()
         first_token_s = self.first_token_deadline(model)
@@ -390,10 +440,16 @@ class ModelClient:
         http_timeout = max(self.timeout_s, first_token_s) + _PREPARE_GRACE_S
         http = AbortableHTTPClient(http_timeout)
         kwargs = self._request_kwargs(litellm, model, http, http_timeout)
-        kwargs["messages"] = messages
+        json_mode = json_answer and self.uses_json_mode(model)
+        if tools and self.uses_text_tools(model):
+            kwargs["messages"] = to_text_protocol(messages, tools, json_only=json_mode)
+        else:
+            kwargs["messages"] = messages
+            if tools:
+                kwargs["tools"] = tools
         kwargs["max_tokens"] = max_tokens
-        if tools:
-            kwargs["tools"] = tools
+        if json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
         names = [str(t.get("function", {}).get("name", "")) for t in tools or []]
         # With tools on offer, a tool call written as text must not reach the user.
         shown = ToolCallStreamFilter() if (tools and on_delta is not None) else None

@@ -32,7 +32,12 @@ class ModelClientProtocol(Protocol):
         tools: list[dict[str, Any]] | None = None,
         on_delta: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
+        json_answer: bool = False,
     ) -> Completion:
         """Call the chain in order; stream deltas to `on_delta` when given; at most
-        `max_tokens` output tokens."""
+        `max_tokens` output tokens; `json_answer`: the final answer is one JSON object."""
+        ...
+
+    def context_window(self, model: str | None = None) -> int:
+        """Input tokens the chain's first model (or `model`) accepts."""
         ...

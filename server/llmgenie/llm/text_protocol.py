@@ -146,3 +146,84 @@ def _partial_tag_suffix(text: str) -> int:
         if OPEN_TAG.startswith(text[-size:]):
             return size
     return 0
+
+
+def describe_tools(tools: list[dict[str, Any]], *, json_only: bool = False) -> str:
+    """The tools and how to call them, for a system prompt (the text tool-call protocol).
+
+    Deterministic for the same tools (keys sorted), so the prompt prefix stays cacheable.
+    `json_only`: the answer is constrained to JSON (JSON mode), so a call is the bare
+    object instead of a tagged one.
+    """
+    lines = ["# Tools", "", "You can call these tools (JSON Schema of their arguments):"]
+    for tool in tools:
+        function = tool.get("function") or {}
+        spec = {
+            "name": function.get("name", ""),
+            "description": function.get("description", ""),
+            "parameters": function.get("parameters") or {},
+        }
+        lines.append(json.dumps(spec, sort_keys=True, separators=(",", ":")))
+    example = '{"name": "TOOL_NAME", "arguments": {"ARGUMENT": "VALUE"}}'
+    if json_only:
+        lines += [
+            "",
+            "To call a tool, answer with only this JSON object and nothing else:",
+            example,
+            "The tool's result comes back in a <tool_response> message. When you have "
+            "what you need, give your final answer instead.",
+        ]
+    else:
+        lines += [
+            "",
+            "To call a tool, write the call, and nothing after it, as:",
+            f"{OPEN_TAG}\n{example}\n{CLOSE_TAG}",
+            "The tool's result comes back in a <tool_response> message. When you have "
+            "what you need, give your final answer without any tool call.",
+        ]
+    return "\n".join(lines)
+
+
+def to_text_protocol(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, json_only: bool = False
+) -> list[dict[str, Any]]:
+    """`messages` for a model without native tool calling: the tools described at the end of
+    the system prompt, earlier calls written as text and their results as user messages."""
+    described = describe_tools(tools, json_only=json_only)
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "system" and not any(m.get("role") == "system" for m in out):
+            content = str(message.get("content") or "")
+            out.append({"role": "system", "content": f"{content}\n\n{described}".lstrip()})
+        elif role == "assistant" and message.get("tool_calls"):
+            out.append({"role": "assistant", "content": _calls_as_text(message, json_only)})
+        elif role == "tool":
+            name = message.get("name") or "tool"
+            result = str(message.get("content") or "")
+            out.append(
+                {
+                    "role": "user",
+                    "content": f'<tool_response name="{name}">\n{result}\n</tool_response>',
+                }
+            )
+        else:
+            out.append({k: v for k, v in message.items() if k in ("role", "content", "name")})
+    if not any(m.get("role") == "system" for m in out):
+        out.insert(0, {"role": "system", "content": described})
+    return out
+
+
+def _calls_as_text(message: dict[str, Any], json_only: bool) -> str:
+    """An assistant message's tool calls written the way the model was told to write them."""
+    parts = [str(message.get("content") or "").strip()] if not json_only else []
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") or {}
+        raw = function.get("arguments") or "{}"
+        try:
+            arguments = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            arguments = raw
+        body = json.dumps({"name": function.get("name", ""), "arguments": arguments})
+        parts.append(body if json_only else f"{OPEN_TAG}\n{body}\n{CLOSE_TAG}")
+    return "\n".join(p for p in parts if p)
