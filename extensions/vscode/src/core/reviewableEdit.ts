@@ -58,6 +58,20 @@ export function makeReviewable(edit: LspWorkspaceEdit, label: string | undefined
   return { documentChanges, changeAnnotations };
 }
 
+/**
+ * Returns a copy of `edit` that applies without asking (`llmgenie.previewEdits` off): the
+ * server marks agent edits `needsConfirmation`, which VS Code would otherwise honour.
+ */
+export function withoutConfirmation(edit: LspWorkspaceEdit): LspWorkspaceEdit {
+  if (!edit.changeAnnotations) {
+    return edit;
+  }
+  const changeAnnotations = Object.fromEntries(
+    Object.entries(edit.changeAnnotations).map(([id, a]) => [id, { ...a, needsConfirmation: false }]),
+  );
+  return { ...edit, changeAnnotations };
+}
+
 /** How many text edits, in how many files: "3 edits in 2 files". */
 export function describeEdit(edit: LspWorkspaceEdit): string {
   let edits = 0;

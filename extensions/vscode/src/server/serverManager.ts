@@ -17,7 +17,7 @@ import { DEFAULT_BACKOFF, RestartBackoff, formatDelay } from '../core/backoff';
 import { buildInitializationOptions, redactOptions, type ExtensionSettings } from '../core/initOptions';
 import { serverArgs } from '../core/interpreter';
 import { Methods, ServerCommands, type RunCrewArgs, type RunEventParams, type ServerStatus } from '../core/protocol';
-import { describeEdit, makeReviewable, type LspWorkspaceEdit } from '../core/reviewableEdit';
+import { describeEdit, makeReviewable, withoutConfirmation, type LspWorkspaceEdit } from '../core/reviewableEdit';
 import type { ClientPhase } from '../core/statusText';
 import { InterpreterError, resolveInterpreter } from './pythonResolver';
 import { SecretStore } from './secrets';
@@ -130,7 +130,8 @@ export class ServerManager implements vscode.Disposable {
             const edit = params.edit as LspWorkspaceEdit;
             this.log.appendLine(`[client] server proposes ${describeEdit(edit)}${params.label ? ` (${params.label})` : ''}`);
             if (!preview) {
-              return next(params, undefined as unknown as CancellationToken);
+              const direct = withoutConfirmation(edit);
+              return next({ ...params, edit: direct as typeof params.edit }, undefined as unknown as CancellationToken);
             }
             const reviewable = makeReviewable(edit, params.label ?? 'llmgenie: proposed edit');
             return next({ ...params, edit: reviewable as typeof params.edit, metadata: { isRefactoring: true } }, undefined as unknown as CancellationToken);

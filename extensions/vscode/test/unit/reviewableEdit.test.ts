@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REVIEW_ANNOTATION, describeEdit, makeReviewable } from '../../src/core/reviewableEdit';
+import { REVIEW_ANNOTATION, describeEdit, makeReviewable, withoutConfirmation } from '../../src/core/reviewableEdit';
 
 const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -29,6 +29,17 @@ describe('makeReviewable', () => {
     expect(create).toMatchObject({ kind: 'create', annotationId: REVIEW_ANNOTATION });
     expect(out.changeAnnotations?.mine).toEqual({ label: 'server label', needsConfirmation: true });
     expect(out.changeAnnotations?.[REVIEW_ANNOTATION]?.label).toBe('llmgenie: proposed edit');
+  });
+
+  it('drops the confirmation the server asked for when previews are off', () => {
+    const edit = {
+      documentChanges: [{ textDocument: { uri: 'file:///b.py', version: 3 }, edits: [{ range, newText: 'x', annotationId: 'llmgenie.agent-edit' }] }],
+      changeAnnotations: { 'llmgenie.agent-edit': { label: 'llmgenie document', needsConfirmation: true } },
+    };
+    const out = withoutConfirmation(edit);
+    expect(out.changeAnnotations?.['llmgenie.agent-edit']).toEqual({ label: 'llmgenie document', needsConfirmation: false });
+    expect(out.documentChanges).toEqual(edit.documentChanges);
+    expect(withoutConfirmation({ changes: {} })).toEqual({ changes: {} });
   });
 
   it('describes the size of an edit', () => {
