@@ -392,7 +392,7 @@ class RunService:
                     "seconds": round(seconds, 3),
                 },
             )
-            AGENT_RESPONSE_TIME.labels(request.crew).observe(seconds)
+            AGENT_RESPONSE_TIME.labels(request.crew, "crew", outcome).observe(seconds)
             AGENT_TASKS.labels(request.crew, "crew", outcome).inc()
             ACTIVE_RUNS.dec()
             log.info(
