@@ -277,6 +277,11 @@ def test_prometheus_sees_the_runs_the_lost_worker_and_one_trace(
         assert submit["service"] == "llmgenie-team-server"
         assert execute["service"] == "llmgenie-worker"
         assert execute["trace_id"] == submit["trace_id"]
+        with stack_server.api() as api:  # the team's run listing names each run's trace
+            listed = api.get(f"/teams/{stack_server.team_id}/runs").json()
+        traces = {r["run_id"]: r["trace_id"] for r in listed}
+        assert traces[run_ids[0]] == submit["trace_id"]
+        assert all(traces[run_id] for run_id in run_ids)
     finally:
         if prom is not None:
             artifacts.write_text(json.dumps(prom.asked, indent=2), encoding="utf-8")
