@@ -1,6 +1,6 @@
 """Fixtures of the live deploy tests: the team tests' PostgreSQL database and scripted model,
-and a Redis database index of their own (tests/team flushes index 11; worker heartbeats of
-a team test running meanwhile must not be counted here)."""
+and a Redis database index of their own (tests/team flushes index 11 and the benchmarks in
+bench/ use 12; worker heartbeats of either, running meanwhile, must not be counted here)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.team.conftest import REDIS, pg_database, team_model
 
 __all__ = ["pg_database", "team_model"]  # fixtures, found by pytest under these names
 
-REDIS_DB = 12
+REDIS_DB = 13
 
 
 @pytest.fixture(scope="module")
