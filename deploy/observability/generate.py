@@ -243,7 +243,7 @@ def agents() -> Board:
         "Runs not ending well, by outcome",
         [
             (
-                'sum by (outcome) (rate(llmgenie_agent_tasks_total{outcome!="ok"}[5m])) * 60',
+                'sum by (outcome) (rate(llmgenie_agent_tasks_total{outcome!="success"}[5m])) * 60',
                 "{{outcome}}",
             )
         ],
@@ -393,14 +393,27 @@ def queue() -> Board:
     )
     b.panel(
         "timeseries",
-        "Workers with a fresh heartbeat",
-        [("max(llmgenie_workers)", "workers")],
+        "Workers with a fresh heartbeat, and workers lost",
+        [
+            ("max(llmgenie_workers)", "workers"),
+            ("max(llmgenie_workers_lost)", "lost (stopped beating, no clean shutdown)"),
+        ],
         thresholds=[(0, "red"), (1, "green")],
     )
     b.panel(
         "timeseries",
         "Lease expiries (runs re-queued by the reaper)",
         [("sum(increase(llmgenie_lease_expiries_total[5m]))", "expiries / 5m")],
+    )
+    b.panel(
+        "timeseries",
+        "Database pool, by process",
+        [
+            ("max by (job, instance) (llmgenie_db_pool_connections_in_use)", "{{instance}} in use"),
+            ("max by (job, instance) (llmgenie_db_pool_waiting)", "{{instance}} waiting"),
+        ],
+        description="Connections checked out (pool 10 + overflow 20) and threads blocked on "
+        "an exhausted pool.",
     )
     b.panel(
         "timeseries",
@@ -469,7 +482,7 @@ def business() -> Board:
     b.panel(
         "stat",
         "Tasks completed, last 24 h",
-        [('sum(increase(llmgenie_agent_tasks_total{outcome="ok"}[24h]))', "tasks")],
+        [('sum(increase(llmgenie_agent_tasks_total{outcome="success"}[24h]))', "tasks")],
         w=8,
     )
     b.panel(
@@ -485,7 +498,7 @@ def business() -> Board:
         "Completed tasks per crew (per hour)",
         [
             (
-                'sum by (crew) (rate(llmgenie_agent_tasks_total{outcome="ok"}[1h])) * 3600',
+                'sum by (crew) (rate(llmgenie_agent_tasks_total{outcome="success"}[1h])) * 3600',
                 "{{crew}}",
             )
         ],
@@ -493,7 +506,12 @@ def business() -> Board:
     b.panel(
         "bargauge",
         "Completed tasks per crew, last 7 days",
-        [('sum by (crew) (increase(llmgenie_agent_tasks_total{outcome="ok"}[7d]))', "{{crew}}")],
+        [
+            (
+                'sum by (crew) (increase(llmgenie_agent_tasks_total{outcome="success"}[7d]))',
+                "{{crew}}",
+            )
+        ],
         w=24,
     )
     b.text(

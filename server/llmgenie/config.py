@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 WORKSPACE_CONFIG_NAME = "llmgenie.toml"
@@ -20,6 +20,14 @@ WORKSPACE_CONFIG_NAME = "llmgenie.toml"
 
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the key and where it came from."""
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """A secret mounted as a file (a Kubernetes Secret, a Docker secret), stripped."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{setting} {path}: {exc.strerror or exc}") from exc
 
 
 class _Section(BaseModel):
@@ -49,11 +57,18 @@ class LLMSettings(_Section):
     fallbacks: list[str] = Field(default_factory=list)
     api_base: str | None = None
     api_key: SecretStr | None = None
+    api_key_file: Path | None = Field(None, description="a file holding the API key")
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0)
     budget_tokens: int | None = Field(None, gt=0)
     budget_usd: float | None = Field(None, gt=0)
     agents: dict[str, str] = Field(default_factory=dict, description="per-agent model override")
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> LLMSettings:
+        if self.api_key is None and self.api_key_file is not None:
+            self.api_key = SecretStr(read_secret_file(self.api_key_file, "api_key_file"))
+        return self
 
 
 class TeamSettings(_Section):

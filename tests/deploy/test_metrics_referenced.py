@@ -1,10 +1,17 @@
 """Dashboards, alert rules and the KEDA trigger name only metrics the code exports, with
-labels it sets and histogram buckets it has."""
+labels it sets and histogram buckets it has: checked against the registry, and against what
+a live team server serves on /metrics after it ran a crew."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from typing import get_args
 
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from llmgenie.runs.outcome import Outcome
 from tests.deploy.support import (
     MATCHER_RE,
     METRIC_RE,
@@ -17,8 +24,13 @@ from tests.deploy.support import (
     render,
     rule_groups,
 )
+from tests.support.model_server import Reply
+from tests.team.conftest import TeamServerProcess, final_answer, team_server
+
+__all__ = ["team_server"]  # a fixture, found by pytest under this name
 
 ALWAYS_THERE = {"job", "instance"}  # target labels Prometheus adds to every sample
+OUTCOMES = set(get_args(Outcome))  # the values of the `outcome` label
 
 
 def all_exprs() -> dict[str, str]:
@@ -42,11 +54,13 @@ def problems(expr: str, samples: dict[str, set[str]], buckets: dict[str, set[str
         if name not in samples:
             found.append(f"{name} is not exported by server/llmgenie/observability/metrics.py")
     for name, matchers in SELECTOR_RE.findall(expr):
-        for label, _op, value in MATCHER_RE.findall(matchers):
+        for label, op, value in MATCHER_RE.findall(matchers):
             if name in samples and label not in samples[name] | ALWAYS_THERE:
                 found.append(f"{name} has no label {label!r}")
             if label == "le" and value not in buckets.get(name, set()):
                 found.append(f"{name} has no bucket le={value!r}")
+            if label == "outcome" and op in ("=", "!=") and value not in OUTCOMES:
+                found.append(f"{name}: outcome {value!r} is never set (runs/outcome.py)")
     return found
 
 
@@ -65,6 +79,7 @@ def test_the_registry_is_read() -> None:
         ('llmgenie_queue_depth{crew="x"}', "no label 'crew'"),
         ('llmgenie_agent_response_time_seconds_bucket{le="2"}', "no bucket le='2'"),
         ("llmgenie_agent_tasks", "llmgenie_agent_tasks is not exported"),  # no _total
+        ('llmgenie_agent_tasks_total{outcome="ok"}', "outcome 'ok' is never set"),
     ],
 )
 def test_the_check_catches_mistakes(expr: str, complaint: str) -> None:
@@ -110,3 +125,73 @@ def test_the_issue_s_signals_are_covered() -> None:
         "llmgenie_llm_cost_usd_total",
     ):
         assert metric in boards, metric
+
+
+def scraped(text: str) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Sample names with their label names, and each histogram's `le` values, from a
+    /metrics page. A family with no sample yet (a labelled counter never incremented)
+    still has its TYPE line: its names count as exported, its labels are unknown."""
+    suffixes = {
+        "counter": ["_total", "_created"],
+        "histogram": ["_bucket", "_sum", "_count", "_created"],
+        "gauge": [""],
+        "summary": ["", "_sum", "_count", "_created"],
+    }
+    samples: dict[str, set[str]] = {}
+    buckets: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(text):
+        for suffix in suffixes.get(family.type, [""]):
+            samples.setdefault(family.name + suffix, set())
+        for sample in family.samples:
+            samples.setdefault(sample.name, set()).update(sample.labels)
+            if sample.name.endswith("_bucket"):
+                buckets.setdefault(sample.name, set()).add(sample.labels["le"])
+    return samples, buckets
+
+
+def _one_run(server: TeamServerProcess) -> str:
+    """Run the explain crew once on the server (in process: no broker) until it ends."""
+    server.model.default_reply = Reply.plain(final_answer("explained"))
+    try:
+        with server.api() as api:
+            submitted = api.post(
+                f"/teams/{server.team_id}/runs",
+                json={"crew": "explain", "path": "m.py", "files": {"m.py": "x = 1\n"}},
+            )
+            assert submitted.status_code == 202, submitted.text
+            run_id = submitted.json()["run_id"]
+            deadline = time.monotonic() + 120
+            while True:
+                status = api.get(f"/teams/{server.team_id}/runs/{run_id}").json()["status"]
+                if status in ("succeeded", "failed", "cancelled"):
+                    return str(status)
+                assert time.monotonic() < deadline, server.logs()[-3000:]
+                time.sleep(0.2)
+    finally:
+        server.model.default_reply = None
+
+
+@pytest.mark.integration
+def test_a_live_team_server_exports_every_referenced_metric(
+    team_server: TeamServerProcess,
+) -> None:
+    """The server's registry holds every family (a worker's is the same less the pool's
+    gauges), so one server that ran a crew shows every name the rules and boards use."""
+    assert _one_run(team_server) == "succeeded"
+    page = httpx.get(team_server.url + "/metrics", timeout=10)
+    assert page.status_code == 200
+    samples, buckets = scraped(page.text)
+    # The run and the scrape itself put samples (with their labels) behind these names.
+    for name in (
+        "llmgenie_agent_tasks_total",
+        "llmgenie_agent_response_time_seconds_bucket",
+        "llmgenie_api_request_duration_seconds_bucket",
+        "llmgenie_llm_tokens_total",
+    ):
+        assert samples.get(name), f"{name} has no sample after a run"
+    found = [
+        f"{where}: {p} (live)"
+        for where, expr in all_exprs().items()
+        for p in problems(expr, samples, buckets)
+    ]
+    assert not found, "\n".join(found)

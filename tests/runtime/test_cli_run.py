@@ -85,3 +85,38 @@ def test_bad_usage_exits_2(workspace: Path) -> None:
     bad_range = _run("explain", str(workspace), "--file", "app.py", "--range", "9:2")
     assert bad_range.returncode == 2
     assert "L1 <= L2" in bad_range.stderr
+
+
+def test_llmgenie_runs_names_the_trace_of_a_traced_run(
+    scripted_llm_env: ModelServer, workspace: Path, tmp_path: Path
+) -> None:
+    scripted_llm_env.default_reply = Reply.plain("`total` adds the items up.")
+    traces = tmp_path / "traces"
+    env = {k: v for k, v in os.environ.items() if k != "OTEL_SDK_DISABLED"}  # CrewAI's opt-out
+    env["LLMGENIE_TRACE_DIR"] = str(traces)
+    ran = subprocess.run(
+        [sys.executable, "-m", "llmgenie", "run", "chat", str(workspace), "--prompt", "hi",
+         "--json", "--quiet"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    run_id = json.loads(ran.stdout)["run_id"]
+    spans = [
+        json.loads(line) for f in traces.glob("*.jsonl") for line in f.read_text().splitlines()
+    ]
+    (execute,) = [s for s in spans if s["name"] == "run.execute"]
+    assert execute["service"] == "llmgenie-cli"
+    assert execute["attributes"]["llmgenie.run_id"] == run_id
+    assert any(s["name"] == "model.call" and s["trace_id"] == execute["trace_id"] for s in spans)
+
+    def runs(*args: str) -> str:
+        listed = subprocess.run(
+            [sys.executable, "-m", "llmgenie", "runs", str(workspace), *args],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        return listed.stdout
+
+    (row,) = [r for r in json.loads(runs("--json")) if r["run_id"] == run_id]
+    assert row["trace_id"] == execute["trace_id"]
+    assert f"trace {execute['trace_id']}" in runs()

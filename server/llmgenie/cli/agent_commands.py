@@ -128,6 +128,9 @@ def run_command(
     if rng is not None and not file:
         err_console.print("[red]error:[/red] --range needs --file")
         raise typer.Exit(2)
+    from llmgenie.observability.tracing import configure_tracing
+
+    configure_tracing("llmgenie-cli")  # before CrewAI loads (it switches the SDK off)
     root = workspace_root(path)
     settings = settings_for(root)
 
@@ -285,9 +288,10 @@ def runs_command(
         row = _run_row(r)
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
         target = f" {row['path']}" if row["path"] else ""
+        traced = f"  trace {r.trace_id}" if r.trace_id else ""
         typer.echo(
             f"{when}  {r.run_id[:12]}  {row['crew']:<11} {r.status.value:<9}"
-            f" ${row['cost_usd']:.4f}{target}" + (f"  ({r.error})" if r.error else "")
+            f" ${row['cost_usd']:.4f}{target}{traced}" + (f"  ({r.error})" if r.error else "")
         )
 
 
@@ -306,6 +310,7 @@ def _run_row(record: RunRecord) -> dict[str, object]:
         "tokens": result.tokens if result else 0,
         "cost_usd": result.cost_usd if result else 0.0,
         "error": record.error,
+        "trace_id": record.trace_id,
     }
 
 

@@ -95,3 +95,4 @@ class RunRecord(BaseModel):
     updated_at: float
     result: RunResult | None = None
     error: str | None = None
+    trace_id: str | None = Field(None, description="the run's OpenTelemetry trace, if traced")

@@ -25,9 +25,13 @@ def _log() -> Any:
 
 
 def configure(log_level: str) -> None:
+    """Logging, and tracing when OTEL_* or LLMGENIE_TRACE_DIR asks for it (before CrewAI
+    loads: its opt-out switches the OpenTelemetry SDK off)."""
     from llmgenie.observability.logging import configure_logging
+    from llmgenie.observability.tracing import configure_tracing
 
     configure_logging(log_level)
+    configure_tracing("llmgenie-lsp")
 
 
 def _run(start: str, *args: object) -> None:

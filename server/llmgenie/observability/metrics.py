@@ -53,8 +53,8 @@ LSP_REQUEST_LATENCY = Histogram(
 # Agents and smart wrapper
 AGENT_RESPONSE_TIME = Histogram(
     "llmgenie_agent_response_time_seconds",
-    "Wall time of an agent run, by crew",
-    ["crew"],
+    'Wall time of an agent run, by crew, agent ("crew": the crew as a whole) and outcome',
+    ["crew", "agent", "outcome"],
     buckets=_SLOW,
     registry=REGISTRY,
 )
@@ -164,7 +164,22 @@ LEASE_EXPIRIES = Counter(
     "Runs whose worker stopped renewing its lease (re-queued by the reaper)",
     registry=REGISTRY,
 )
+DB_POOL_IN_USE = Gauge(
+    "llmgenie_db_pool_connections_in_use",
+    "Database connections checked out of this process's pools",
+    registry=REGISTRY,
+)
+DB_POOL_WAITING = Gauge(
+    "llmgenie_db_pool_waiting",
+    "Threads waiting for a database connection because the pool is exhausted",
+    registry=REGISTRY,
+)
 WORKERS = Gauge("llmgenie_workers", "Workers whose heartbeat is fresh", registry=REGISTRY)
+WORKERS_LOST = Gauge(
+    "llmgenie_workers_lost",
+    "Workers whose heartbeat stopped in the last 10 minutes without a clean shutdown",
+    registry=REGISTRY,
+)
 
 SERVER_ONLY = frozenset(
     {
@@ -174,6 +189,7 @@ SERVER_ONLY = frozenset(
         "llmgenie_runs_running",
         "llmgenie_lease_expiries",
         "llmgenie_workers",
+        "llmgenie_workers_lost",
     }
 )
 """Families only the team server reports (a worker's zeros would hide the server's truth)."""

@@ -36,6 +36,7 @@ from llmgenie.observability.metrics import (
     RUNS_RUNNING,
     WEBSOCKET_SESSIONS,
     WORKERS,
+    WORKERS_LOST,
     render_metrics,
 )
 from llmgenie.remote import migrate
@@ -183,9 +184,10 @@ class TeamServer:
         QUEUE_DEPTH.set(counts["queued"])
         RUNS_RUNNING.set(counts["running"])
         if self.team.broker_url and self.team.redis_url:
-            from llmgenie.remote.worker import live_workers
+            from llmgenie.remote.worker import live_workers, lost_workers
 
             WORKERS.set(len(live_workers(self.team.redis_url)))
+            WORKERS_LOST.set(lost_workers(self.team.redis_url))
 
     async def close(self) -> None:
         self.queue.close()

@@ -10,6 +10,7 @@ upgraded by Alembic (remote/migrations); `llmgenie team migrate` applies it.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -30,6 +31,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, QueuePool
+
+from llmgenie.observability.metrics import DB_POOL_IN_USE, DB_POOL_WAITING
+
+_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+DB_POOL_IN_USE.set_function(
+    lambda: float(sum(p.checkedout() for p in list(_POOLS) if isinstance(p, QueuePool)))
+)
+
+
+class _MeteredQueuePool(QueuePool):
+    """A QueuePool that counts the threads blocked on it (every connection checked out)."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self._max_overflow < 0 or self.checkedout() < self.size() + self._max_overflow:
+            return super()._do_get()
+        DB_POOL_WAITING.inc()
+        try:
+            return super()._do_get()
+        finally:
+            DB_POOL_WAITING.dec()
 
 
 def now() -> float:
@@ -169,8 +191,9 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20)
+            kwargs.update(pool_size=10, max_overflow=20, poolclass=_MeteredQueuePool)
         self.engine: Engine = create_engine(url, **kwargs)
+        _POOLS.add(self.engine.pool)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

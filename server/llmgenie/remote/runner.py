@@ -205,7 +205,7 @@ class RunRunner:
                 engine.close()
             shutil.rmtree(sandbox, ignore_errors=True)
             seconds = time.monotonic() - started
-            AGENT_RESPONSE_TIME.labels(run.crew).observe(seconds)
+            AGENT_RESPONSE_TIME.labels(run.crew, "crew", outcome).observe(seconds)
             AGENT_TASKS.labels(run.crew, "crew", outcome).inc()
             ACTIVE_RUNS.dec()
         handed_back = (

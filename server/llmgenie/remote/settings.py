@@ -1,9 +1,11 @@
 """The team server's own settings: where its data lives, how it signs tokens, its limits.
 
 Sources, later wins: defaults < the `[server]` table of `--config FILE` < `LLMGENIE_TEAM_*`
-environment variables. Secrets (the JWT signing key, the database URL with its password)
-come from the environment or from files (`jwt_key_file`), never from the repository. Outside
-`--dev` the server refuses to start without a signing key of its own.
+environment variables. Secrets (the JWT signing key; the database, Redis and broker URLs
+with their passwords; the model API key) come from the environment or from files
+(`jwt_key_file`, `database_url_file`, `redis_url_file`, `broker_url_file`, and
+`LLMGENIE_LLM__API_KEY_FILE`), never from the repository. Outside `--dev` the server
+refuses to start without a signing key of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from llmgenie.config import ConfigError, Settings, load_settings
+from llmgenie.config import ConfigError, Settings, load_settings, read_secret_file
 
 MIN_KEY_BYTES = 32
 
@@ -38,9 +40,11 @@ class TeamServerSettings(BaseSettings):
     )
     database_url_file: Path | None = Field(None, description="a file holding the URL")
     redis_url: str | None = Field(None, description="redis://host:6379/0 (sessions, limits)")
+    redis_url_file: Path | None = Field(None, description="a file holding the Redis URL")
     broker_url: str | None = Field(
         None, description="amqp://user:pass@host:5672// : runs go to a worker pool (else run here)"
     )
+    broker_url_file: Path | None = Field(None, description="a file holding the broker URL")
     lease_s: float = Field(
         30.0, ge=2, description="a worker's hold on a run, renewed while it works"
     )
@@ -88,6 +92,15 @@ class TeamServerSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _urls_from_files(self) -> TeamServerSettings:
+        """The Redis and broker URLs carry passwords: they may come from mounted files."""
+        if self.redis_url is None and self.redis_url_file is not None:
+            self.redis_url = read_secret_file(self.redis_url_file, "redis_url_file")
+        if self.broker_url is None and self.broker_url_file is not None:
+            self.broker_url = read_secret_file(self.broker_url_file, "broker_url_file")
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> TeamServerSettings:

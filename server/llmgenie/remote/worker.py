@@ -43,8 +43,11 @@ _log = get_logger(__name__)
 QUEUE = "llmgenie.runs"
 TASK = "llmgenie.run"
 WORKER_KEY = "llmgenie:worker:"
+WORKER_SEEN_KEY = "llmgenie:worker-seen:"
 WORKER_BEAT_S = 2.0
 WORKER_TTL_S = 10
+WORKER_SEEN_S = 600
+"""How long a worker that stopped beating without a clean shutdown counts as lost."""
 SWEEP_S = 2.0
 
 
@@ -101,7 +104,9 @@ def worker_id() -> str:
 
 
 class WorkerBeat:
-    """Publishes this worker's liveness in Redis (a key that expires unless renewed)."""
+    """Publishes this worker's liveness in Redis (a key that expires unless renewed), and
+    a longer-lived "seen" key that only a clean shutdown removes: a seen key without a
+    heartbeat is a worker that vanished (killed, hung, node lost)."""
 
     def __init__(self, redis_url: str, ident: str, concurrency: int, runner: RunRunner) -> None:
         import redis
@@ -132,15 +137,18 @@ class WorkerBeat:
                 "at": time.time(),
             }
             try:
-                self._redis.set(WORKER_KEY + self._ident, json.dumps(info), ex=WORKER_TTL_S)
+                with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.set(WORKER_KEY + self._ident, json.dumps(info), ex=WORKER_TTL_S)
+                    pipe.set(WORKER_SEEN_KEY + self._ident, "1", ex=WORKER_SEEN_S)
+                    pipe.execute()
             except Exception as exc:  # Redis restarting: liveness shows stale meanwhile
                 _log.warning("worker_beat_failed", error=repr(exc))
             self._stop.wait(WORKER_BEAT_S)
 
     def stop(self) -> None:
         self._stop.set()
-        with contextlib.suppress(Exception):  # else the key expires by itself
-            self._redis.delete(WORKER_KEY + self._ident)
+        with contextlib.suppress(Exception):  # else the keys expire by themselves
+            self._redis.delete(WORKER_KEY + self._ident, WORKER_SEEN_KEY + self._ident)
 
 
 class Sweeper:
@@ -195,6 +203,21 @@ def live_workers(redis_url: str) -> list[dict[str, Any]]:
     finally:
         client.close()
     return [json.loads(v) for v in values if v]
+
+
+def lost_workers(redis_url: str) -> int:
+    """How many workers stopped beating in the last WORKER_SEEN_S without shutting down
+    cleanly (their "seen" key outlived their heartbeat)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=2)
+    try:
+        seen = [key.decode() for key in client.scan_iter(WORKER_SEEN_KEY + "*", count=500)]
+        beats = [WORKER_KEY + key.removeprefix(WORKER_SEEN_KEY) for key in seen]
+        alive = client.mget(beats) if beats else []
+    finally:
+        client.close()
+    return sum(1 for value in alive if value is None)
 
 
 def _warm_up() -> None:

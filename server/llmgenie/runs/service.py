@@ -44,6 +44,7 @@ from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
+from llmgenie.observability.tracing import current_ids, tracer
 from llmgenie.store.audit import ChainReport
 from llmgenie.store.store import AgentStore
 from llmgenie.wrapper.environment import make_redactor, require_model
@@ -316,6 +317,23 @@ class RunService:
         on_event: EventCallback | None,
         trusted: bool,
     ) -> None:
+        """Execute the run inside a `run.execute` span; its record names the trace (when
+        tracing is configured) so that `llmgenie runs` can point at it."""
+        attributes = {"llmgenie.run_id": record.run_id, "llmgenie.crew": record.request.crew}
+        with tracer().start_as_current_span("run.execute", attributes=attributes):
+            trace_id = current_ids().get("trace_id")
+            if trace_id:
+                record = record.model_copy(update={"trace_id": trace_id})
+            self._execute(handle, record, store, on_event, trusted)
+
+    def _execute(
+        self,
+        handle: RunHandle,
+        record: RunRecord,
+        store: AgentStore,
+        on_event: EventCallback | None,
+        trusted: bool,
+    ) -> None:
         request = handle.request
         run_id = request.run_id
         started = time.monotonic()
@@ -392,7 +410,7 @@ class RunService:
                     "seconds": round(seconds, 3),
                 },
             )
-            AGENT_RESPONSE_TIME.labels(request.crew).observe(seconds)
+            AGENT_RESPONSE_TIME.labels(request.crew, "crew", outcome).observe(seconds)
             AGENT_TASKS.labels(request.crew, "crew", outcome).inc()
             ACTIVE_RUNS.dec()
             log.info(
