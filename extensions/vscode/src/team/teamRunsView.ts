@@ -14,6 +14,7 @@ export interface TeamRun {
   created_at: number;
   request: { path?: string | null; prompt?: string };
   error?: string | null;
+  trace_id?: string | null;
 }
 
 const LIVE = new Set(['queued', 'running']);
@@ -24,6 +25,12 @@ const ICONS: Record<string, string> = {
   failed: 'error',
   cancelled: 'circle-slash',
 };
+
+/** The tooltip: status (or error), the run id and, when traced, its OpenTelemetry trace id. */
+export function runTooltip(run: TeamRun): string {
+  const head = run.error ? `${run.status}: ${run.error}` : `${run.crew} ${run.status} (${run.run_id})`;
+  return run.trace_id ? `${head}\ntrace ${run.trace_id}` : head;
+}
 
 /** How long ago, in words ("just now", "5 min ago", "3 h ago", "2 d ago"). */
 export function ago(epochSeconds: number, now = Date.now() / 1000): string {
@@ -59,7 +66,7 @@ export class TeamRunsView implements vscode.TreeDataProvider<TeamRun>, vscode.Di
     const where = run.request.path ? ` · ${run.request.path}` : '';
     const item = new vscode.TreeItem(`${run.crew}${where}`);
     item.description = `${run.status} · ${ago(run.created_at)}`;
-    item.tooltip = run.error ? `${run.status}: ${run.error}` : `${run.crew} ${run.status} (${run.run_id})`;
+    item.tooltip = runTooltip(run);
     item.iconPath = new vscode.ThemeIcon(ICONS[run.status] ?? 'circle-outline');
     item.contextValue = LIVE.has(run.status) ? 'teamRun.live' : 'teamRun.ended';
     item.command = { command: 'llmgenie.ui.openTeamRun', title: 'Open', arguments: [run] };
