@@ -194,7 +194,7 @@ def agents() -> Board:
         [
             (
                 "histogram_quantile(0.95, sum by (le) "
-                "(rate(llmgenie_agent_response_time_seconds_bucket[1h])))",
+                '(rate(llmgenie_agent_response_time_seconds_bucket{agent="crew"}[1h])))',
                 "p95",
             )
         ],
@@ -311,12 +311,24 @@ def sla() -> Board:
         [
             (
                 "histogram_quantile(0.95, sum by (le, crew) "
-                "(rate(llmgenie_agent_response_time_seconds_bucket[5m])))",
+                '(rate(llmgenie_agent_response_time_seconds_bucket{agent="crew"}[5m])))',
                 "{{crew}}",
             )
         ],
         unit="s",
         thresholds=[(2, "red")],
+    )
+    b.panel(
+        "timeseries",
+        "Agent turn p95 by agent (one model call of a specialist)",
+        [
+            (
+                "histogram_quantile(0.95, sum by (le, agent) "
+                '(rate(llmgenie_agent_response_time_seconds_bucket{agent!="crew"}[5m])))',
+                "{{agent}}",
+            )
+        ],
+        unit="s",
     )
     b.panel(
         "timeseries",

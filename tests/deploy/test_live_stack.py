@@ -234,10 +234,14 @@ def test_prometheus_sees_the_runs_the_lost_worker_and_one_trace(
         prom.keep(
             "finished runs", finished, wait_for("runs in Prometheus", runs_reported, 30, prom.logs)
         )
-        timed = "sum(llmgenie_agent_response_time_seconds_count)"
+        timed = 'sum(llmgenie_agent_response_time_seconds_count{agent="crew"})'
         timed_runs = prom.query(timed)
         assert _value(timed_runs) == RUNS
         prom.keep("timed runs", timed, timed_runs)
+        turns = 'sum by (agent) (llmgenie_agent_response_time_seconds_count{agent!="crew"})'
+        timed_turns = prom.query(turns)
+        assert sum(float(row["value"][1]) for row in timed_turns) >= RUNS, timed_turns
+        prom.keep("timed agent turns", turns, timed_turns)
         workers_seen = prom.query("max(llmgenie_workers)")
         assert _value(workers_seen) == 2
         prom.keep("workers with a heartbeat", "max(llmgenie_workers)", workers_seen)

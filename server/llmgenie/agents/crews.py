@@ -127,6 +127,7 @@ def _agent(
         state,
         model=model or "default",
         agent_role=role.role,
+        agent_key=spec_key,
         max_tokens=max_tokens,
         json_answer=json_answer,  # the lead's final answer is a CrewReport object
     )

@@ -24,6 +24,7 @@ from llmgenie.agents.run_state import RunState
 from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
 from llmgenie.contracts.progress import Cancelled
 from llmgenie.llm.models import ModelClientProtocol
+from llmgenie.observability.metrics import AGENT_RESPONSE_TIME
 
 load_crewai()
 
@@ -41,11 +42,19 @@ def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: m[k] for k in keep if k in m} for m in messages]
 
 
+def _outcome(exc: BaseException) -> str:
+    """The outcome label of a turn that ended the run (as runs/outcome.py names them)."""
+    if isinstance(exc, Cancelled):
+        return "cancelled"
+    return "budget_exceeded" if isinstance(exc, BudgetExceeded) else "error"
+
+
 class GenieLLM(BaseLLM):
     """CrewAI's view of one agent's model; the run's ModelClient does the real work."""
 
     llm_type: str = "llmgenie"
     agent_role: str = ""
+    agent_key: str = ""  # the role's key (coordinator, security, …): a bounded metric label
     native_tools: bool = True
     json_answer: bool = False  # the task's final answer is one JSON object
     _client: ModelClientProtocol = PrivateAttr()
@@ -59,6 +68,7 @@ class GenieLLM(BaseLLM):
         *,
         model: str,
         agent_role: str,
+        agent_key: str = "",
         max_tokens: int | None = None,
         json_answer: bool = False,
     ) -> GenieLLM:
@@ -66,6 +76,7 @@ class GenieLLM(BaseLLM):
         llm = cls(
             model=model or "llmgenie-default",
             agent_role=agent_role,
+            agent_key=agent_key,
             provider="llmgenie",
             max_tokens=max_tokens,
             json_answer=json_answer,
@@ -97,8 +108,13 @@ class GenieLLM(BaseLLM):
                 formatted, tools=tools or None, max_tokens=limit, json_answer=self.json_answer
             )
         except RUN_ENDING as exc:
+            self._observe_turn(started, _outcome(exc))
             state.set_fatal(exc)
             raise
+        except Exception:
+            self._observe_turn(started, "error")
+            raise
+        self._observe_turn(started, "success")
         state.record_completion(completion, time.monotonic() - started)
         self._track_token_usage_internal(
             {
@@ -121,6 +137,13 @@ class GenieLLM(BaseLLM):
                 )
             return list(completion.tool_calls)
         return self._apply_stop_words(completion.text or "")
+
+    def _observe_turn(self, started: float, outcome: str) -> None:
+        """One agent's turn (a model call) in the agent response-time histogram."""
+        if self.agent_key:
+            AGENT_RESPONSE_TIME.labels(
+                self._state.ctx.request.crew, self.agent_key, outcome
+            ).observe(time.monotonic() - started)
 
     # Our model layer already retries rate limits with backoff; CrewAI must not retry again.
     call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]

@@ -53,7 +53,7 @@ LSP_REQUEST_LATENCY = Histogram(
 # Agents and smart wrapper
 AGENT_RESPONSE_TIME = Histogram(
     "llmgenie_agent_response_time_seconds",
-    'Wall time of an agent run, by crew, agent ("crew": the crew as a whole) and outcome',
+    'Wall time of a crew run (agent="crew") or of one specialist\'s turn, by crew, agent, outcome',
     ["crew", "agent", "outcome"],
     buckets=_SLOW,
     registry=REGISTRY,
