@@ -87,6 +87,7 @@ async def test_initialization_options_override_settings(workspace: Path) -> None
             "configured": True,
             "model": "openai/scripted",
             "fallbacks": ["openai/backup"],
+            "suggested": None,  # a model is configured: no Ollama model is offered
         }
         await editor.wait_until(lambda: bool(editor.statuses), 10, "a status")
         assert editor.statuses[-1]["model"]["configured"] is True

@@ -16,8 +16,13 @@ import pytest
 from lsprotocol import types
 
 from tests.lsp.conftest import start_editor
-from tests.support.model_server import Reply
-from tests.team.conftest import TeamServerProcess, final_answer
+from tests.support.model_server import ModelServer, Reply
+from tests.team.conftest import (
+    TeamServerProcess,
+    final_answer,
+    start_team_server,
+    stop_team_server,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -145,3 +150,69 @@ async def test_an_unreachable_team_server_means_the_run_goes_on_locally(
         told = [m.message for m in editor.lsp.messages if "team server is unavailable" in m.message]
         assert len(told) == 1, "told once, not at every run"
         assert not any(e["data"].get("remote") for e in editor.run_events)
+
+
+def _spans(trace_dir: Path) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for path in sorted(trace_dir.glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+async def test_one_trace_from_the_language_server_into_the_team_server(
+    pg_database: str, redis_url: str, team_model: ModelServer, tmp_path: Path
+) -> None:
+    server_traces, editor_traces = tmp_path / "server-traces", tmp_path / "editor-traces"
+    (tmp_path / "server").mkdir()
+    server = await asyncio.to_thread(
+        start_team_server,
+        tmp_path / "server",
+        pg_database,
+        redis_url,
+        team_model,
+        LLMGENIE_TRACE_DIR=str(server_traces),
+    )
+    try:
+        _user, token = await asyncio.to_thread(server.add_member, "traced@example.com", "member")
+        team_model.script(Reply.plain(final_answer("Finds an order by id.")))
+        root = _project(tmp_path)
+        options = {"teamServerUrl": server.url, "teamToken": token}
+        # This test process imported CrewAI, which sets OTEL_SDK_DISABLED: an editor's
+        # language server runs without it.
+        env = {"LLMGENIE_TRACE_DIR": str(editor_traces), "OTEL_SDK_DISABLED": "false"}
+        async with start_editor(root, options=options, env=env) as editor:
+            await editor.wait_until(
+                lambda: any(s.get("remote", {}).get("connected") for s in editor.statuses),
+                60,
+                "the team server connection",
+            )
+            uri = editor.open("app.py")
+            started = await editor.command(
+                "llmgenie.runCrew", {"crew": "explain", "uri": uri, "remote": True}
+            )
+            await editor.wait_until(
+                lambda: any(
+                    e["runId"] == started["runId"] and e["kind"] == "result"
+                    for e in editor.run_events
+                ),
+                180,
+                "the result",
+            )
+        # The language server wrote its span at shutdown at the latest.
+        [delegate] = [s for s in _spans(editor_traces) if s["name"] == "run.delegate"]
+        trace_id = delegate["trace_id"]
+
+        def submitted() -> bool:
+            return any(
+                s["name"] == "run.submit" and s["trace_id"] == trace_id
+                for s in _spans(server_traces)
+            )
+
+        await editor.wait_until(submitted, 30, "the server's run.submit in the same trace")
+        with server.api() as api:
+            runs = api.get(f"/teams/{server.team_id}/runs").json()
+        assert [r["trace_id"] for r in runs] == [trace_id], "the team run names the trace"
+    finally:
+        await asyncio.to_thread(stop_team_server, server)

@@ -43,6 +43,11 @@ class RunSubmission(BaseModel):
         pattern=REPO_NAME,
         description="a registered repository (by name) the run works on, headless",
     )
+    traceparent: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        description="the submitter's W3C trace context: the run joins that trace",
+    )
 
 
 class TeamRun(BaseModel):

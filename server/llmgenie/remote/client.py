@@ -30,6 +30,7 @@ from llmgenie.contracts import ids
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.runs import RunEvent, RunRequest
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.tracing import carrier, tracer
 from llmgenie.remote.auth import REFRESH_PREFIX
 from llmgenie.remote.rpc import Handler, JsonRpcConnection, RpcError
 
@@ -105,6 +106,19 @@ class TeamClient:
         self, request: RunRequest, context: AnalyzedContext, on_event: Callable[[RunEvent], None]
     ) -> None:
         rpc = await self._connected()
+        with tracer().start_as_current_span(
+            "run.delegate",
+            attributes={"llmgenie.crew": request.crew, "llmgenie.run_id": request.run_id},
+        ):
+            server_id = await self._submit(rpc, request, context)
+        self._runs[server_id] = _Run(request, server_id, on_event)
+        self._by_local[request.run_id] = server_id
+        await self._subscribe(rpc, self._runs[server_id])
+
+    async def _submit(
+        self, rpc: JsonRpcConnection, request: RunRequest, context: AnalyzedContext
+    ) -> str:
+        """The team server's id of the run (the submit carries this process's trace)."""
         args = {
             "crew": request.crew,
             "prompt": request.prompt,
@@ -116,15 +130,15 @@ class TeamClient:
             "context": context.model_dump(mode="json"),
             "idempotencyKey": request.run_id,
         }
+        traceparent = carrier().get("traceparent")
+        if traceparent:
+            args["traceparent"] = traceparent
         started = await rpc.request(
             "workspace/executeCommand",
             {"command": ids.COMMAND_RUN_CREW, "arguments": [args]},
             REQUEST_TIMEOUT_S,
         )
-        server_id = str(started["runId"])
-        self._runs[server_id] = _Run(request, server_id, on_event)
-        self._by_local[request.run_id] = server_id
-        await self._subscribe(rpc, self._runs[server_id])
+        return str(started["runId"])
 
     async def cancel(self, run_id: str) -> bool:
         server_id = self._by_local.get(run_id, run_id)

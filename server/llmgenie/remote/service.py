@@ -38,7 +38,7 @@ from llmgenie.contracts.team import (
     TokenInfo,
 )
 from llmgenie.observability.logging import get_logger
-from llmgenie.observability.tracing import carrier, tracer
+from llmgenie.observability.tracing import carrier, continued, tracer
 from llmgenie.remote.auth import Authenticator, Principal
 from llmgenie.remote.blobs import BlobStore, store_files
 from llmgenie.remote.ledger import Ledger, NotFound
@@ -157,9 +157,14 @@ class TeamService:
             check_permissions(request, role_policy(self.settings.permissions, role))
         except PermissionDenied as exc:
             raise Forbidden(str(exc)) from exc
-        with tracer().start_as_current_span(
-            "run.submit", attributes={"llmgenie.crew": submission.crew, "llmgenie.team": team_id}
-        ) as span:
+        parent = {"traceparent": submission.traceparent} if submission.traceparent else None
+        with (
+            continued(parent),  # an editor's language server started the trace
+            tracer().start_as_current_span(
+                "run.submit",
+                attributes={"llmgenie.crew": submission.crew, "llmgenie.team": team_id},
+            ) as span,
+        ):
             run, created = self._submit(principal, team_id, submission, request, idempotency_key)
             span.set_attribute("llmgenie.run_id", run.run_id)
         if channel is not None:
