@@ -209,6 +209,11 @@ class Stack:
             ids,
         )
         attempts = [a for (a,) in self.sql("SELECT attempt FROM runs WHERE id = ANY(%s)", ids)]
+        errors = self.sql(
+            "SELECT left(error, 120), count(*) FROM runs WHERE id = ANY(%s)"
+            " AND error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC",
+            ids,
+        )
         return {
             "runs": runs,
             "kills": kills,
@@ -218,6 +223,7 @@ class Stack:
             "runs_with_one_run_finished_audit": sum(1 for _, c in finished if c == 1),
             "runs_resumed_elsewhere": sum(1 for a in attempts if a > 1),
             "max_attempt": max(attempts),
+            "errors": {str(e): n for e, n in errors},
             "audit_chain_ok": report.get("ok"),
             "audit_records": report.get("records"),
         }

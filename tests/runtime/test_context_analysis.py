@@ -30,7 +30,8 @@ def test_file_selection_symbol_guidance_and_traits(
     assert ctx.selection_text.startswith("    s = 0")
     assert "Pg!s3cr3t" not in ctx.file_text and "«REDACTED:" in ctx.file_text
     sources = [g.splitlines()[0] for g in ctx.guidance]
-    assert "[.cursorrules]" in sources and "[.cursor/rules/tests.mdc]" in sources
+    assert "[.cursorrules]" in sources
+    assert "[.cursor/rules/tests.mdc]" not in sources, "its globs (tests/**) do not match app.py"
     assert "[README.md]" in sources
     assert ctx.workspace_traits["has_dockerfile"] and ctx.workspace_traits["has_cursor_rules"]
     assert not ctx.workspace_traits["has_ci"]

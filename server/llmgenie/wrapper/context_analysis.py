@@ -141,7 +141,7 @@ def analyze_context(
         enclosing_symbol=symbol,
         related=related,
         repo_map=redact(repo_map),
-        guidance=project_guidance(root, redact),
+        guidance=project_guidance(root, redact, request.path),
         workspace_traits=workspace_traits(root),
     )
     summary: dict[str, object] = {
