@@ -152,9 +152,15 @@ def search_command(
     ] = True,
 ) -> None:
     """Hybrid search; brings PATH's index up to date first (incremental)."""
+    from llmgenie.contracts.errors import InvalidRequest
+
     with _engine(path) as engine:
         _ensure_indexed(engine)
-        result = engine.search(query, k=k, focus=focus)
+        try:
+            result = engine.search(query, k=k, focus=focus)
+        except InvalidRequest as exc:
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from exc
     if as_json:
         exclude: dict[str, Any] = {"chunks": {"__all__": {"text"}}}
         if not reasons:
