@@ -5,7 +5,8 @@ tool calls, streamed text) goes to stderr, the result to stdout (the RunRecord a
 --json). Exit codes: 0 succeeded, 1 failed, 2 bad usage or no model configured,
 130 cancelled (Ctrl-C cancels the run, including its in-flight model call).
 
-`audit verify [PATH]` re-computes the audit log's hash chain for the workspace at PATH.
+`audit verify [PATH]` re-computes the audit log's hash chain for the workspace at PATH and
+compares its end with the anchor kept beside it.
 """
 
 from __future__ import annotations
@@ -192,28 +193,24 @@ def audit_verify(
     ] = _HERE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first tampered record."""
+    """Check the audit log's hash chain and its anchor; exit 1 saying what was tampered
+    with (a changed record, missing records, a rewritten chain, a deleted store)."""
     root = workspace_root(path)
     settings = settings_for(root)
     from llmgenie.locations import locations_for
-    from llmgenie.store.audit import ChainReport
     from llmgenie.store.store import AgentStore
 
     location = locations_for(root, settings).agent_store
-    store = AgentStore.existing(root, settings)
-    if store is None:
-        report = ChainReport(ok=True, records=0)
-    else:
-        try:
-            report = store.audit.verify_chain()
-        finally:
-            store.close()
+    report = AgentStore.verify(root, settings)
     if as_json:
         typer.echo(json.dumps({**report.model_dump(), "store": str(location)}))
     elif report.ok:
-        typer.echo(f"audit chain OK ({report.records} records)")
-    else:
+        anchored = "; the anchor matches" if report.anchored is not None else ""
+        typer.echo(f"audit chain OK ({report.records} records{anchored})")
+    elif report.first_bad_seq is not None:
         typer.echo(f"audit chain BROKEN at record {report.first_bad_seq}: {report.reason}")
+    else:
+        typer.echo(f"audit chain BROKEN: {report.reason}")
     if not report.ok:
         raise typer.Exit(1)
 
