@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmgenie.cli.common import err_console, settings_for, workspace_root
+from llmgenie.cli.common import err_console, index_errors, settings_for, workspace_root
 from llmgenie.contracts.ids import CREW_IDS
 from llmgenie.contracts.runs import LineRange, RunRecord, RunRequest, RunStatus
 
@@ -134,6 +134,7 @@ def run_command(
 
     from llmgenie.contracts.errors import NoModelConfigured
     from llmgenie.engine import WorkspaceEngine
+    from llmgenie.locations import locations_for
     from llmgenie.runs.service import RunService
 
     request = RunRequest(
@@ -145,14 +146,17 @@ def run_command(
         diagnostic=diagnostic,
         model=model,
     )
+    index_dir = locations_for(root, settings).index_dir
     try:
-        engine = WorkspaceEngine.open(root, settings)
+        with index_errors(root, index_dir):
+            engine = WorkspaceEngine.open(root, settings)
     except (OSError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
         raise typer.Exit(1) from exc
     service: RunService | None = None
     try:
-        summary = engine.index()  # incremental: only changed files are re-read
+        with index_errors(root, index_dir):
+            summary = engine.index()  # incremental: only changed files are re-read
         if not quiet:
             err_console.print(
                 f"[dim]• indexed {summary.files} files in {summary.seconds:.2f}s[/dim]"
