@@ -168,6 +168,12 @@ def test_a_forged_or_deleted_anchor_is_reported(store: AgentStore) -> None:
     assert "does not match its MAC" in store.audit.verify_chain().reason
     anchor.path.unlink()
     assert "no anchor for these 4 records" in store.audit.verify_chain().reason
+    store.audit.append("run_started", {"crew": "review"}, run_id="r2")  # re-anchors, noted
+    report = store.audit.verify_chain()
+    assert report.ok and report.notes == [
+        "record 5: an anchor was created for 4 unanchored records"
+        " (a log from before anchors, or its anchor was deleted)"
+    ]
 
 
 def test_a_truncation_is_recorded_by_the_next_append(store: AgentStore) -> None:

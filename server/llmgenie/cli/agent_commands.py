@@ -208,7 +208,12 @@ def audit_verify(
     report = AgentStore.verify(root, settings)
     if as_json:
         typer.echo(json.dumps({**report.model_dump(), "store": str(location)}))
-    elif report.ok:
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True, highlight=False)
+    if report.ok:
         anchored = "; the anchor matches" if report.anchored is not None else ""
         typer.echo(f"audit chain OK ({report.records} records{anchored})")
     elif report.first_bad_seq is not None:

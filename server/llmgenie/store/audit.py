@@ -66,6 +66,7 @@ class ChainReport(BaseModel):
     first_bad_seq: int | None = None
     reason: str = ""
     anchored: int | None = Field(None, description="records the anchor vouches for")
+    notes: list[str] = Field(default_factory=list, description="anchors (re)created")
 
 
 def _now() -> str:
@@ -218,6 +219,7 @@ class AuditLog:
         expected_seq = 1
         count = 0
         anomaly: str | None = None
+        notes: list[str] = []
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, ts, run_id, actor, action, data, prev_hash, hash FROM audit_log"
@@ -240,13 +242,18 @@ class AuditLog:
                 )
             if reason:
                 return ChainReport(ok=False, records=count, first_bad_seq=seq, reason=reason), ""
+            if action == "audit_anchor_created":
+                notes.append(
+                    f"record {seq}: an anchor was created for {seq - 1} unanchored records"
+                    " (a log from before anchors, or its anchor was deleted)"
+                )
             if action == _ANOMALY and anomaly is None:
                 anomaly = f"record {seq}: the anchor did not match when it was written ({data})"
             expected_prev = digest
             expected_seq += 1
         if anomaly is not None:
-            return ChainReport(ok=False, records=count, reason=anomaly), expected_prev
-        return ChainReport(ok=True, records=count), expected_prev
+            return ChainReport(ok=False, records=count, reason=anomaly, notes=notes), expected_prev
+        return ChainReport(ok=True, records=count, notes=notes), expected_prev
 
     def _verify_anchor(self, report: ChainReport, head: str) -> ChainReport:
         assert self._anchor is not None
