@@ -141,3 +141,17 @@ async def test_a_forty_kilobyte_query_is_refused_and_a_long_one_does_not_freeze(
     health = raw.request("llmgenie/health", {})
     replies = await _replies(raw, {search, health})
     assert "result" in replies[search] and "result" in replies[health]
+
+
+async def test_a_huge_first_frame_is_refused_before_initialize(workspace: Path) -> None:
+    """The first frame is read by the fast-initialize path, before pygls is loaded."""
+    raw = await RawServer.start()
+    try:
+        raw.send_bytes(b"Content-Length: 1000000000000\r\n\r\n")
+        refused = await raw.response(None)
+        assert "1000000000000 bytes exceeds" in refused["error"]["message"]
+        init = await raw.initialize(workspace)
+        assert "capabilities" in init["result"]
+        await _alive(raw)
+    finally:
+        await raw.kill()
