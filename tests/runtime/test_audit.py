@@ -95,7 +95,7 @@ def test_cli_audit_verify_ok_then_tampered(store: AgentStore, tmp_path: Path) ->
     ws = tmp_path / "ws"
     ok = _cli("audit", "verify", str(ws))
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "audit chain OK (4 records)"
+    assert ok.stdout.strip() == "audit chain OK (4 records; the anchor matches)"
     _raw(store).execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     broken = _cli("audit", "verify", cwd=ws)  # PATH defaults to the current directory
     assert broken.returncode == 1
@@ -107,6 +107,82 @@ def test_cli_audit_verify_on_a_workspace_without_runs(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.strip() == "audit chain OK (0 records)"
     assert not locations_for(tmp_path, load_settings(tmp_path)).agent_store.exists()
+
+
+def _rechain(conn: sqlite3.Connection, start: int = 1) -> None:
+    """Recompute every hash from `start` on, as an attacker without the anchor key would."""
+    from llmgenie.store.audit import GENESIS_HASH, row_hash
+
+    prev = GENESIS_HASH
+    rows = conn.execute(
+        "SELECT seq, ts, run_id, actor, action, data, hash FROM audit_log ORDER BY seq"
+    ).fetchall()
+    for seq, ts, run_id, actor, action, data, digest in rows:
+        if seq >= start:
+            digest = row_hash(prev, seq, ts, run_id, actor, action, data)
+            conn.execute(
+                "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, seq)
+            )
+        prev = digest
+
+
+def test_deleting_the_last_records_is_reported(store: AgentStore) -> None:
+    _raw(store).execute("DELETE FROM audit_log WHERE seq >= 3")
+    report = store.audit.verify_chain()
+    assert not report.ok and report.records == 2 and report.anchored == 4
+    assert report.reason == "records 3..4 are missing (the log was truncated)"
+
+
+def test_deleting_every_record_is_reported(store: AgentStore, tmp_path: Path) -> None:
+    _raw(store).execute("DELETE FROM audit_log")
+    result = _cli("audit", "verify", str(tmp_path / "ws"))
+    assert result.returncode == 1
+    assert "all 4 records are missing" in result.stdout
+
+
+def test_a_deleted_store_is_reported(store: AgentStore, tmp_path: Path) -> None:
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(store.path) + suffix).unlink(missing_ok=True)
+    result = _cli("audit", "verify", str(tmp_path / "ws"))
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        "audit chain BROKEN: the audit store is missing (its anchor vouches for 4 records)"
+    )
+
+
+def test_an_edit_with_the_chain_recomputed_is_reported(store: AgentStore) -> None:
+    conn = _raw(store)
+    conn.execute("UPDATE audit_log SET data = ? WHERE seq = 2", ('{"tool":"nothing"}',))
+    _rechain(conn, start=2)
+    report = store.audit.verify_chain()
+    assert not report.ok
+    assert "rewritten" in report.reason
+
+
+def test_a_forged_or_deleted_anchor_is_reported(store: AgentStore) -> None:
+    from llmgenie.store.anchor import AnchorFile
+
+    anchor = AnchorFile(store.path)
+    anchor.path.write_text('{"count": 4, "head": "00", "mac": "ff"}', encoding="utf-8")
+    assert "does not match its MAC" in store.audit.verify_chain().reason
+    anchor.path.unlink()
+    assert "no anchor for these 4 records" in store.audit.verify_chain().reason
+    store.audit.append("run_started", {"crew": "review"}, run_id="r2")  # re-anchors, noted
+    report = store.audit.verify_chain()
+    assert report.ok and report.notes == [
+        "record 5: an anchor was created for 4 unanchored records"
+        " (a log from before anchors, or its anchor was deleted)"
+    ]
+
+
+def test_a_truncation_is_recorded_by_the_next_append(store: AgentStore) -> None:
+    _raw(store).execute("DELETE FROM audit_log WHERE seq = 4")
+    store.audit.append("run_started", {"crew": "review"}, run_id="r2")
+    actions = [r.action for r in store.audit.records()]
+    assert actions == [*actions[:3], "audit_anchor_mismatch", "run_started"]
+    report = store.audit.verify_chain()
+    assert not report.ok and "record 4: the anchor did not match" in report.reason
 
 
 APPENDER = """

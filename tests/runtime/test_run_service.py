@@ -21,6 +21,7 @@ from llmgenie.contracts.runs import LineRange, RunEvent, RunRequest, RunResult, 
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.runs.service import RunService
 from llmgenie.store.runs import INTERRUPTED_MESSAGE
+from llmgenie.store.store import AgentStore
 from tests.runtime.conftest import llm_settings, streaming_executor
 from tests.support.model_server import ModelServer, Reply
 
@@ -236,6 +237,18 @@ def test_a_run_left_running_by_a_crash_is_marked_failed_on_restart(
     assert record.status is RunStatus.FAILED
     assert record.error == INTERRUPTED_MESSAGE
     restarted.close()
+    store = AgentStore.for_workspace(workspace, llm_settings(model_server))
+    try:
+        trail = [(r.action, r.data) for r in store.audit.records(run_id)]
+        assert store.audit.verify_chain().ok
+    finally:
+        store.close()
+    assert trail[-2][0] == "run_crashed" and trail[-2][1]["status"] == "running"
+    assert trail[-2][1]["owner_pid"] == proc.pid
+    assert trail[-1] == (
+        "run_recovered",
+        {"run_id": run_id, "status": "failed", "error": INTERRUPTED_MESSAGE},
+    )
 
 
 def test_edit_applied_is_audited(

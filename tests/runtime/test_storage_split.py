@@ -92,6 +92,8 @@ def test_a_store_in_the_old_location_is_moved_with_its_chain(tmp_path: Path) -> 
         "records": 3,
         "first_bad_seq": None,
         "reason": "",
+        "anchored": 3,
+        "notes": [],
         "store": str(where.agent_store),
     }
     assert where.agent_store.is_file() and not where.legacy_agent_store.exists()

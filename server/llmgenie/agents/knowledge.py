@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from llmgenie.contracts.search import ChunkHit, SearchResult
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.observability.logging import get_logger
+from llmgenie.retrieval.query import MAX_QUERY_CHARS
 
 log = get_logger(__name__)
 
@@ -146,7 +147,7 @@ class KnowledgeBase:
         if self.directory is None:
             return []
         engine = _knowledge_engine(self.directory, self.workspace_engine)
-        result = engine.search(query, k=k * 4 if topic else k)
+        result = engine.search(query[:MAX_QUERY_CHARS], k=k * 4 if topic else k)
         return _guidance_hits(
             engine,
             result,
@@ -161,7 +162,7 @@ class KnowledgeBase:
     ) -> list[GuidanceHit]:
         """The workspace's own prose (README, docs/, decisions) matching `query`."""
         engine = self.workspace_engine
-        result = engine.search(query, k=max(10, k * 5))
+        result = engine.search(query[:MAX_QUERY_CHARS], k=max(10, k * 5))
         return _guidance_hits(engine, result, "workspace", is_doc_path, k, max_lines)
 
     def search(self, query: str, k: int = 5, topic: Topic | None = None) -> list[GuidanceHit]:

@@ -5,7 +5,8 @@ tool calls, streamed text) goes to stderr, the result to stdout (the RunRecord a
 --json). Exit codes: 0 succeeded, 1 failed, 2 bad usage or no model configured,
 130 cancelled (Ctrl-C cancels the run, including its in-flight model call).
 
-`audit verify [PATH]` re-computes the audit log's hash chain for the workspace at PATH.
+`audit verify [PATH]` re-computes the audit log's hash chain for the workspace at PATH and
+compares its end with the anchor kept beside it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmgenie.cli.common import err_console, settings_for, workspace_root
+from llmgenie.cli.common import err_console, index_errors, settings_for, workspace_root
 from llmgenie.contracts.ids import CREW_IDS
 from llmgenie.contracts.runs import LineRange, RunRecord, RunRequest, RunStatus
 
@@ -136,6 +137,7 @@ def run_command(
 
     from llmgenie.contracts.errors import NoModelConfigured
     from llmgenie.engine import WorkspaceEngine
+    from llmgenie.locations import locations_for
     from llmgenie.runs.service import RunService
 
     request = RunRequest(
@@ -147,14 +149,17 @@ def run_command(
         diagnostic=diagnostic,
         model=model,
     )
+    index_dir = locations_for(root, settings).index_dir
     try:
-        engine = WorkspaceEngine.open(root, settings)
+        with index_errors(root, index_dir):
+            engine = WorkspaceEngine.open(root, settings)
     except (OSError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
         raise typer.Exit(1) from exc
     service: RunService | None = None
     try:
-        summary = engine.index()  # incremental: only changed files are re-read
+        with index_errors(root, index_dir):
+            summary = engine.index()  # incremental: only changed files are re-read
         if not quiet:
             err_console.print(
                 f"[dim]• indexed {summary.files} files in {summary.seconds:.2f}s[/dim]"
@@ -200,28 +205,29 @@ def audit_verify(
     ] = _HERE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first tampered record."""
+    """Check the audit log's hash chain and its anchor; exit 1 saying what was tampered
+    with (a changed record, missing records, a rewritten chain, a deleted store)."""
     root = workspace_root(path)
     settings = settings_for(root)
     from llmgenie.locations import locations_for
-    from llmgenie.store.audit import ChainReport
     from llmgenie.store.store import AgentStore
 
     location = locations_for(root, settings).agent_store
-    store = AgentStore.existing(root, settings)
-    if store is None:
-        report = ChainReport(ok=True, records=0)
-    else:
-        try:
-            report = store.audit.verify_chain()
-        finally:
-            store.close()
+    report = AgentStore.verify(root, settings)
     if as_json:
         typer.echo(json.dumps({**report.model_dump(), "store": str(location)}))
-    elif report.ok:
-        typer.echo(f"audit chain OK ({report.records} records)")
-    else:
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True, highlight=False)
+    if report.ok:
+        anchored = "; the anchor matches" if report.anchored is not None else ""
+        typer.echo(f"audit chain OK ({report.records} records{anchored})")
+    elif report.first_bad_seq is not None:
         typer.echo(f"audit chain BROKEN at record {report.first_bad_seq}: {report.reason}")
+    else:
+        typer.echo(f"audit chain BROKEN: {report.reason}")
     if not report.ok:
         raise typer.Exit(1)
 

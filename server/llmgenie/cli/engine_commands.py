@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from llmgenie.cli.common import err_console, settings_for, workspace_root
+from llmgenie.cli.common import (
+    UNWRITABLE_ERRNOS,
+    err_console,
+    index_errors,
+    settings_for,
+    workspace_root,
+)
 
 if TYPE_CHECKING:
     from llmgenie.contracts.progress import ProgressCallback
@@ -53,19 +59,24 @@ def _progress(enabled: bool = True) -> Iterator[ProgressCallback | None]:
 
 @contextmanager
 def _engine(path: Path) -> Iterator[WorkspaceEngine]:
+    """The workspace's engine; a corrupt or read-only index ends the command with one line."""
     root = workspace_root(path)
     settings = settings_for(root)
     from llmgenie.engine import WorkspaceEngine
+    from llmgenie.locations import locations_for
 
-    try:
-        engine = WorkspaceEngine.open(root, settings)
-    except (OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
-        raise typer.Exit(1) from exc
-    try:
-        yield engine
-    finally:
-        engine.close()
+    with index_errors(root, locations_for(root, settings).index_dir):
+        try:
+            engine = WorkspaceEngine.open(root, settings)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, OSError) and exc.errno in UNWRITABLE_ERRNOS:
+                raise
+            err_console.print(f"[red]error:[/red] cannot open the index for {root}: {exc}")
+            raise typer.Exit(1) from exc
+        try:
+            yield engine
+        finally:
+            engine.close()
 
 
 def _ensure_indexed(engine: WorkspaceEngine) -> None:
@@ -98,7 +109,11 @@ def index_command(
         from llmgenie.app.indexing import drop_index
 
         root = workspace_root(path)
-        directory = drop_index(Folder(root=root, settings=settings_for(root)))
+        settings = settings_for(root)
+        from llmgenie.locations import locations_for
+
+        with index_errors(root, locations_for(root, settings).index_dir):
+            directory = drop_index(Folder(root=root, settings=settings))
         err_console.print(f"dropped the index at {directory}")
     with _engine(path) as engine:
         with _progress() as progress:
@@ -152,9 +167,15 @@ def search_command(
     ] = True,
 ) -> None:
     """Hybrid search; brings PATH's index up to date first (incremental)."""
+    from llmgenie.contracts.errors import InvalidRequest
+
     with _engine(path) as engine:
         _ensure_indexed(engine)
-        result = engine.search(query, k=k, focus=focus)
+        try:
+            result = engine.search(query, k=k, focus=focus)
+        except InvalidRequest as exc:
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from exc
     if as_json:
         exclude: dict[str, Any] = {"chunks": {"__all__": {"text"}}}
         if not reasons:

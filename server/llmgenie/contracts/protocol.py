@@ -19,9 +19,12 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+UINTEGER_MAX = 2**31 - 1  # LSP's uinteger: a larger position is invalid params, not a crash
+
+
 class WirePosition(_Params):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
+    line: int = Field(ge=0, le=UINTEGER_MAX)
+    character: int = Field(ge=0, le=UINTEGER_MAX)
 
 
 class WireRange(_Params):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from llmgenie.config import Settings, load_settings
 from llmgenie.context.graph import CodeGraph
+from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.index import IndexHealth, IndexSummary
 from llmgenie.contracts.progress import CancelToken, ProgressCallback
 from llmgenie.contracts.search import SearchResult
@@ -30,6 +31,7 @@ from llmgenie.index.worker import FileTask, WorkerConfig, hash_text, prepare_fil
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_UPDATE_LATENCY
 from llmgenie.retrieval.hybrid import RetrievalInputs, hybrid_search
+from llmgenie.retrieval.query import MAX_QUERY_CHARS
 from llmgenie.workspace.discovery import discover_files
 from llmgenie.workspace.files import content_hash, resolve_inside, to_rel
 from llmgenie.workspace.overlay import BufferOverlay
@@ -222,6 +224,10 @@ class WorkspaceEngine:
     def search(self, query: str, k: int = 10, focus: str | None = None) -> SearchResult:
         """Hybrid search over one consistent index state; `focus` (a workspace file)
         personalises the code graph."""
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidRequest(
+                f"search query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}"
+            )
         k = max(1, min(int(k), MAX_SEARCH_K))
         focus_rel: str | None = None
         if focus:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from llmgenie.context.graph import CodeGraph
 from llmgenie.context.repomap import render_repo_map
 from llmgenie.contracts.symbols import Symbol
-from llmgenie.retrieval.query import analyze_query
+from llmgenie.retrieval.query import MAX_QUERY_CHARS, analyze_query
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine
@@ -32,7 +32,7 @@ def build_repo_map(
     seeds = list(focus_paths)
     ranked: list[tuple[str, float]] = []
     if query_text:
-        result = engine.search(query_text, k=10)
+        result = engine.search(query_text[:MAX_QUERY_CHARS], k=10)  # a pasted log: its start
         ranked = [(hit.path, 1.0 + hit.score) for hit in result.files]
         seeds.extend(hit.path for hit in result.files[:5])
         mentioned = [

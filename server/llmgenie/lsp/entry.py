@@ -81,6 +81,7 @@ def serve_stdio(log_level: str = "WARNING") -> int:
     out = _protocol_stdout()
     stdin = sys.stdin.buffer
     first: bytes | None = None
+    refused: Exception | None = None
     answered = False
     if fastinit.enabled():
         # Load pygls (and configure logging) on a thread while this one answers `initialize`.
@@ -88,7 +89,10 @@ def serve_stdio(log_level: str = "WARNING") -> int:
             target=_import_server, args=(log_level,), name="llmgenie-import", daemon=True
         )
         loader.start()
-        first = fastinit.read_frame(stdin)
+        try:
+            first = fastinit.read_frame(stdin)
+        except ValueError as exc:  # FrameTooLarge: answered once pygls is loaded
+            refused = exc
         answered = first is not None and fastinit.answer_initialize(first, out)
         loader.join()
     else:
@@ -97,6 +101,8 @@ def serve_stdio(log_level: str = "WARNING") -> int:
 
     server = create_server()
     try:
+        if refused is not None:
+            _refuse(server, refused, out)
         if first is not None:
             _replay(server, first, swallow_reply=answered, out=out)
         server.start_io(stdin, out)
@@ -125,6 +131,14 @@ def _replay(server: LlmgenieServer, body: bytes, *, swallow_reply: bool, out: Bi
         server.report_server_error(exc, JsonRpcException)
     finally:
         protocol.set_writer(StdoutWriter(out))
+
+
+def _refuse(server: LlmgenieServer, error: Exception, out: BinaryIO) -> None:
+    """Answer a first frame that was too large to read."""
+    from pygls.io_ import StdoutWriter
+
+    server.protocol.set_writer(StdoutWriter(out))
+    server.protocol.refuse_frame(str(error))
 
 
 def serve_tcp(host: str, port: int, log_level: str = "WARNING") -> None:

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from llmgenie import __version__
 from llmgenie.contracts.ids import CODE_ACTION_KINDS, COMMANDS
+from llmgenie.lsp.framing import LINE_LIMIT, FrameTooLarge, content_length, max_frame_bytes
 
 _SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
@@ -60,19 +61,25 @@ def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_frame(stream: BinaryIO) -> bytes | None:
-    """One Content-Length framed body (None at EOF or when the frame is unusable)."""
+    """One Content-Length framed body (None at EOF or when the frame is unusable).
+
+    Raises FrameTooLarge, without reading the body, above the frame size limit.
+    """
     length: int | None = None
     while True:
-        line = stream.readline()
+        line = stream.readline(LINE_LIMIT)
         if not line:
             return None
         if line in (b"\r\n", b"\n"):
             break
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length" and value.strip().isdigit():
-            length = int(value.strip())
+        announced = content_length(line)
+        if isinstance(announced, FrameTooLarge):
+            raise announced
+        length = announced if announced is not None else length
     if length is None:
         return None
+    if length > max_frame_bytes():
+        raise FrameTooLarge(length, max_frame_bytes())
     body = stream.read(length)
     return body if len(body) == length else None
 

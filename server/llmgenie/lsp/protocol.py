@@ -4,7 +4,9 @@ pygls drops some malformed messages without an answer (the client would wait for
 Here every request gets a JSON-RPC response: ParseError for bytes that are not JSON,
 InvalidRequest for messages that are not JSON-RPC 2.0 (or arrive after shutdown),
 InvalidParams for params that do not match the method's schema, and
-ServerNotInitialized for requests before `initialize`. The server keeps running.
+ServerNotInitialized for requests before `initialize`. Omitted `params` mean none (JSON-RPC
+allows it). Error replies never carry a Python traceback (it goes to the log). The server
+keeps running.
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ class LlmgenieProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" not in data:
             return data
+        method = data.get("method")
+        if "method" in data and not isinstance(method, str):
+            return RejectedMessage(
+                id=_message_id(data),
+                method=repr(method),
+                code=INVALID_REQUEST if "id" in data else 0,
+                message="Invalid request: method must be a string",
+            )
+        if isinstance(method, str) and "params" not in data:
+            data = {**data, "params": None}
         if data["jsonrpc"] != "2.0":
             return RejectedMessage(
                 id=_message_id(data),
@@ -120,6 +132,22 @@ class LlmgenieProtocol(LanguageServerProtocol):
                 return
             self.initialize_received = True
         super().handle_message(message)
+
+    def refuse_frame(self, reason: str) -> None:
+        """Answer a frame that was not read (too large); the connection stays up."""
+        self._reply_error(None, INVALID_REQUEST, f"Invalid request: {reason}")
+
+    def _send_response(
+        self, msg_id: Any, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        """pygls puts a traceback into internal errors' data: log it, never send it."""
+        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+            _log.error(
+                "request_crashed", id=msg_id, error=error.message, traceback=error.data["traceback"]
+            )
+            rest = {k: v for k, v in error.data.items() if k != "traceback"}
+            error = types.ResponseError(code=error.code, message=error.message, data=rest or None)
+        super()._send_response(msg_id, result, error)
 
     def reply_parse_error(self, error: Exception) -> None:
         """Answer bytes that are not JSON (the id is unknowable, so it is null)."""

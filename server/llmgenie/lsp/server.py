@@ -8,11 +8,15 @@ features themselves are the small functions in features.py.
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from llmgenie import __version__
@@ -31,6 +35,7 @@ from llmgenie.app.events import (
 from llmgenie.config import Settings
 from llmgenie.contracts.ids import NOTIFY_RUN_EVENT, NOTIFY_STATUS
 from llmgenie.lsp.converter import make_converter
+from llmgenie.lsp.framing import StdinSource, StreamSource, read_loop
 from llmgenie.lsp.options import InitOptions, session_settings
 from llmgenie.lsp.protocol import LlmgenieProtocol, is_parse_error
 from llmgenie.lsp.results import ResultDelivery
@@ -128,6 +133,41 @@ class LlmgenieServer(LanguageServer):
 
     def show(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # -- transports: pygls' own, reading through llmgenie.lsp.framing ---------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve one client on a pair of pipes until it exits or the pipe closes."""
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        source = StdinSource(stdin or sys.stdin.buffer, self.thread_pool)
+        try:
+            asyncio.run(read_loop(stop, source, self.protocol, self.report_server_error))
+        except BrokenPipeError:
+            _log.error("client_lost")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Listen on HOST:PORT; each connection is read like stdio."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await read_loop(stop, StreamSource(reader), self.protocol, self.report_server_error)
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(listen())
+        except asyncio.CancelledError:
+            _log.debug("tcp_server_cancelled")
 
     # -- pygls hooks --------------------------------------------------------------------------
 

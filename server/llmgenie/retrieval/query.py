@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from llmgenie.index.tokens import MAX_TOKEN_LEN, expand_word
 
 MAX_IDENTIFIERS = 400
+MAX_QUERY_CHARS = 20_000  # longer queries are refused (services raise InvalidRequest)
+_MAX_PATH_WORD = 512  # paths and dotted names are looked for in words up to this long
 TITLE_BOOST = 4
 SHORT_QUERY_WORDS = 20
 
@@ -70,6 +72,18 @@ def is_codeish(word: str) -> bool:
     return bool(_CODEISH_RE.search(word.strip("_"))) or word.startswith("__")
 
 
+def _in_words(pattern: re.Pattern[str], text: str) -> list[str]:
+    """`pattern.findall` over each whitespace-separated word up to _MAX_PATH_WORD long.
+
+    Neither pattern can span whitespace, so the matches are the same as over the whole
+    text; but a long run of word characters makes them backtrack quadratically (and the
+    regex engine holds the GIL), so such runs are skipped.
+    """
+    return [
+        m for word in text.split() if len(word) <= _MAX_PATH_WORD for m in pattern.findall(word)
+    ]
+
+
 def analyze_query(text: str) -> QueryAnalysis:
     """Extract terms, identifiers (weighted by how code-like and how often), paths, names."""
     analysis = QueryAnalysis(text=text)
@@ -77,11 +91,11 @@ def analyze_query(text: str) -> QueryAnalysis:
     code_words = set(_WORD_CASE_RE.findall(backticked))
     code_words.update(_CALL_RE.findall(text))
     code_words.update(_TRACE_FN_RE.findall(text))
-    dotted = list(dict.fromkeys(m for m in _DOTTED_RE.findall(text) if not m[0].isdigit()))
+    dotted = list(dict.fromkeys(m for m in _in_words(_DOTTED_RE, text) if not m[0].isdigit()))
     analysis.dotted = dotted[:100]
     for name in dotted:
         code_words.update(name.split("."))
-    analysis.paths = list(dict.fromkeys(p.strip("./") for p in _PATH_RE.findall(text)))[:100]
+    analysis.paths = list(dict.fromkeys(p.strip("./") for p in _in_words(_PATH_RE, text)))[:100]
     words = Counter(_WORD_CASE_RE.findall(text))
     identifiers: dict[str, float] = {}
     for word, count in words.items():

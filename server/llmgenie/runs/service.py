@@ -140,7 +140,7 @@ class RunService:
             store = self._stores.get(root)
             if store is None:
                 store = AgentStore.for_workspace(root, self.settings)
-                store.runs.recover_interrupted()
+                store.recover_interrupted()
                 self._stores[root] = store
             return store
 

@@ -4,6 +4,10 @@ Each row stores `hash = sha256(prev_hash + canonical(row))`, where the canonical
 compact, key-sorted JSON of seq, ts, run_id, actor, action and data. Editing, deleting or
 reordering any row breaks the chain at that row (or the next one), which `verify_chain`
 reports. Appends take a write lock (BEGIN IMMEDIATE), so several processes can share a log.
+
+The chain alone cannot show a truncated tail, a deleted log or a recomputed chain: each
+append also writes the anchor (llmgenie.store.anchor), and `verify_chain` compares with it.
+An anchor that does not match at append time is itself recorded (`audit_anchor_mismatch`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from llmgenie.observability.logging import get_logger
+from llmgenie.store.anchor import Anchor, AnchorFile, AnchorInvalid
 
 log = get_logger(__name__)
 
@@ -32,7 +37,12 @@ AuditAction = Literal[
     "edit_applied",
     "model_used",
     "permission_denied",
+    "run_crashed",
+    "run_recovered",
+    "audit_anchor_created",
+    "audit_anchor_mismatch",
 ]
+_ANOMALY = "audit_anchor_mismatch"
 
 
 class AuditRecord(BaseModel):
@@ -55,6 +65,12 @@ class ChainReport(BaseModel):
     records: int
     first_bad_seq: int | None = None
     reason: str = ""
+    anchored: int | None = Field(None, description="records the anchor vouches for")
+    notes: list[str] = Field(default_factory=list, description="anchors (re)created")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def canonical_json(value: Any) -> str:
@@ -75,9 +91,15 @@ def row_hash(
 class AuditLog:
     """Appends to and verifies the audit_log table of one store connection."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None = None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        lock: threading.RLock | None = None,
+        anchor: AnchorFile | None = None,
+    ) -> None:
         self._conn = conn
         self._lock = lock or threading.RLock()
+        self._anchor = anchor
 
     def append(
         self,
@@ -87,38 +109,77 @@ class AuditLog:
         actor: str = "llmgenie",
         run_id: str | None = None,
     ) -> AuditRecord:
-        """Add one record at the end of the chain and return it."""
+        """Add one record at the end of the chain, move the anchor, and return the record."""
         data_json = canonical_json(data)
-        ts = datetime.now(UTC).isoformat(timespec="microseconds")
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 last = self._conn.execute(
                     "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-                seq = (last[0] + 1) if last else 1
-                prev = last[1] if last else GENESIS_HASH
-                digest = row_hash(prev, seq, ts, run_id, actor, action, data_json)
-                self._conn.execute(
-                    "INSERT INTO audit_log (seq, ts, run_id, actor, action, data, prev_hash, hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, ts, run_id, actor, action, data_json, prev, digest),
-                )
+                head = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
+                anomaly = self._anchor_anomaly(head)
+                if anomaly is not None:
+                    head = self._insert(head, anomaly[0], canonical_json(anomaly[1]), _now())
+                prev, ts = head[1], _now()
+                head = self._insert(head, action, data_json, ts, actor=actor, run_id=run_id)
+                if self._anchor is not None:
+                    self._anchor.write(Anchor(count=head[0], head=head[1]))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        log.debug("audit_appended", seq=seq, action=action, run_id=run_id)
+        log.debug("audit_appended", seq=head[0], action=action, run_id=run_id)
         return AuditRecord(
-            seq=seq,
+            seq=head[0],
             ts=ts,
             run_id=run_id,
             actor=actor,
             action=action,
             data=json.loads(data_json),
             prev_hash=prev,
-            hash=digest,
+            hash=head[1],
         )
+
+    def _insert(
+        self,
+        head: tuple[int, str],
+        action: str,
+        data_json: str,
+        ts: str,
+        *,
+        actor: str = "llmgenie",
+        run_id: str | None = None,
+    ) -> tuple[int, str]:
+        """Insert one row after `head` (inside the caller's transaction); the new head."""
+        seq, prev = head[0] + 1, head[1]
+        digest = row_hash(prev, seq, ts, run_id, actor, action, data_json)
+        self._conn.execute(
+            "INSERT INTO audit_log (seq, ts, run_id, actor, action, data, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, ts, run_id, actor, action, data_json, prev, digest),
+        )
+        return seq, digest
+
+    def _anchor_anomaly(self, head: tuple[int, str]) -> tuple[str, dict[str, Any]] | None:
+        """The record to write first when the anchor does not vouch for the current head."""
+        if self._anchor is None:
+            return None
+        try:
+            anchor = self._anchor.read()
+        except AnchorInvalid as exc:
+            log.warning("audit_anchor_invalid", error=str(exc))
+            return _ANOMALY, {"records": head[0], "reason": str(exc)}
+        if anchor is None:
+            return ("audit_anchor_created", {"records": head[0]}) if head[0] else None
+        if (anchor.count, anchor.head) == head:
+            return None
+        log.warning("audit_anchor_mismatch", anchored=anchor.count, records=head[0])
+        return _ANOMALY, {
+            "records": head[0],
+            "anchored_records": anchor.count,
+            "reason": "the log does not end where the anchor says",
+        }
 
     def records(self, run_id: str | None = None) -> Iterator[AuditRecord]:
         """Rows in chain order (optionally only one run's)."""
@@ -146,10 +207,19 @@ class AuditLog:
             )
 
     def verify_chain(self) -> ChainReport:
-        """Recompute every link; report the first row whose content or link does not match."""
+        """Recompute every link, then compare the chain's end with the anchor."""
+        report, head = self._verify_links()
+        if not report.ok or self._anchor is None:
+            return report
+        return self._verify_anchor(report, head)
+
+    def _verify_links(self) -> tuple[ChainReport, str]:
+        """Report the first row whose content or link does not match (and the head hash)."""
         expected_prev = GENESIS_HASH
         expected_seq = 1
         count = 0
+        anomaly: str | None = None
+        notes: list[str] = []
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, ts, run_id, actor, action, data, prev_hash, hash FROM audit_log"
@@ -157,29 +227,60 @@ class AuditLog:
             ).fetchall()
         for seq, ts, run_id, actor, action, data, prev, digest in rows:
             count += 1
+            reason = ""
             if seq != expected_seq:
-                return ChainReport(
-                    ok=False,
-                    records=count,
-                    first_bad_seq=seq,
-                    reason=f"record {seq}: expected sequence number {expected_seq} "
-                    "(a record was deleted or inserted)",
+                reason = (
+                    f"record {seq}: expected sequence number {expected_seq} "
+                    "(a record was deleted or inserted)"
                 )
-            if prev != expected_prev:
-                return ChainReport(
-                    ok=False,
-                    records=count,
-                    first_bad_seq=seq,
-                    reason=f"record {seq}: prev_hash does not match record {seq - 1}'s hash",
+            elif prev != expected_prev:
+                reason = f"record {seq}: prev_hash does not match record {seq - 1}'s hash"
+            elif row_hash(prev, seq, ts, run_id, actor, action, data) != digest:
+                reason = (
+                    f"record {seq} ({action}): content does not match its hash "
+                    "(the record was modified)"
                 )
-            if row_hash(prev, seq, ts, run_id, actor, action, data) != digest:
-                return ChainReport(
-                    ok=False,
-                    records=count,
-                    first_bad_seq=seq,
-                    reason=f"record {seq} ({action}): content does not match its hash "
-                    "(the record was modified)",
+            if reason:
+                return ChainReport(ok=False, records=count, first_bad_seq=seq, reason=reason), ""
+            if action == "audit_anchor_created":
+                notes.append(
+                    f"record {seq}: an anchor was created for {seq - 1} unanchored records"
+                    " (a log from before anchors, or its anchor was deleted)"
                 )
+            if action == _ANOMALY and anomaly is None:
+                anomaly = f"record {seq}: the anchor did not match when it was written ({data})"
             expected_prev = digest
             expected_seq += 1
-        return ChainReport(ok=True, records=count)
+        if anomaly is not None:
+            return ChainReport(ok=False, records=count, reason=anomaly, notes=notes), expected_prev
+        return ChainReport(ok=True, records=count, notes=notes), expected_prev
+
+    def _verify_anchor(self, report: ChainReport, head: str) -> ChainReport:
+        assert self._anchor is not None
+        try:
+            anchor = self._anchor.read()
+        except AnchorInvalid as exc:
+            return report.model_copy(update={"ok": False, "reason": str(exc)})
+        if anchor is None:
+            if report.records == 0:
+                return report
+            reason = f"no anchor for these {report.records} records (deleted?)"
+            return report.model_copy(update={"ok": False, "reason": reason})
+        fail = {"ok": False, "anchored": anchor.count}
+        n = report.records
+        if n < anchor.count:
+            missing = (
+                f"all {anchor.count} records are missing"
+                if n == 0
+                else f"records {n + 1}..{anchor.count} are missing (the log was truncated)"
+            )
+            return report.model_copy(update={**fail, "first_bad_seq": n + 1, "reason": missing})
+        if n > anchor.count:
+            extra = f"{n - anchor.count} records after the {anchor.count} the anchor vouches for"
+            return report.model_copy(
+                update={**fail, "first_bad_seq": anchor.count + 1, "reason": extra}
+            )
+        if head != anchor.head:
+            rewritten = "the chain was rewritten: its last hash is not the anchored one"
+            return report.model_copy(update={**fail, "reason": rewritten})
+        return report.model_copy(update={"anchored": anchor.count})

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 
 from llmgenie.contracts.runs import RunRecord, RunStatus
 from llmgenie.observability.logging import get_logger
@@ -30,6 +31,15 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """A run found active with its owner process gone (now marked failed)."""
+
+    run_id: str
+    status: str
+    owner_pid: int | None
 
 
 class RunStore:
@@ -75,24 +85,25 @@ class RunStore:
             ).fetchall()
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
-    def recover_interrupted(self) -> list[str]:
-        """Mark active runs whose owner process is gone as failed; returns their ids."""
+    def recover_interrupted(self) -> list[Interrupted]:
+        """Mark active runs whose owner process is gone as failed; returns which."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT run_id, owner_pid, record FROM runs WHERE status IN (?, ?)", _ACTIVE
             ).fetchall()
-        recovered: list[str] = []
+        recovered: list[Interrupted] = []
         for run_id, owner_pid, raw in rows:
             if owner_pid is not None and owner_pid != os.getpid() and _pid_alive(int(owner_pid)):
                 continue  # another live process (the editor's server) is running it
             if owner_pid == os.getpid():
                 continue  # ours: the service in this process is still running it
             record = RunRecord.model_validate_json(raw)
+            was = record.status.value
             record.status = RunStatus.FAILED
             record.error = INTERRUPTED_MESSAGE
             record.updated_at = time.time()
             self.save(record)
-            recovered.append(run_id)
+            recovered.append(Interrupted(run_id, was, owner_pid))
         if recovered:
-            log.warning("runs_interrupted_recovered", runs=recovered)
+            log.warning("runs_interrupted_recovered", runs=[r.run_id for r in recovered])
         return recovered

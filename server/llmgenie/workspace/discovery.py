@@ -255,6 +255,10 @@ def discover_files(
         for entry in entries:
             name = entry.name
             rel = prefix + name
+            if not _utf8_name(name):
+                shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
+                skipped.append(SkippedFile(shown, "undecodable_name", "name is not UTF-8"))
+                continue
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -280,6 +284,16 @@ def discover_files(
     files.sort(key=lambda item: item.rel_path)
     _log.debug("workspace_discovered", root=root_real, files=len(files), skipped=len(skipped))
     return result
+
+
+def _utf8_name(name: str) -> bool:
+    """False for a name with bytes that are not UTF-8 (Python gives them as surrogates):
+    such a path cannot be stored in the catalog nor sent to an editor, so it is skipped."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _keep_regular(
