@@ -114,11 +114,54 @@ def test_doctor_reports_health_as_json(workspace: Path) -> None:
     proc = run_cli("doctor", str(workspace), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["files"] == 4 and data["chunks"] >= 4 and data["stale_files"] == []
-    assert data["embedding_provider"] is None
+    health = data["health"]
+    assert health["files"] == 4 and health["chunks"] >= 4 and health["stale_files"] == []
+    assert health["embedding_provider"] is None and data["index_exists"] is True
     assert any("dense retrieval off" in d for d in data["degraded"])
     text = run_cli("doctor", str(workspace)).stdout
     assert "stale files: 0" in text and "degraded:" in text
+
+
+def test_doctor_reports_the_whole_setup_and_creates_nothing(tmp_path: Path) -> None:
+    root, cache = tmp_path / "somewhere", tmp_path / "cache"
+    root.mkdir()
+    (root / "llmgenie.toml").write_text('[llm]\nfallbacks = ["ollama/qwen2.5-coder"]\n')
+    env = {
+        **os.environ,
+        "LLMGENIE_INDEX__CACHE_DIR": str(cache),
+        "LLMGENIE_DATA_DIR": str(tmp_path / "data"),
+        "LLMGENIE_LLM__MODEL": "anthropic/claude-sonnet-4",
+    }
+    for name in ("ANTHROPIC_API_KEY", "LLMGENIE_LLM__API_KEY", "LLMGENIE_LLM__API_BASE"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmgenie", "doctor", str(root), "--json"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["python"] and data["llmgenie"] and data["index_exists"] is False
+    sources = {s["key"]: s["source"] for s in data["settings"]}
+    assert sources["llm.model"] == "env LLMGENIE_LLM__MODEL"
+    assert sources["index.embeddings"] == "default"
+    models = {m["model"]: m for m in data["models"]}
+    assert models["anthropic/claude-sonnet-4"]["ok"] is False
+    assert "ANTHROPIC_API_KEY" in models["anthropic/claude-sonnet-4"]["key"]
+    assert any("not indexed yet" in d for d in data["degraded"])
+    assert not cache.exists() and not (tmp_path / "data").exists(), "doctor created nothing"
+    assert sorted(p.name for p in root.iterdir()) == ["llmgenie.toml"]
+
+
+def test_version_search_without_a_path_map_json(workspace: Path) -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("llmgenie ")
+    here = run_cli("search", "compute tax total", "--json", cwd=workspace)
+    assert here.returncode == 0, here.stderr
+    assert json.loads(here.stdout)["files"][0]["path"].endswith("invoice.py")
+    outline = run_cli("map", str(workspace), "--json", "--focus", "app/billing/invoice.py")
+    assert outline.returncode == 0, outline.stderr
+    data = json.loads(outline.stdout)
+    assert data["root"] == str(workspace.resolve()) and "compute_tax_total" in data["map"]
 
 
 def test_bad_config_is_one_clear_error(tmp_path: Path) -> None:
@@ -143,3 +186,27 @@ def test_search_sees_disk_changes_without_an_explicit_index(tmp_path: Path) -> N
     data = json.loads(run_cli("search", str(tmp_path), "second_handler", "--json").stdout)
     assert data["files"][0]["path"] == "two.py"
     assert all(f["path"] != "one.py" for f in data["files"])
+
+
+def test_run_errors_are_short_and_honest(workspace: Path, tmp_path: Path) -> None:
+    missing = run_cli("run", "explain", str(workspace), "--file", "nothere.py")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    env = {
+        **os.environ,
+        "LLMGENIE_LLM__MODEL": "openai/gpt-4o-mini",
+        "LLMGENIE_LLM__API_BASE": "http://127.0.0.1:9/v1",  # nothing listens on port 9
+        "LLMGENIE_LLM__API_KEY": "sk-test-unreachable",
+        "LLMGENIE_DATA_DIR": str(tmp_path / "data"),
+        "LLMGENIE_INDEX__EMBEDDINGS": "none",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    offline = subprocess.run(
+        [sys.executable, "-m", "llmgenie", "run", "explain", str(workspace), "-q",
+         "--file", "app/billing/invoice.py"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert offline.returncode == 1, offline.stderr
+    said = " ".join(offline.stderr.split())
+    assert "cannot reach the model's server" in said, said
+    assert "HTTP 500" not in said and "Error executing listener" not in said
+    assert '"event"' not in said, "no log lines mixed into what the user reads"

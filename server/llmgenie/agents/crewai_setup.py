@@ -6,6 +6,7 @@ CrewAI reads these variables at import and at kickoff; they must be set before t
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from types import ModuleType
@@ -40,6 +41,9 @@ def load_crewai() -> ModuleType:
         offline_environment()
         import crewai
 
+        # CrewAI logs a failed step's exception itself ("Error executing listener …"); the
+        # run reports every failure once, in its own words, so that copy is noise.
+        logging.getLogger("crewai.flow.runtime").setLevel(logging.CRITICAL)
         return crewai
 
 

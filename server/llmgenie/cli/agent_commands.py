@@ -133,6 +133,9 @@ def run_command(
 
     configure_tracing("llmgenie-cli")  # before CrewAI loads (it switches the SDK off)
     root = workspace_root(path)
+    if file and not (root / file).is_file():
+        err_console.print(f"[red]error:[/red] no such file in {root}: {file}")
+        raise typer.Exit(2)
     settings = settings_for(root)
 
     from llmgenie.contracts.errors import NoModelConfigured

@@ -30,9 +30,10 @@ def settings_for(path: Path) -> Settings:
         detail = f"{exc}{cause}".strip().splitlines()[0]
         err_console.print(f"[red]error:[/red] invalid configuration: {detail}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    # The CLI talks to people: only warnings unless a log level was configured explicitly.
+    # The CLI talks to people in its own words: log lines only for errors, unless a log
+    # level was configured explicitly (LLMGENIE_LOG_LEVEL=warning shows fallbacks, …).
     explicit = "log_level" in settings.model_fields_set
-    configure_logging(settings.log_level if explicit else "WARNING")
+    configure_logging(settings.log_level if explicit else "ERROR")
     return settings
 
 

@@ -153,10 +153,15 @@ def index_command(
 
 
 def search_command(
-    path: Annotated[Path, typer.Argument(help="Workspace root.")],
-    query: Annotated[
-        str, typer.Argument(help="Search text (words, identifiers, an issue report...).")
+    first: Annotated[
+        str, typer.Argument(metavar="[PATH] QUERY", help="Workspace root (default: .), then")
     ],
+    second: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="", help="the search text (words, identifiers, an issue report...)."
+        ),
+    ] = None,
     k: Annotated[int, typer.Option("-k", "--top", min=1, max=500, help="Results per list.")] = 10,
     focus: Annotated[
         str | None, typer.Option("--focus", help="Workspace file to personalise on.")
@@ -166,8 +171,13 @@ def search_command(
         bool, typer.Option("--reasons/--no-reasons", help="Include score reasons.")
     ] = True,
 ) -> None:
-    """Hybrid search; brings PATH's index up to date first (incremental)."""
+    """Hybrid search; brings PATH's index up to date first (incremental).
+
+    `llmgenie search QUERY` searches the current directory; `llmgenie search PATH QUERY`
+    another workspace."""
     from llmgenie.contracts.errors import InvalidRequest
+
+    path, query = (Path("."), first) if second is None else (Path(first), second)
 
     with _engine(path) as engine:
         _ensure_indexed(engine)
@@ -218,11 +228,17 @@ def map_command(
         str | None, typer.Option("--focus", help="A file, symbol or free text.")
     ] = None,
     tokens: Annotated[int, typer.Option("--tokens", min=16, help="Token budget.")] = 1024,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Print a token-budgeted outline of the most relevant files and symbols."""
     with _engine(path) as engine:
         _ensure_indexed(engine)
         text = engine.repo_map(focus=focus, tokens=tokens)
+        root = engine.root
+    if as_json:
+        payload = {"root": str(root), "focus": focus, "tokens": tokens, "map": text}
+        typer.echo(json.dumps(payload))
+        return
     typer.echo(text, nl=False)
 
 
@@ -242,20 +258,22 @@ def doctor_command(
     path: Annotated[Path, typer.Argument(help="Workspace root.")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Index health (counts, stale files, embeddings, what is degraded and why) and where
-    the index and the agent data live."""
+    """The whole setup: Python, config files and where each setting came from, models and
+    their keys, the index and agent-data locations, what is degraded and why. Creates
+    nothing (an index that does not exist yet is reported, not built)."""
+    from llmgenie.app.doctor import diagnose
     from llmgenie.app.model_offer import offer_local_model
     from llmgenie.llm.client import model_chain
     from llmgenie.locations import locations_for
 
-    with _engine(path) as engine:
-        health = engine.health(check_stale=True)
-        where = locations_for(engine.root, engine.settings)
-        chain = model_chain(engine.settings)
+    root = workspace_root(path)
+    settings = settings_for(root)
+    chain = model_chain(settings)
+    with index_errors(root, locations_for(root, settings).index_dir):
+        report = diagnose(root, settings, chain)
     offer = None if chain else offer_local_model()
     if as_json:
-        data = health.model_dump(mode="json")
-        data["agent_data_path"] = str(where.agent_dir)
+        data = report.model_dump(mode="json")
         data["model"] = {
             "configured": chain,
             "suggested": offer.model if offer else None,
@@ -263,34 +281,48 @@ def doctor_command(
         }
         typer.echo(json.dumps(data))
         return
-    stale = health.stale_files or []
-    typer.echo(f"root:        {health.root}")
-    typer.echo(f"index:       {health.index_path}")
-    typer.echo("             disposable: `llmgenie index --rebuild` or deleting it rebuilds it")
+    typer.echo(f"llmgenie:    {report.llmgenie} on Python {report.python} ({report.platform})")
+    typer.echo(f"             {report.python_executable}")
+    typer.echo(f"root:        {report.root}")
+    for file, exists in report.config_files.items():
+        typer.echo(f"config:      {file} ({'read' if exists else 'absent'})")
+    typer.echo("settings:")
+    for item in report.settings:
+        shown = "-" if item.value in (None, "", []) else str(item.value)
+        typer.echo(f"  {item.key:<18} {shown:<34} from {item.source}")
     typer.echo(f"model:       {' → '.join(chain) if chain else 'none configured'}")
+    for check in report.models:
+        typer.echo(f"  {'ok ' if check.ok else 'NO '} {check.model}: key {check.key}")
     if offer is not None:
         typer.echo(f"             {offer.message}")
-    typer.echo(f"agent data:  {where.agent_dir}")
+    state = "" if report.index_exists else " (not built yet)"
+    typer.echo(f"index:       {report.index_path}{state}")
+    typer.echo("             disposable: `llmgenie index --rebuild` or deleting it rebuilds it")
+    typer.echo(f"agent data:  {report.agent_data_path}")
     typer.echo("             runs and the audit log: kept across reindexing; delete to forget")
-    typer.echo(
-        f"contents:    {health.files} files, {health.symbols} symbols, {health.references}"
-        f" references, {health.chunks} chunks, {health.vectors} vectors"
-    )
-    when = (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(health.last_indexed_at))
-        if health.last_indexed_at
-        else "never"
-    )
-    typer.echo(f"last index:  {when}")
-    typer.echo(f"embeddings:  {health.embedding_provider or 'none'} ({health.embedding_status})")
-    typer.echo(f"stale files: {len(stale)}")
-    for name in stale[:20]:
-        typer.echo(f"  {name}")
-    if len(stale) > 20:
-        typer.echo(f"  ... and {len(stale) - 20} more")
-    if health.degraded:
+    health = report.health
+    if health is not None:
+        typer.echo(
+            f"contents:    {health.files} files, {health.symbols} symbols, {health.references}"
+            f" references, {health.chunks} chunks, {health.vectors} vectors"
+        )
+        when = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(health.last_indexed_at))
+            if health.last_indexed_at
+            else "never"
+        )
+        typer.echo(f"last index:  {when}")
+        provider = health.embedding_provider or "none"
+        typer.echo(f"embeddings:  {provider} ({health.embedding_status})")
+        stale = health.stale_files or []
+        typer.echo(f"stale files: {len(stale)}")
+        for name in stale[:20]:
+            typer.echo(f"  {name}")
+        if len(stale) > 20:
+            typer.echo(f"  ... and {len(stale) - 20} more")
+    if report.degraded:
         typer.echo("degraded:")
-        for reason in health.degraded:
+        for reason in report.degraded:
             typer.echo(f"  - {reason}")
     else:
         typer.echo("degraded:    nothing")

@@ -115,7 +115,25 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """A connection that never got an answer (refused, DNS, TLS, no network): litellm
+    reports some of these as HTTP 500 "Connection error", which no server ever sent."""
+    import httpx
+
+    chain: BaseException | None = exc
+    for _ in range(5):
+        if chain is None:
+            break
+        if isinstance(chain, httpx.ConnectError | ConnectionError):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    name = type(exc).__name__
+    return name == "APIConnectionError" or "Connection error" in str(exc)
+
+
 def _describe(exc: BaseException) -> str:
+    if _unreachable(exc):
+        return "cannot reach the model's server (no connection: check the network and api_base)"
     status = _status_of(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 300:
