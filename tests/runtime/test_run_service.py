@@ -63,7 +63,8 @@ def test_a_run_streams_events_persists_its_record_and_audits(
     assert events[-1].data["result"]["message"] == "It sums the items."
     # what the model saw: the selection, the enclosing symbol's file, project rules
     prompt = model_server.chat_requests()[0].body["messages"][1]["content"]
-    assert "def total" in prompt and "Always use type hints" in prompt and "Use pytest" in prompt
+    assert "def total" in prompt and "Always use type hints" in prompt
+    assert "Use pytest" not in prompt, "a rule scoped to tests/** is not for a run on app.py"
 
     reopened = RunService(llm_settings(model_server), engine)
     assert reopened.get(handle.run_id) == record
