@@ -19,6 +19,7 @@ import { extractCodeBlocks } from '../core/codeBlocks';
 import { Methods, type ChatParams, type ChatResult, type RunEventParams, type WireRange } from '../core/protocol';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
+import { firstExisting, foldersToTry } from '../core/folders';
 
 const STATE_KEY = 'llmgenie.chat.v1';
 const REQUEST_CANCELLED = -32800;
@@ -295,8 +296,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     } else if (p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p)) {
       uri = vscode.Uri.file(p);
     } else {
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      uri = folder ? vscode.Uri.joinPath(folder.uri, p) : undefined;
+      // Multi-root: the folder of the editor the chat is about first, then any folder
+      // that has the file.
+      const editor = this.targetEditor();
+      const active = editor ? vscode.workspace.getWorkspaceFolder(editor.document.uri) : undefined;
+      const folders = foldersToTry(vscode.workspace.workspaceFolders ?? [], active);
+      const candidates = folders.map((f) => vscode.Uri.joinPath(f.uri, p));
+      uri = await firstExisting(candidates, async (c) => {
+        try {
+          await vscode.workspace.fs.stat(c);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     }
     if (!uri) {
       return;
