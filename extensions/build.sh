@@ -46,10 +46,23 @@ check() {
   npx vitest run
 }
 
+server_wheel() {
+  # The llmgenie wheel the extension installs into its managed environment (its
+  # dependencies come from the package index at install time).
+  local py=${LLMGENIE_BUILD_PYTHON:-$ROOT/.venv/bin/python}
+  [ -x "$py" ] || py=python3
+  echo "--- llmgenie wheel ($py)"
+  rm -rf server-dist && mkdir -p server-dist
+  "$py" -m pip wheel --quiet --no-deps --wheel-dir server-dist "$ROOT"
+  rm -rf "$ROOT/build"  # setuptools' scratch directory
+  ls server-dist/llmgenie-*.whl
+}
+
 package() {
   echo "--- bundle"
   rm -rf out dist
   npm run -s build
+  server_wheel
   mkdir -p dist
   echo "--- vsce package (VS Code)"
   npx vsce package --no-dependencies --allow-missing-repository --out dist/

@@ -24,6 +24,8 @@ mkdirSync(stage, { recursive: true });
 writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 cpSync(join(vscodeDir, 'out'), join(stage, 'out'), { recursive: true });
 cpSync(join(vscodeDir, 'media'), join(stage, 'media'), { recursive: true });
+// the llmgenie wheel the managed environment installs (built by extensions/build.sh)
+cpSync(join(vscodeDir, 'server-dist'), join(stage, 'server-dist'), { recursive: true });
 for (const f of ['LICENSE', 'CHANGELOG.md', '.vscodeignore']) {
   cpSync(join(vscodeDir, f), join(stage, f));
 }

@@ -11,6 +11,7 @@ import type { TeamRun, TeamRunsView } from './team/teamRunsView';
 import { CREWS, Methods, ServerCommands, type RunCrewArgs, type SearchResult, type WireRange } from './core/protocol';
 import type { SecretStore } from './server/secrets';
 import type { ServerManager } from './server/serverManager';
+import { removeManagedEnvironment } from './server/pythonResolver';
 
 async function guarded(what: string, f: () => Promise<unknown>): Promise<void> {
   try {
@@ -296,6 +297,14 @@ export function registerCommands(
 
   reg('llmgenie.ui.showLogs', () => server.log.show(true));
   reg('llmgenie.ui.restartServer', () => guarded('restart', () => server.restart()));
+  reg('llmgenie.ui.repairServer', () =>
+    guarded('repair', async () => {
+      await server.stop();
+      const removed = removeManagedEnvironment(context);
+      void vscode.window.showInformationMessage(`llmgenie: reinstalling the server environment (${removed})…`);
+      await server.restart(); // resolves the interpreter again: the managed one is installed afresh
+    }),
+  );
   reg('llmgenie.ui.clearChat', () => chat.clear());
 
   reg('llmgenie.ui.showStatus', async () => {

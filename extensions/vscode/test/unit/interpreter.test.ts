@@ -3,6 +3,7 @@ import {
   baseCandidates,
   isSupported,
   parseProbeOutput,
+  serverInstallSpec,
   parsePythonVersion,
   planInterpreter,
   serverArgs,
@@ -93,5 +94,18 @@ describe('interpreter helpers', () => {
     expect(venvPython('C:\\x\\venv', 'win32')).toBe('C:\\x\\venv\\Scripts\\python.exe');
     expect(baseCandidates('linux')[0]).toBe('python3.14');
     expect(serverArgs()).toEqual(['-m', 'llmgenie', 'serve', '--stdio']);
+  });
+});
+
+describe('serverInstallSpec', () => {
+  it("installs the user's package when set, else the newest bundled wheel, else nothing", () => {
+    const wheels = ['/ext/server-dist/llmgenie-0.1.0-py3-none-any.whl', '/ext/server-dist/llmgenie-0.10.2-py3-none-any.whl', '/ext/server-dist/README.txt'];
+    expect(serverInstallSpec('llmgenie==0.2.0', wheels)).toBe('llmgenie==0.2.0');
+    expect(serverInstallSpec('  ', wheels)).toBe('/ext/server-dist/llmgenie-0.10.2-py3-none-any.whl');
+    expect(serverInstallSpec(undefined, ['C:\\ext\\server-dist\\llmgenie-0.1.0-py3-none-any.whl'])).toBe(
+      'C:\\ext\\server-dist\\llmgenie-0.1.0-py3-none-any.whl',
+    );
+    expect(serverInstallSpec('', [])).toBeUndefined(); // never a bare name from the index
+    expect(serverInstallSpec('', ['/x/other-1.0-py3-none-any.whl'])).toBeUndefined();
   });
 });
