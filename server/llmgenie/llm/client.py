@@ -214,7 +214,7 @@ class ModelClient:
         return cls(
             model_chain(settings, model),
             api_base=llm.api_base,
-            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            api_key=settings.credential("llm", llm.api_base),
             timeout_s=options.idle_timeout_s or llm.timeout_s,
             first_token_timeout_s=options.first_token_timeout_s,
             local_first_token_timeout_s=options.local_first_token_timeout_s,
