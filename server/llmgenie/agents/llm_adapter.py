@@ -40,7 +40,7 @@ def _plain_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def supports_native_tools(model: str) -> bool:
     """False only for models litellm knows to lack function calling (e.g. ollama/llama2)."""
-    from llmgenie.llm.litellm_setup import load_litellm
+    from llmgenie.litellm_setup import load_litellm
 
     litellm = load_litellm()
     try:

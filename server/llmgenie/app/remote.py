@@ -21,7 +21,7 @@ from llmgenie.contracts import ids
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.runs import RunEvent, RunRequest
-from llmgenie.redaction import Redactor
+from llmgenie.redaction import Redactor, redact_path_text
 from llmgenie.wrapper.context_analysis import analyze_context
 from llmgenie.wrapper.environment import make_redactor
 
@@ -88,7 +88,8 @@ class ToolAnswers:
                 text = engine.read_text(str(params.get("path", "")))
             except FileNotFoundError:
                 return {"text": None}
-            return {"text": redactor.redact(text[:MAX_FILE_CHARS])}
+            path = str(params.get("path", ""))
+            return {"text": redact_path_text(redactor, path, text[:MAX_FILE_CHARS])}
         if method == ids.CALLBACK_SEARCH:
             k = max(1, min(int(params.get("k") or 10), MAX_RESULTS))
             result = engine.search(
@@ -97,7 +98,7 @@ class ToolAnswers:
             data = result.model_dump(mode="json")
             for chunk in data["chunks"]:
                 if chunk.get("text"):
-                    chunk["text"] = redactor.redact(chunk["text"])
+                    chunk["text"] = redact_path_text(redactor, chunk["path"], chunk["text"])
             return data
         if method == ids.CALLBACK_SYMBOLS:
             return {

@@ -34,8 +34,8 @@ from opentelemetry import context as otel_context
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
 from llmgenie.contracts.progress import Cancelled, CancelToken
+from llmgenie.litellm_setup import load_litellm
 from llmgenie.llm.budget import RunBudget
-from llmgenie.llm.litellm_setup import load_litellm
 from llmgenie.llm.models import Completion
 from llmgenie.llm.options import DEFAULT_MAX_TOKENS, ModelOptions, is_local_model
 from llmgenie.llm.text_protocol import (
