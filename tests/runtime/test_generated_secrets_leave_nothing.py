@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from llmgenie.app.folders import Folder, FolderRegistry
+from llmgenie.app.remote import ToolAnswers, analyzed_for_delegation
+from llmgenie.config import Settings
+from llmgenie.contracts import ids
 from llmgenie.contracts.runs import RunRequest, RunStatus
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.index.embeddings.litellm_provider import LiteLLMEmbeddingProvider
@@ -46,6 +50,10 @@ def generated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     yield root, secrets
 
 
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _leaks(text: str, secrets: Secrets) -> list[str]:
     return [v for v in secrets.values() if v in text]
 
@@ -73,6 +81,35 @@ def test_runs_on_every_generated_file_send_no_secret(
     sent = model_server.all_sent_text()
     assert sent
     assert _leaks(sent, secrets) == []
+
+
+def test_team_server_bundle_and_callback_answers_hold_no_secret(
+    generated: tuple[Path, Secrets],
+) -> None:
+    root, secrets = generated
+    folder = Folder(root=root, settings=Settings())
+    registry = FolderRegistry()
+    registry.add(folder)
+    answers = ToolAnswers(registry, lambda: folder.settings)
+    sent: list[str] = []
+    try:
+        folder.open_engine().index()
+        for path in [name for name, _ in FORMATS.values()] + list(SECRET_FILES):
+            request = RunRequest(crew="security", workspace=str(root), path=path, prompt="?")
+            sent.append(
+                analyzed_for_delegation(registry, folder.settings, request).model_dump_json()
+            )
+            sent.append(_dump(answers.answer(request, ids.CALLBACK_READ_FILE, {"path": path})))
+        request = RunRequest(crew="security", workspace=str(root), prompt="?")
+        for query in ("password", "token", "auth", secrets.user):
+            found = answers.answer(request, ids.CALLBACK_SEARCH, {"query": query, "k": 25})
+            sent.append(_dump(found))
+        sent.append(_dump(answers.answer(request, ids.CALLBACK_REPO_MAP, {"tokens": 8192})))
+    finally:
+        folder.close_engine()
+    everything = "\n".join(sent)
+    assert "«REDACTED:secret_file»" in everything
+    assert _leaks(everything, secrets) == []
 
 
 def test_embedding_chunks_are_redacted_before_they_leave(
