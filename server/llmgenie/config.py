@@ -252,16 +252,23 @@ def _pop_restricted(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return kept, removed
 
 
-def _workspace_credentials(data: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
-    """The API bases a workspace file chose, each with the key that file gave it (if any)."""
+def _workspace_credentials(
+    data: dict[str, Any], users: dict[str, Any]
+) -> dict[str, tuple[str | None, str | None]]:
+    """The API bases a workspace file chose (not ones the user set too, in `users` or the
+    environment), each with the key that file gave it (if any)."""
     creds: dict[str, tuple[str | None, str | None]] = {}
     for section, base_key, key_key in (
         ("llm", "api_base", "api_key"),
         ("team", "url", "token"),
         ("index", "embedding_api_base", ""),
     ):
-        table = data.get(section)
-        if isinstance(table, dict) and isinstance(table.get(base_key), str):
+        table, mine = data.get(section), users.get(section)
+        if not (isinstance(table, dict) and isinstance(table.get(base_key), str)):
+            continue
+        env_base = os.environ.get(f"LLMGENIE_{section.upper()}__{base_key.upper()}")
+        user_base = mine.get(base_key) if isinstance(mine, dict) else None
+        if table[base_key] not in (env_base, user_base):
             key = table.get(key_key) if key_key else None
             creds[section] = (table[base_key], key if isinstance(key, str) else None)
     return creds
@@ -315,7 +322,7 @@ def load_settings(
         if trusted is None and ws_data:
             trusted = is_trusted(workspace)
         if trusted:
-            ws_creds = _workspace_credentials(ws_data)
+            ws_creds = _workspace_credentials(ws_data, _deep_merge(layers[0][1], overrides))
         else:
             ws_data, removed = _pop_restricted(ws_data)
             if removed:

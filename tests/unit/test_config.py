@@ -165,3 +165,14 @@ def test_invalid_log_level_is_rejected(tmp_path: Path) -> None:
         load_settings(tmp_path)
     (tmp_path / "llmgenie.toml").write_text('log_level = "debug"\n')
     assert load_settings(tmp_path).log_level == "DEBUG"
+
+
+def test_a_workspace_naming_the_users_own_base_does_not_lose_the_users_key(
+    tmp_path: Path, _isolated_user_config: Path
+) -> None:
+    _isolated_user_config.write_text(
+        '[llm]\napi_base = "http://mine/v1"\napi_key = "sk-user-key-0123456789"\n'
+    )
+    (tmp_path / "llmgenie.toml").write_text('[llm]\napi_base = "http://mine/v1"\n')
+    settings = load_settings(tmp_path, trusted=True)
+    assert settings.credential("llm", "http://mine/v1") == "sk-user-key-0123456789"
