@@ -102,3 +102,39 @@ def test_numbered_and_diff_lines_are_redacted_too() -> None:
     password = SECRETS["db_password"]
     numbered = f"   12| DB_PASSWORD={password}\n+DB_PASSWORD={password}\n"
     assert password not in Redactor().redact(numbered)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("database:\n  password: Winterfell\n", "Winterfell"),
+        ("    environment:\n      POSTGRES_PASSWORD: Winterfell\n", "Winterfell"),
+        ('{"auths": {"ghcr.io": {"auth": "Ym9iOldpbnRlcmZlbGwyMDI0IQ=="}}}', "Ym9iOldpbnRlcmZlbGw"),
+        ('KEY = ("ghp_R4nD0mG1tHubT0k3n" "V4lu3Xy9Zq8Wp7Lk6Mn5B")', "V4lu3Xy9Zq8Wp7Lk6Mn5B"),
+        ('pw = os.environ.get("DB_PASSWORD", "default-secret-99")', "default-secret-99"),
+        ("db.internal:5432:app:app:Winterfell99\n", "Winterfell99"),
+        ("machine api.example.com login bob password Winterfell99\n", "Winterfell99"),
+        ("_auth=Ym9iOldpbnRlcmZlbGwyMDI0IQ==\n", "Ym9iOldpbnRlcmZlbGw"),
+        ("//registry.npmjs.org/:_authToken=0f9e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c\n", "0f9e8d7c"),
+    ],
+)
+def test_forms_the_old_rules_missed(text: str, secret: str) -> None:
+    assert secret not in Redactor().redact(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"integrity": "sha512-Q7xv2Lk9Pm3Rt8Wz1Yb4Nc6Hd0Fg5Js2Ae7Ki9Ou3TBlbkFJx8Vq2Mw5Zr7Lp1Nb=="',
+        "test_handles_requests_with_MixedCase_names_in_v2_api = None",
+        'request_id = "123e4567-e89b-12d3-a456-426614174000"',
+        "    api_key: SecretStr",
+        "    token: Optional[str] = None",
+        'DEBUG = os.getenv("DEBUG", "false")',
+        'key = os.environ.get("API_KEY", "")',
+        "auth: jwt",
+        "x = compute(a, b)  # 'quoted' \"text\" here",
+    ],
+)
+def test_new_detectors_leave_ordinary_code_alone(line: str) -> None:
+    assert Redactor().redact(line) == line

@@ -24,6 +24,7 @@ from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.contracts.progress import Cancelled
 from llmgenie.contracts.runs import Finding, ProposedEdit
 from llmgenie.observability.logging import get_logger
+from llmgenie.redaction import redact_path_text
 
 log = get_logger(__name__)
 
@@ -275,7 +276,7 @@ class AgentToolbox:
             if text is None:
                 current = self.view.read(hit.path) or ""
                 text = "\n".join(current.splitlines()[hit.start_line - 1 : hit.end_line])
-            lines = text.splitlines()
+            lines = redact_path_text(self.state.env.redact, hit.path, text).splitlines()
             if len(lines) > 30:
                 lines = [*lines[:30], "…"]
             numbered = "\n".join(f"{hit.start_line + i:>5}| {line}" for i, line in enumerate(lines))
@@ -297,7 +298,9 @@ class AgentToolbox:
         if start > max(1, len(lines)):
             return f"Error: {rel} has {len(lines)} lines; start_line {start} is past the end"
         end = min(end, len(lines), start + MAX_READ_LINES - 1)
-        body = "\n".join(f"{n:>5}| {lines[n - 1]}" for n in range(start, end + 1))
+        shown = "\n".join(lines[start - 1 : end])
+        shown = redact_path_text(self.state.env.redact, rel, shown)
+        body = "\n".join(f"{start + i:>5}| {line}" for i, line in enumerate(shown.splitlines()))
         more = f"\n(… {len(lines) - end} more lines)" if end < len(lines) else ""
         return f"{rel} (lines {start}-{end} of {len(lines)})\n{body}{more}"
 

@@ -423,7 +423,7 @@ def warm_up_agents_later(delay_s: float = AGENT_WARMUP_DELAY_S) -> None:
         time.sleep(delay_s)
         try:
             from llmgenie.agents.crewai_setup import preload
-            from llmgenie.llm.litellm_setup import load_litellm
+            from llmgenie.litellm_setup import load_litellm
 
             load_litellm()
             preload()

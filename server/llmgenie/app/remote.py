@@ -22,7 +22,7 @@ from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.runs import RunEvent, RunRequest
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.redaction import Redactor
+from llmgenie.redaction import Redactor, redact_path_text
 from llmgenie.wrapper.context_analysis import analyze_context
 from llmgenie.wrapper.environment import make_redactor
 
@@ -96,14 +96,15 @@ def answer_callback(
             text = engine.read_text(str(params.get("path", "")))
         except FileNotFoundError:
             return {"text": None}
-        return {"text": redactor.redact(text[:MAX_FILE_CHARS])}
+        path = str(params.get("path", ""))
+        return {"text": redact_path_text(redactor, path, text[:MAX_FILE_CHARS])}
     if method == ids.CALLBACK_SEARCH:
         k = max(1, min(int(params.get("k") or 10), MAX_RESULTS))
         result = engine.search(str(params.get("query", ""))[:4000], k=k, focus=params.get("focus"))
         data = result.model_dump(mode="json")
         for chunk in data["chunks"]:
             if chunk.get("text"):
-                chunk["text"] = redactor.redact(chunk["text"])
+                chunk["text"] = redact_path_text(redactor, chunk["path"], chunk["text"])
         return data
     if method == ids.CALLBACK_SYMBOLS:
         return {"symbols": [_redacted(s, redactor) for s in engine.symbols(str(params["path"]))]}

@@ -15,6 +15,7 @@ from llmgenie.cli import (
     model_commands,
     serve_command,
     team_commands,
+    trust_commands,
 )
 
 app = typer.Typer(
@@ -50,3 +51,4 @@ serve_command.register(app)
 agent_commands.register(app)
 team_commands.register(app)
 model_commands.register(app)
+trust_commands.register(app)

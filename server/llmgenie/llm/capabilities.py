@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from llmgenie.llm.litellm_setup import load_litellm
+from llmgenie.litellm_setup import load_litellm
 from llmgenie.llm.options import is_local_model, is_loopback_url
 
 UNKNOWN_LOCAL_WINDOW = 8192

@@ -41,9 +41,9 @@ from opentelemetry import context as otel_context
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import BudgetExceeded, ModelCallError, NoModelConfigured
 from llmgenie.contracts.progress import Cancelled, CancelToken
+from llmgenie.litellm_setup import load_litellm
 from llmgenie.llm.budget import RunBudget
 from llmgenie.llm.capabilities import context_window, supports_json_mode, supports_native_tools
-from llmgenie.llm.litellm_setup import load_litellm
 from llmgenie.llm.models import Completion
 from llmgenie.llm.options import (
     DEFAULT_MAX_TOKENS,
@@ -253,7 +253,7 @@ class ModelClient:
         return cls(
             model_chain(settings, model),
             api_base=llm.api_base,
-            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            api_key=settings.credential("llm", llm.api_base),
             timeout_s=options.idle_timeout_s or llm.timeout_s,
             first_token_timeout_s=options.first_token_timeout_s,
             local_first_token_timeout_s=options.local_first_token_timeout_s,

@@ -224,7 +224,7 @@ def _warm_up() -> None:
     """Import litellm and CrewAI before taking runs: the first run should not wait for
     them (seconds), and there is no editor here to keep responsive meanwhile."""
     from llmgenie.agents.crewai_setup import preload
-    from llmgenie.llm.litellm_setup import load_litellm
+    from llmgenie.litellm_setup import load_litellm
 
     started = time.monotonic()
     load_litellm()

@@ -383,6 +383,8 @@ class RunService:
                 log.exception("run_crashed", run_id=run_id, crew=request.crew)
         finally:
             seconds = time.monotonic() - started
+            # Provider and tool errors can quote what they were sent: redact before it is shown.
+            error = self._redactor.redact(error) if error else error
             final = record.model_copy(
                 update={
                     "status": status,

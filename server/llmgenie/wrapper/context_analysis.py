@@ -17,6 +17,7 @@ from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.runs import RunRequest
 from llmgenie.contracts.search import ChunkHit
 from llmgenie.observability.logging import get_logger
+from llmgenie.redaction import redact_path_text
 from llmgenie.workspace.files import resolve_inside, to_rel
 from llmgenie.workspace.traits import workspace_traits
 from llmgenie.wrapper.guidance import project_guidance
@@ -122,7 +123,10 @@ def analyze_context(
     related = _related(engine, request, symbol, seed)
     cache: dict[str, list[str]] = {}
     related = [_fill_text(engine, hit, cache) for hit in related]
-    related = [hit.model_copy(update={"text": redact(hit.text or "")}) for hit in related]
+    related = [
+        hit.model_copy(update={"text": redact_path_text(redact, hit.path, hit.text or "")})
+        for hit in related
+    ]
     try:
         repo_map = engine.repo_map(focus=request.path, tokens=REPO_MAP_TOKENS)
     except Exception as exc:
@@ -136,8 +140,8 @@ def analyze_context(
             }
         ),
         language=language,
-        file_text=redact(file_text),
-        selection_text=redact(_selection(file_text, request)),
+        file_text=redact_path_text(redact, request.path or "", file_text),
+        selection_text=redact_path_text(redact, request.path or "", _selection(file_text, request)),
         enclosing_symbol=symbol,
         related=related,
         repo_map=redact(repo_map),

@@ -109,7 +109,7 @@ def _litellm(settings: Settings) -> tuple[EmbeddingProvider | None, str]:
             " (e.g. openai/text-embedding-3-small)"
         )
     api_base = settings.index.embedding_api_base
-    key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+    key = settings.credential("llm", api_base)  # the model key only goes to its own base
     provider = LiteLLMEmbeddingProvider(
         model, api_base=api_base, api_key=key, timeout_s=PROBE_TIMEOUT_S
     )

@@ -1,6 +1,7 @@
 """Embeddings from any litellm embedding model (`openai/...`, `cohere/...`, a compatible URL).
 
-litellm is imported on first use: it takes seconds to import.
+Chunks leave the machine here, so each is redacted first, like any text sent to a model.
+litellm is imported on first use (it takes seconds), with its network side effects off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import numpy.typing as npt
 
 from llmgenie.index.embeddings.base import EmbeddingUnavailable
 from llmgenie.index.embeddings.normalize import unit_rows
+from llmgenie.litellm_setup import load_litellm
+from llmgenie.redaction import Redactor
 
 TIMEOUT_S = 60.0
 BATCH = 128
@@ -39,6 +42,7 @@ class LiteLLMEmbeddingProvider:
         self._timeout = timeout_s
         self._retries = max_retries
         self._dim: int | None = known_dim
+        self._redactor = Redactor(known_secrets=[api_key] if api_key else [])
 
     @property
     def name(self) -> str:
@@ -61,15 +65,14 @@ class LiteLLMEmbeddingProvider:
         return out
 
     def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        import litellm
-
+        litellm = load_litellm()
         kwargs: dict[str, Any] = {"timeout": self._timeout, "num_retries": self._retries}
         if self._api_base:
             kwargs["api_base"] = self._api_base
         if self._api_key:
             kwargs["api_key"] = self._api_key
         # Empty strings are rejected by several providers; a single space embeds the same.
-        inputs = [t if t.strip() else " " for t in texts]
+        inputs = [self._redactor.redact(t) if t.strip() else " " for t in texts]
         try:
             response = litellm.embedding(model=self._model, input=inputs, **kwargs)
         except Exception as exc:  # litellm raises provider-specific exception types
