@@ -49,6 +49,7 @@ WORKSPACE_RESTRICTED_KEYS = (
     "llm.api_base",
     "llm.api_key",
     "llm.agents",
+    "llm.endpoints",
     "index.cache_dir",
     "index.embeddings",
     "index.embedding_model",
@@ -112,9 +113,27 @@ class LLMSettings(_Section):
     budget_tokens: int | None = Field(None, gt=0)
     budget_usd: float | None = Field(None, gt=0)
     agents: dict[str, str] = Field(default_factory=dict, description="per-agent model override")
+    endpoints: dict[str, ModelEndpoint] = Field(
+        default_factory=dict,
+        description="api_base and key per model string or provider prefix ('anthropic')",
+    )
 
     @model_validator(mode="after")
     def _key_from_file(self) -> LLMSettings:
+        if self.api_key is None and self.api_key_file is not None:
+            self.api_key = SecretStr(read_secret_file(self.api_key_file, "api_key_file"))
+        return self
+
+
+class ModelEndpoint(_Section):
+    """Where one model (or every model of one provider) is served, and the key for it."""
+
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = Field(None, description="a file holding the API key")
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> ModelEndpoint:
         if self.api_key is None and self.api_key_file is not None:
             self.api_key = SecretStr(read_secret_file(self.api_key_file, "api_key_file"))
         return self
@@ -163,6 +182,22 @@ class Settings(BaseSettings):
         if not isinstance(trusted, bool):
             raise ValueError(f"permissions.trusted must be true or false, got {trusted!r}")
         return value
+
+    def endpoint_for(self, model: str) -> tuple[str | None, str | None]:
+        """(api_base, key) to call `model` with. `llm.endpoints` names a model or a provider;
+        otherwise `llm.api_base` and `llm.api_key` belong to the provider of `llm.model`
+        and apply only to models of that provider: the others use their provider's own
+        environment key (OPENAI_API_KEY, ANTHROPIC_API_KEY, …), never this one."""
+        provider = model.split("/", 1)[0] if "/" in model else "openai"
+        chosen = self.llm.endpoints.get(model) or self.llm.endpoints.get(provider)
+        if chosen is not None:
+            key = chosen.api_key.get_secret_value() if chosen.api_key is not None else None
+            return chosen.api_base, key
+        primary = self.llm.model or model
+        own = primary.split("/", 1)[0] if "/" in primary else "openai"
+        if provider != own:
+            return None, None
+        return self.llm.api_base, self.credential("llm", self.llm.api_base)
 
     def credential(self, section: Literal["llm", "team"], base: str | None) -> str | None:
         """The key of `section` to send to `base`. A key goes only to its own base: None

@@ -130,14 +130,15 @@ def check_models(settings: Settings, chain: list[str]) -> list[ModelCheck]:
     for model in chain:
         provider = model.split("/", 1)[0] if "/" in model else "openai"
         env = PROVIDER_KEYS.get(provider, f"{provider.upper()}_API_KEY")
-        if settings.llm.api_key is not None:
-            key, ok = "llm.api_key", True
+        base, configured = settings.endpoint_for(model)
+        if configured:
+            key, ok = "configured (llm.api_key or llm.endpoints), sent only to this model", True
         elif env is None:
             key, ok = "not needed (local server)", True
         elif os.environ.get(env):
             key, ok = f"env {env}", True
-        elif settings.llm.api_base:
-            key, ok = f"none (an OpenAI-compatible server at {settings.llm.api_base})", True
+        elif base:
+            key, ok = f"none (an OpenAI-compatible server at {base})", True
         else:
             key, ok = f"missing (set {env} or llm.api_key)", False
         out.append(ModelCheck(model=model, provider=provider, key=key, ok=ok))

@@ -210,12 +210,16 @@ class ModelClient:
         json_mode: JsonMode = "auto",
         tool_protocol: ToolProtocol = "auto",
         context_window: int | None = None,
+        endpoint: Callable[[str], tuple[str | None, str | None]] | None = None,
     ) -> None:
         if not models:
             raise NoModelConfigured()
         self.models = list(models)
         self.api_base = api_base
         self._api_key = api_key
+        # (api_base, key) per model: each key goes only to its own model's provider. Without
+        # it every model of the chain shares `api_base` and `api_key` (one provider).
+        self._endpoint = endpoint
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.budget = budget or RunBudget()
@@ -254,6 +258,7 @@ class ModelClient:
             model_chain(settings, model),
             api_base=llm.api_base,
             api_key=settings.credential("llm", llm.api_base),
+            endpoint=settings.endpoint_for,
             timeout_s=options.idle_timeout_s or llm.timeout_s,
             first_token_timeout_s=options.first_token_timeout_s,
             local_first_token_timeout_s=options.local_first_token_timeout_s,
@@ -275,6 +280,7 @@ class ModelClient:
             chain,
             api_base=self.api_base,
             api_key=self._api_key,
+            endpoint=self._endpoint,
             timeout_s=self.timeout_s,
             max_retries=self.max_retries,
             budget=self.budget,
@@ -310,11 +316,18 @@ class ModelClient:
         """Whether a JSON answer from `model` is asked for with `response_format`."""
         if self.json_mode != "auto":
             return self.json_mode == "on"
-        return supports_json_mode(model, self.api_base)
+        return supports_json_mode(model, self.endpoint_of(model)[0])
 
     def context_window(self, model: str | None = None) -> int:
         """Input tokens the first model of the chain (or `model`) accepts."""
-        return context_window(model or self.models[0], self.api_base, self.context_window_override)
+        model = model or self.models[0]
+        return context_window(model, self.endpoint_of(model)[0], self.context_window_override)
+
+    def endpoint_of(self, model: str) -> tuple[str | None, str | None]:
+        """(api_base, api key) to call `model` with."""
+        if self._endpoint is not None:
+            return self._endpoint(model)
+        return self.api_base, self._api_key
 
     # --- the contract -------------------------------------------------------------------
     def complete(
@@ -423,20 +436,21 @@ class ModelClient:
         self, litellm: Any, model: str, http: AbortableHTTPClient, timeout: float
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": model, "timeout": timeout, "num_retries": 0}
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        if self._api_key:
-            kwargs["api_key"] = self._api_key
+        api_base, api_key = self.endpoint_of(model)
+        if api_base:
+            kwargs["api_base"] = api_base
+        if api_key:
+            kwargs["api_key"] = api_key
         try:
-            provider = litellm.get_llm_provider(model, api_base=self.api_base)[1]
+            provider = litellm.get_llm_provider(model, api_base=api_base)[1]
         except Exception:
             provider = ""
         if provider in _OPENAI_SDK_PROVIDERS and http.tracking:
             import openai
 
             kwargs["client"] = openai.OpenAI(
-                api_key=self._api_key or os.environ.get("OPENAI_API_KEY") or "no-key-configured",
-                base_url=self.api_base or os.environ.get("OPENAI_BASE_URL") or None,
+                api_key=api_key or os.environ.get("OPENAI_API_KEY") or "no-key-configured",
+                base_url=api_base or os.environ.get("OPENAI_BASE_URL") or None,
                 http_client=http.client,
                 max_retries=0,
                 timeout=timeout,
