@@ -12,6 +12,7 @@ from llmgenie import __version__
 from llmgenie.cli import (
     agent_commands,
     engine_commands,
+    mcp_command,
     model_commands,
     serve_command,
     team_commands,
@@ -52,3 +53,4 @@ agent_commands.register(app)
 team_commands.register(app)
 model_commands.register(app)
 trust_commands.register(app)
+mcp_command.register(app)
