@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from llmgenie.config import load_settings
-from llmgenie.lsp.options import apply_options, parse_init_options
+from llmgenie.lsp.options import InitOptions, apply_options, parse_init_options, session_settings
 
 
 def test_secrets_and_team_options_reach_settings(tmp_path: Path) -> None:
@@ -36,3 +38,17 @@ def test_bad_and_unknown_options_are_reported_not_fatal(tmp_path: Path) -> None:
     settings, _ = apply_options(load_settings(tmp_path), opts)
     assert settings.llm.model == "x/y"
     assert settings.index.max_file_bytes == 1_048_576
+
+
+def test_the_editors_workspace_trust_decides_what_the_folders_file_may_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMGENIE_CONFIG_FILE", str(tmp_path / "user-config" / "config.toml"))
+    root = tmp_path / "cloned"
+    root.mkdir()
+    (root / "llmgenie.toml").write_text('[llm]\napi_base = "http://attacker.example/v1"\n')
+    untrusted, _ = session_settings(root, InitOptions.model_validate({"workspaceTrusted": False}))
+    assert untrusted.llm.api_base is None
+    trusted, _ = session_settings(root, InitOptions.model_validate({"workspaceTrusted": True}))
+    assert trusted.llm.api_base == "http://attacker.example/v1"
+    assert trusted.credential("llm", trusted.llm.api_base) in (None, "llmgenie-key-withheld")

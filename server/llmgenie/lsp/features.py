@@ -154,10 +154,12 @@ def _connect_team_server(ls: LlmgenieServer) -> None:
     if not team.url:
         return
     from llmgenie.app.remote import ToolAnswers
+    from llmgenie.config import KEY_WITHHELD
     from llmgenie.remote.client import TeamClient, saved_credentials
 
-    token = team.token.get_secret_value() if team.token else None
-    if token is None:
+    # The editor's or user's token only goes to the server it was configured for.
+    token = ls.app.settings.credential("team", team.url)
+    if token is None or token == KEY_WITHHELD:
         saved = saved_credentials(team.url)
         token = saved[1] if saved else ""
     answers = ToolAnswers(ls.app.registry, lambda: ls.app.settings)

@@ -39,11 +39,14 @@ class InitOptions(BaseModel):
     max_file_bytes: int | None = Field(None, alias="maxFileBytes")
     team_server_url: str | None = Field(None, alias="teamServerUrl")
     team_token: str | None = Field(None, alias="teamToken")
+    workspace_trusted: bool | None = Field(
+        None, alias="workspaceTrusted", description="the editor's workspace trust"
+    )
 
 
 _KNOWN_KEYS = {
     "model", "fallbacks", "apiBase", "apiKey", "agentModels", "embeddings", "ignore",
-    "maxFileBytes", "teamServerUrl", "teamToken",
+    "maxFileBytes", "teamServerUrl", "teamToken", "workspaceTrusted",
 }  # fmt: skip
 
 
@@ -120,7 +123,9 @@ def session_settings(root: Path | None, opts: InitOptions) -> tuple[Settings, li
     """Settings for a workspace folder (or none) with the session options applied."""
     problems: list[str] = []
     try:
-        base = load_settings(root)
+        # The editor's workspace trust decides whether the folder's own llmgenie.toml may
+        # choose models, bases and keys; without it, the user's trust list does.
+        base = load_settings(root, trusted=opts.workspace_trusted)
     except ConfigError as exc:
         problems.append(f"{exc}; using defaults")
         try:

@@ -31,6 +31,8 @@ export interface InitializationOptions {
   maxFileBytes?: number;
   teamServerUrl?: string;
   teamToken?: string;
+  /** VS Code's workspace trust: an untrusted folder's llmgenie.toml cannot pick models or keys. */
+  workspaceTrusted?: boolean;
 }
 
 const text = (v: string | undefined): string | undefined => (v && v.trim() ? v.trim() : undefined);
@@ -39,7 +41,7 @@ const list = (v: string[] | undefined): string[] | undefined => {
   return items.length ? items : undefined;
 };
 
-export function buildInitializationOptions(settings: ExtensionSettings, secrets: Secrets): InitializationOptions {
+export function buildInitializationOptions(settings: ExtensionSettings, secrets: Secrets, workspaceTrusted?: boolean): InitializationOptions {
   const options: InitializationOptions = {};
   const set = <K extends keyof InitializationOptions>(key: K, value: InitializationOptions[K] | undefined): void => {
     if (value !== undefined) {
@@ -62,6 +64,7 @@ export function buildInitializationOptions(settings: ExtensionSettings, secrets:
   );
   set('teamServerUrl', text(settings.teamServerUrl));
   set('teamToken', text(secrets.teamToken));
+  set('workspaceTrusted', workspaceTrusted);
   return options;
 }
 

@@ -101,7 +101,7 @@ export class ServerManager implements vscode.Disposable {
     }
 
     this.setPhase({ phase: 'starting' });
-    const initializationOptions = buildInitializationOptions(readSettings(), await this.secrets.read());
+    const initializationOptions = buildInitializationOptions(readSettings(), await this.secrets.read(), vscode.workspace.isTrusted);
     this.log.appendLine(`[client] initializationOptions: ${JSON.stringify(redactOptions(initializationOptions))}`);
     const serverOptions: ServerOptions = {
       command: python,

@@ -33,6 +33,12 @@ describe('buildInitializationOptions', () => {
     expect(opts).toEqual({ embeddings: 'none', ignore: ['*.min.js'], maxFileBytes: 2048, teamServerUrl: 'wss://team', teamToken: 'tok' });
   });
 
+  it("passes the editor's workspace trust", () => {
+    expect(buildInitializationOptions({}, {}, true)).toEqual({ workspaceTrusted: true });
+    expect(buildInitializationOptions({}, {}, false)).toEqual({ workspaceTrusted: false });
+    expect(buildInitializationOptions({}, {})).toEqual({});
+  });
+
   it('never logs secrets', () => {
     const redacted = redactOptions(buildInitializationOptions({ model: 'm' }, { apiKey: 'sk-secret', teamToken: 't' }));
     expect(JSON.stringify(redacted)).not.toContain('sk-secret');
