@@ -287,14 +287,23 @@ async def editor(workspace: Path) -> AsyncIterator[EditorClient]:
         yield ed
 
 
+@pytest.fixture(scope="module")
+def model_env() -> dict[str, str] | None:
+    return None
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_editor(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EditorClient]:
-    """One indexed session shared by a module's read-mostly tests (server start is slow)."""
+async def shared_editor(
+    tmp_path_factory: pytest.TempPathFactory, model_env: dict[str, str] | None
+) -> AsyncIterator[EditorClient]:
+    """One indexed session shared by a module's read-mostly tests (server start is slow);
+    a module sets `model_env` to configure a model (none by default)."""
     base = tmp_path_factory.mktemp("shared")
     env = {
         "LLMGENIE_CACHE_DIR": str(base / "cache"),
         "LLMGENIE_DATA_DIR": str(base / "data"),
         "LLMGENIE_CONFIG_FILE": str(base / "config.toml"),
+        **(model_env or {}),
     }
     async with start_editor(make_project(base), env=env) as ed:
         await ed.wait_indexed()

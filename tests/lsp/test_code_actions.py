@@ -28,6 +28,12 @@ def _params(
     )
 
 
+@pytest.fixture(scope="module")
+def model_env() -> dict[str, str]:
+    """A model is configured, so the crews are offered (no test here calls it)."""
+    return {"LLMGENIE_LLM__MODEL": "openai/scripted-model"}
+
+
 async def _actions(
     shared_editor: EditorClient, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
@@ -118,7 +124,7 @@ async def test_devops_actions_only_when_the_project_lacks_them(workspace: Path) 
     (workspace / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
     (workspace / "tests").mkdir()
     (workspace / "tests" / "test_billing.py").write_text("def test_tax():\n    assert True\n")
-    async with start_editor(workspace) as editor:
+    async with start_editor(workspace, options={"model": "openai/scripted-model"}) as editor:
         await editor.wait_indexed()
         uri = editor.open("tests/test_billing.py")
         titles = [a.title for a in await _actions(editor, _params(uri, 1))]
@@ -133,3 +139,22 @@ async def test_plain_text_file_gets_only_generic_actions(shared_editor: EditorCl
     titles = [a.title for a in await _actions(shared_editor, _params(uri, 0, 0))]
     assert "llmgenie: Explain this file" in titles
     assert not any("Security review" in t for t in titles)
+
+
+async def test_without_a_model_one_action_configures_one(workspace: Path) -> None:
+    async with start_editor(workspace) as editor:
+        await editor.wait_indexed()
+        uri = editor.open("billing.py")
+        result = await editor.lsp.text_document_code_action_async(_params(uri, 16))
+        assert result is not None and [a.title for a in result] == ["llmgenie: Configure a model…"]
+        [configure] = result
+        # A CodeAction carrying its command (pytest-lsp's converter reads the pair as a
+        # Command whose `command` is the nested object, printed): the id is in there.
+        assert "'command': 'llmgenie.configureModel'" in str(configure), configure
+        setup = await editor.command("llmgenie.configureModel", {})
+        assert setup["configured"] is False and "llm.model" in setup["message"]
+        await editor.wait_until(
+            lambda: any("No model configured" in m.message for m in editor.lsp.messages),
+            10,
+            "the how-to message",
+        )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmgenie.contracts.ids import CREW_BY_ID, CrewName
+from llmgenie.contracts.ids import COMMAND_CONFIGURE_MODEL, CREW_BY_ID, CrewName
 from llmgenie.contracts.symbols import Symbol
 from llmgenie.workspace.classify import is_test_path
 
@@ -48,6 +48,7 @@ class ActionContext:
     diagnostics: Sequence[str] = ()
     traits: dict[str, bool] = field(default_factory=dict)
     team_server: bool = False
+    model_configured: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,12 @@ class SuggestedAction:
     """
 
     title: str
-    crew: CrewName
+    crew: CrewName | None  # None: a `command` to run instead of a crew
     kind: str
     span: LineSpan | None = None
     diagnostic: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    command: str | None = None
 
 
 def enclosing_symbol(symbols: Sequence[Symbol], line: int) -> Symbol | None:
@@ -90,8 +92,19 @@ def _kind(crew: CrewName) -> str:
     return kind
 
 
+CONFIGURE_MODEL_TITLE = "llmgenie: Configure a model…"
+
+
 def suggest_actions(ctx: ActionContext) -> list[SuggestedAction]:
-    """The crews worth offering here, most specific first."""
+    """The crews worth offering here, most specific first. With no model to run them (and
+    no team server to delegate to), one action that sets a model up instead of a list of
+    actions that would all fail."""
+    if not ctx.model_configured and not ctx.team_server:
+        return [
+            SuggestedAction(
+                CONFIGURE_MODEL_TITLE, None, "source.llmgenie", command=COMMAND_CONFIGURE_MODEL
+            )
+        ]
     sym = enclosing_symbol(ctx.symbols, ctx.cursor_line)
     span: LineSpan | None = None
     if ctx.has_selection:
@@ -150,7 +163,7 @@ def suggest_actions(ctx: ActionContext) -> list[SuggestedAction]:
     offer(f"Ask the coordinator about {target}", "review", extra=extra)
     if ctx.team_server:
         # Heavy crews can leave the laptop: offer each once more, on the team server.
-        for action in [a for a in actions if CREW_BY_ID[a.crew].heavy]:
+        for action in [a for a in actions if a.crew and CREW_BY_ID[a.crew].heavy]:
             actions.append(
                 SuggestedAction(
                     f"{action.title} (team server)",

@@ -311,6 +311,25 @@ class Application:
 
     # -- status -----------------------------------------------------------------------------
 
+    def model_setup(self) -> dict[str, Any]:
+        """How to get a model when none is configured: a running Ollama's model if there
+        is one, and where the setting goes (the 'Configure a model…' action)."""
+        llm = self.settings.llm
+        offer = self.local_offer
+        suggested = offer.model if offer is not None and not llm.model else None
+        ways = (
+            "set llmgenie.model in the editor (with its key: 'llmgenie: Set API Key'), "
+            "llm.model in ~/.config/llmgenie/config.toml, or LLMGENIE_LLM__MODEL "
+            "(e.g. openai/gpt-4o-mini with OPENAI_API_KEY)"
+        )
+        if llm.model:
+            message = f"the model is {llm.model}"
+        elif suggested:
+            message = f"No model configured. {offer.message if offer else ''} Or {ways}."
+        else:
+            message = f"No model configured: {ways}."
+        return {"configured": bool(llm.model), "suggested": suggested, "message": message}
+
     def degraded(self) -> list[str]:
         """Human-readable reasons llmgenie works with less than everything."""
         reasons = [f"{f.name}: {f.open_error}" for f in self.registry.folders() if f.open_error]

@@ -74,8 +74,10 @@ COMMAND_RUN_CREW = "llmgenie.runCrew"
 COMMAND_REINDEX = "llmgenie.reindex"
 COMMAND_PAUSE_INDEXING = "llmgenie.pauseIndexing"
 COMMAND_RESUME_INDEXING = "llmgenie.resumeIndexing"
+COMMAND_CONFIGURE_MODEL = "llmgenie.configureModel"  # no model yet: how to set one
 COMMANDS: tuple[str, ...] = (
     COMMAND_RUN_CREW, COMMAND_REINDEX, COMMAND_PAUSE_INDEXING, COMMAND_RESUME_INDEXING,
+    COMMAND_CONFIGURE_MODEL,
 )  # fmt: skip
 
 # Custom requests: things a client asks (answers carry data; $/cancelRequest works).
@@ -136,6 +138,7 @@ def catalog() -> dict[str, object]:
             "reindex": COMMAND_REINDEX,
             "pauseIndexing": COMMAND_PAUSE_INDEXING,
             "resumeIndexing": COMMAND_RESUME_INDEXING,
+            "configureModel": COMMAND_CONFIGURE_MODEL,
         },
         "methods": {
             "chat": METHOD_CHAT,

@@ -87,6 +87,12 @@ class NoArgs(_Params):
     pass
 
 
+class ConfigureModelArgs(_Params):
+    """`llmgenie.configureModel`: `quiet` when the client shows its own UI for it."""
+
+    quiet: bool = False
+
+
 P = TypeVar("P", bound=_Params)
 
 

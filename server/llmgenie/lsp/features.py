@@ -20,6 +20,7 @@ from llmgenie.contracts import ids
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.protocol import (
     ChatArgs,
+    ConfigureModelArgs,
     ContextArgs,
     NoArgs,
     RepoMapArgs,
@@ -95,7 +96,11 @@ def _range_json(rng: types.Range) -> dict[str, Any]:
 def _code_action(
     action: SuggestedAction, uri: str, params: types.CodeActionParams
 ) -> types.CodeAction:
-    """An unresolved CodeAction carrying the runCrew arguments as its data."""
+    """An unresolved CodeAction carrying the runCrew arguments as its data (or, for a
+    command action, the command itself)."""
+    if action.command is not None:
+        command = types.Command(title=action.title, command=action.command, arguments=[{}])
+        return types.CodeAction(title=action.title, kind=action.kind, command=command)
     diagnostics = params.context.diagnostics
     rng = params.range
     if action.diagnostic is not None:
@@ -257,6 +262,7 @@ async def code_action(ls: LlmgenieServer, params: types.CodeActionParams) -> lis
         diagnostics=[d.message for d in params.context.diagnostics],
         traits=located[0].traits if located else {},
         team_server=ls.app.runs.remote is not None,
+        model_configured=bool(ls.app.settings.llm.model),
     )
     return [
         _code_action(action, uri, params)
@@ -310,6 +316,19 @@ def pause_indexing(ls: LlmgenieServer, *args: Any) -> dict[str, Any]:
 def resume_indexing(ls: LlmgenieServer, *args: Any) -> dict[str, Any]:
     parse_params(NoArgs, command_argument(args, ids.COMMAND_RESUME_INDEXING), "resumeIndexing")
     return {"paused": ls.app.indexing.resume()}
+
+
+@answers
+def configure_model(ls: LlmgenieServer, *args: Any) -> dict[str, Any]:
+    """No model yet: say how to set one, and which local model could be used right away."""
+    raw = args[0] if args else {}
+    quiet = parse_params(ConfigureModelArgs, raw, ids.COMMAND_CONFIGURE_MODEL).quiet
+    setup = ls.app.model_setup()
+    if not quiet:
+        message = f"llmgenie: {setup['message']}"
+        info = types.MessageType.Info
+        ls.window_show_message(types.ShowMessageParams(type=info, message=message))
+    return setup
 
 
 # -- custom requests (llmgenie/…) ---------------------------------------------------------------
@@ -418,6 +437,7 @@ COMMANDS = {
     ids.COMMAND_REINDEX: reindex,
     ids.COMMAND_PAUSE_INDEXING: pause_indexing,
     ids.COMMAND_RESUME_INDEXING: resume_indexing,
+    ids.COMMAND_CONFIGURE_MODEL: configure_model,
 }
 REQUESTS = {
     ids.METHOD_CHAT: chat,

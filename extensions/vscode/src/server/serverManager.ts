@@ -21,6 +21,8 @@ import { describeEdit, makeReviewable, withoutConfirmation, type LspWorkspaceEdi
 import type { ClientPhase } from '../core/statusText';
 import { InterpreterError, resolveInterpreter } from './pythonResolver';
 import { SecretStore } from './secrets';
+import type { ModelSetup } from '../core/modelSetup';
+import { configureModel } from './modelSetup';
 
 export interface RunStarted {
   runId: string;
@@ -118,6 +120,12 @@ export class ServerManager implements vscode.Disposable {
       },
       middleware: {
         executeCommand: async (command, args, next) => {
+          if (command === ServerCommands.configureModel) {
+            // Our own picker instead of the server's message (which other editors show).
+            const setup = (await next(command, [{ quiet: true }])) as ModelSetup;
+            await configureModel(setup);
+            return setup;
+          }
           const result: unknown = await next(command, args);
           if (command === ServerCommands.runCrew) {
             this.noteRunStarted(args[0] as RunCrewArgs | undefined, result);

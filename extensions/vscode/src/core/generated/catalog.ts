@@ -118,7 +118,8 @@ export const SERVER_COMMANDS = {
   "runCrew": "llmgenie.runCrew",
   "reindex": "llmgenie.reindex",
   "pauseIndexing": "llmgenie.pauseIndexing",
-  "resumeIndexing": "llmgenie.resumeIndexing"
+  "resumeIndexing": "llmgenie.resumeIndexing",
+  "configureModel": "llmgenie.configureModel"
 } as const;
 
 export const METHODS = {
