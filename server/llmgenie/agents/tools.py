@@ -154,10 +154,11 @@ def _summarise_args(args: dict[str, Any], redact: Callable[[str], str]) -> dict[
     out: dict[str, Any] = {}
     for key, value in args.items():
         if isinstance(value, str):
-            # Only the shown part is redacted: an edit's text can be megabytes long.
-            value = redact(value[:1000]) + (value[1000:] and "…")
-            if len(value) > 200:
-                value = value[:200] + f"… ({len(value)} chars)"
+            # Only (a margin around) the shown part is redacted: an edit can be megabytes.
+            size = len(value)
+            value = redact(value[:1000])
+            if size > 200:
+                value = value[:200] + f"… ({size} chars)"
         out[key] = value
     return out
 
