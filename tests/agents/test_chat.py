@@ -53,3 +53,39 @@ def test_chat_cancel_mid_stream_stops_the_model_call(harness: Harness) -> None:
         execute_crew(harness.context("chat", prompt="Explain"), env)
     assert harness.recorder.deltas() == "first "
     assert harness.server.wait_for_disconnect(timeout=5).chunks_sent < 4
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("", ""),  # cut-off JSON
+        ("<html><body>502 Bad Gateway</body></html>", "text/html"),
+        ("data: {not json at all\n\ndata: [DONE]\n\n", "text/event-stream"),
+        ('data: {"unexpected": true}\n\ndata: [DONE]\n\n', "text/event-stream"),
+        (
+            'data: {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
+            '"choices": [{"index": 0, "delta": {"content": "Half an"}, "finish_reason": null}]}'
+            "\n\ndata: {garbage\n\ndata: [DONE]\n\n",
+            "text/event-stream",
+        ),
+    ],
+    ids=["cut-json", "html", "sse-garbage", "sse-no-chunks", "sse-garbage-mid-answer"],
+)
+def test_a_malformed_primary_answer_falls_back_in_a_streaming_chat(
+    harness: Harness, body: str, content_type: str
+) -> None:
+    """HTTP 200 with a body that is no answer is the primary model failing: the chat gets
+    the fallback's answer, never an empty 'succeeded' one."""
+    harness.models = ["openai/model-a", "openai/model-b"]
+    harness.server.script(Reply.malformed(body, content_type), model="model-a")
+    harness.server.script(Reply.stream(["The fallback ", "answered."]), model="model-b")
+    result = execute_crew(harness.context("chat", prompt="Explain"), harness.env())
+
+    assert result.message == "The fallback answered."
+    assert [r.model for r in harness.server.chat_requests()] == ["model-a", "model-b"]
+    shown = harness.recorder.deltas()
+    if "Half an" in body:  # what the reader saw of the broken answer is marked as failed
+        assert shown.startswith("Half an\n\n(openai/model-a failed mid-answer: ")
+        assert shown.endswith("retrying)\n\nThe fallback answered.")
+    else:
+        assert shown == "The fallback answered."

@@ -71,6 +71,7 @@ class Reply:
     hang_after_chunks: bool = False
     stream_tool_calls: bool = False
     cut_after_chunks: str = ""  # "close": drop the connection; "done": [DONE], no finish
+    content_type: str = ""  # a malformed reply's Content-Type (default application/json)
 
     @classmethod
     def plain(
@@ -138,9 +139,10 @@ class Reply:
         return cls(kind="tool_calls", tool_calls=out)
 
     @classmethod
-    def malformed(cls) -> Reply:
-        """HTTP 200 whose body is not valid JSON (a broken provider or proxy)."""
-        return cls(kind="malformed")
+    def malformed(cls, body: str = "", content_type: str = "") -> Reply:
+        """HTTP 200 whose body is no answer (a broken provider or proxy): by default cut-off
+        JSON; `body` and `content_type` give others (an HTML page, an SSE stream of garbage)."""
+        return cls(kind="malformed", text=body, content_type=content_type)
 
     @classmethod
     def error(cls, status: int, message: str = "", *, retry_after: float | None = None) -> Reply:
@@ -623,7 +625,8 @@ def _make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 return
             if reply.kind == "malformed":
                 self._sleep(reply.delay)
-                self._send_bytes(200, b'{"id": "broken", "choices": [', "application/json")
+                body = reply.text.encode() or b'{"id": "broken", "choices": ['
+                self._send_bytes(200, body, reply.content_type or "application/json")
                 return
             cid = f"chatcmpl-{uuid.uuid4().hex[:16]}"
             if body.get("stream"):

@@ -34,6 +34,10 @@ from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.contracts.runs import Finding, ProposedEdit, RunResult
 from llmgenie.llm.text_protocol import strip_reasoning
 
+# The most text one proposed edit may replace or insert: bigger edits are no review-sized
+# change, and their text would ride along in every later model request of the run.
+MAX_EDIT_CHARS = 256_000
+
 _CWE = re.compile(r"^CWE-\d{1,4}$")
 
 # One source of truth for the names models use instead of ours (first match wins).
@@ -271,6 +275,12 @@ def check_edit(
         raise InvalidReport(f"edit to {edit.path!r} refused: {exc}") from exc
     if edit.old_text == edit.new_text:
         raise InvalidReport(f"edit to {rel}: old_text and new_text are identical")
+    for name, text in (("old_text", edit.old_text), ("new_text", edit.new_text)):
+        if len(text) > MAX_EDIT_CHARS:
+            raise InvalidReport(
+                f"edit to {rel}: {name} has {len(text)} characters, more than the "
+                f"{MAX_EDIT_CHARS} an edit may have; split the change into smaller edits"
+            )
     current = view.read(rel)
     normalised = edit.model_copy(update={"path": rel})
     if edit.old_text == "":

@@ -19,12 +19,13 @@ from llmgenie.agents.briefing import tool_output_chars
 from llmgenie.agents.knowledge import KnowledgeBase, Topic, format_hits
 from llmgenie.agents.results import InvalidReport, ReportPolicy, check_edit, check_finding
 from llmgenie.agents.run_state import RunState
-from llmgenie.agents.workspace_view import WorkspaceView
+from llmgenie.agents.workspace_view import MAX_READ_BYTES, WorkspaceView
 from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.contracts.progress import Cancelled
 from llmgenie.contracts.runs import Finding, ProposedEdit
 from llmgenie.observability.logging import get_logger
 from llmgenie.redaction import redact_path_text
+from llmgenie.workspace.files import FileTooLargeError, NotRegularFileError
 
 log = get_logger(__name__)
 
@@ -154,9 +155,11 @@ def _summarise_args(args: dict[str, Any], redact: Callable[[str], str]) -> dict[
     out: dict[str, Any] = {}
     for key, value in args.items():
         if isinstance(value, str):
-            value = redact(value)
-            if len(value) > 200:
-                value = value[:200] + f"… ({len(value)} chars)"
+            # Only (a margin around) the shown part is redacted: an edit can be megabytes.
+            size = len(value)
+            value = redact(value[:1000])
+            if size > 200:
+                value = value[:200] + f"… ({size} chars)"
         out[key] = value
     return out
 
@@ -231,6 +234,13 @@ class AgentToolbox:
         except PathEscapeError as exc:
             self.state.audit("path_refused", {"agent": self.role, "tool": name, "reason": str(exc)})
             output = f"Error: {exc}. Tools only work inside the workspace."
+        except NotRegularFileError as exc:
+            output = f"Error: {exc}; tools only read regular files (not FIFOs or devices)."
+        except FileTooLargeError as exc:
+            output = (
+                f"Error: {exc}; whole files are loaded only up to {MAX_READ_BYTES} bytes "
+                "(read_file reads line ranges of any file)."
+            )
         except Exception as exc:  # a tool failure is information for the agent, not a crash
             log.warning(
                 "tool_failed",
@@ -289,20 +299,20 @@ class AgentToolbox:
 
     def _read_file(self, args: ReadFileArgs) -> str:
         rel = self.view.rel(args.path)
-        text = self.view.read(rel)
-        if text is None:
-            return f"Error: no such file: {rel}"
-        lines = text.splitlines()
         start = args.start_line or 1
-        end = args.end_line or min(len(lines), start + MAX_READ_LINES - 1)
-        if start > max(1, len(lines)):
-            return f"Error: {rel} has {len(lines)} lines; start_line {start} is past the end"
-        end = min(end, len(lines), start + MAX_READ_LINES - 1)
-        shown = "\n".join(lines[start - 1 : end])
-        shown = redact_path_text(self.state.env.redact, rel, shown)
+        end = min(args.end_line or start + MAX_READ_LINES - 1, start + MAX_READ_LINES - 1)
+        window = self.view.window(rel, start, end)
+        if window is None:
+            return f"Error: no such file: {rel}"
+        total = window.total
+        if start > max(1, total):
+            return f"Error: {rel} has {total} lines; start_line {start} is past the end"
+        end = start + len(window.lines) - 1 if window.lines else min(end, total)
+        shown = redact_path_text(self.state.env.redact, rel, "\n".join(window.lines))
         body = "\n".join(f"{start + i:>5}| {line}" for i, line in enumerate(shown.splitlines()))
-        more = f"\n(… {len(lines) - end} more lines)" if end < len(lines) else ""
-        return f"{rel} (lines {start}-{end} of {len(lines)})\n{body}{more}"
+        cut = f"; long lines cut, at most {MAX_READ_BYTES} bytes" if window.cut else ""
+        more = f"\n(… {total - end} more lines)" if end < total else ""
+        return f"{rel} (lines {start}-{end} of {total}{cut})\n{body}{more}"
 
     def _list_symbols(self, args: ListSymbolsArgs) -> str:
         rel = self.view.rel(args.path)

@@ -12,7 +12,19 @@ from pathlib import Path
 
 from llmgenie.contracts.errors import PathEscapeError
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.workspace.files import FileText, read_workspace_file, resolve_inside, to_rel
+from llmgenie.workspace.files import (
+    FileText,
+    FileTooLargeError,
+    NotRegularFileError,
+    TextWindow,
+    read_workspace_file,
+    resolve_inside,
+    to_rel,
+)
+
+# The most a tool loads of one file at once: whole-file reads past it are refused, line
+# ranges are cut at it.
+MAX_READ_BYTES = 4 * 1024 * 1024
 
 
 class WorkspaceView:
@@ -37,10 +49,14 @@ class WorkspaceView:
         return resolve_inside(self.root, rel).is_file()
 
     def read(self, rel: str) -> str | None:
-        """Current text of `rel` (unsaved buffer first), or None if there is no such file."""
+        """Current text of `rel` (unsaved buffer first), or None if there is no such file.
+
+        Raises NotRegularFileError for a FIFO or device (reading could hang the run) and
+        FileTooLargeError past MAX_READ_BYTES (a whole file is never loaded beyond that).
+        """
         try:
-            return self.engine.read_text(rel)
-        except PathEscapeError:
+            return self.engine.read_text(rel, MAX_READ_BYTES)
+        except (PathEscapeError, NotRegularFileError, FileTooLargeError):
             raise
         except (FileNotFoundError, KeyError, LookupError, OSError, NotImplementedError):
             pass
@@ -49,3 +65,13 @@ class WorkspaceView:
             return None
         loaded = read_workspace_file(path, rel_path=rel)
         return loaded.text if isinstance(loaded, FileText) else None
+
+    def window(self, rel: str, start: int, end: int) -> TextWindow | None:
+        """Lines start..end of `rel` and its line count, without loading the whole file;
+        None if there is no such file. At most MAX_READ_BYTES of lines come back."""
+        try:
+            return self.engine.read_window(rel, start, end, MAX_READ_BYTES)
+        except (PathEscapeError, NotRegularFileError, FileTooLargeError):
+            raise
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None

@@ -33,7 +33,17 @@ from llmgenie.observability.metrics import INDEX_UPDATE_LATENCY
 from llmgenie.retrieval.hybrid import RetrievalInputs, hybrid_search
 from llmgenie.retrieval.query import MAX_QUERY_CHARS
 from llmgenie.workspace.discovery import discover_files
-from llmgenie.workspace.files import content_hash, resolve_inside, to_rel
+from llmgenie.workspace.files import (
+    FileTooLargeError,
+    TextWindow,
+    content_hash,
+    open_regular,
+    read_line_window,
+    read_regular_text,
+    resolve_inside,
+    text_window,
+    to_rel,
+)
 from llmgenie.workspace.overlay import BufferOverlay
 
 _log = get_logger(__name__)
@@ -90,13 +100,33 @@ class WorkspaceEngine:
         """A client path as workspace-relative posix; PathEscapeError if it leaves the root."""
         return to_rel(self.root, resolve_inside(self.root, path, allow_absolute=True))
 
-    def read_text(self, rel_path: str) -> str:
-        """Current text of a file (the editor's buffer first), confined to the root."""
+    def read_text(self, rel_path: str, max_bytes: int | None = None) -> str:
+        """Current text of a file (the editor's buffer first), confined to the root.
+
+        Only regular files are read (NotRegularFileError for a FIFO or device, which could
+        block forever); past `max_bytes` a FileTooLargeError is raised instead of loading it.
+        """
         rel = self.rel(rel_path)
         text = self.buffers.text(rel)
         if text is not None:
+            if max_bytes is not None and len(text) > max_bytes:
+                raise FileTooLargeError(f"{rel} is larger than {max_bytes} bytes")
             return text
-        return resolve_inside(self.root, rel).read_bytes().decode("utf-8", errors="replace")
+        path = resolve_inside(self.root, rel)
+        if max_bytes is not None:
+            return read_regular_text(path, max_bytes=max_bytes, name=rel)
+        with open_regular(path, name=rel) as handle:
+            return handle.read().decode("utf-8", errors="replace")
+
+    def read_window(self, rel_path: str, start: int, end: int, max_bytes: int) -> TextWindow:
+        """Lines start..end of a file (the editor's buffer first) and its line count; a file
+        on disk is streamed, so a range of a huge file costs memory for the range only."""
+        rel = self.rel(rel_path)
+        text = self.buffers.text(rel)
+        if text is not None:
+            return text_window(text, start, end, max_bytes=max_bytes)
+        path = resolve_inside(self.root, rel)
+        return read_line_window(path, start, end, max_bytes=max_bytes, name=rel)
 
     # ------------------------------------------------------------------ indexing
 

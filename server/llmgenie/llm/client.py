@@ -28,11 +28,15 @@ provider's JSON mode (`response_format: json_object`) when it has one
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import os
 import queue
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -81,6 +85,48 @@ class ModelTimeout(TimeoutError):
 
 class UnusableAnswer(Exception):
     """The model answered with nothing usable (empty, or a stream cut before the end)."""
+
+
+class MessageRedactions:
+    """Redacted copies of conversation messages, keyed by a hash of their content.
+
+    A run sends its whole history again every round; redacting each distinct message once
+    keeps a long run linear (a 20 MB tool argument was re-redacted every round before).
+    Shared by a client's siblings; bounded, oldest entries dropped first.
+    """
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self._max = max_entries
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def redact(self, redact: Callable[[str], str], message: Any) -> Any:
+        """`message` with every string redacted, from the cache when seen before."""
+        raw = json.dumps(message, sort_keys=True, default=str, ensure_ascii=False)
+        key = hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        with self._lock:
+            cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
+                return copy.deepcopy(cached)
+        redacted = redact_structure(redact, message)
+        with self._lock:
+            self._entries[key] = redacted
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return copy.deepcopy(redacted)
+
+
+class _Tee:
+    """An `on_delta` that also remembers whether anything was shown."""
+
+    def __init__(self, on_delta: Callable[[str], None], shown: list[str]) -> None:
+        self._on_delta = on_delta
+        self._shown = shown
+
+    def __call__(self, text: str) -> None:
+        self._shown.append(text)
+        self._on_delta(text)
 
 
 def model_chain(settings: Settings, override: str | None = None) -> list[str]:
@@ -224,6 +270,7 @@ class ModelClient:
         self.max_retries = max_retries
         self.budget = budget or RunBudget()
         self._redact = redact
+        self._redactions = MessageRedactions()
         self.cancel = cancel or CancelToken()
         self._on_completion = on_completion
         self.backoff_s = backoff_s
@@ -296,6 +343,7 @@ class ModelClient:
             tool_protocol=self.tool_protocol,
             context_window=self.context_window_override,
         )
+        sibling._redactions = self._redactions
         return sibling
 
     def first_token_deadline(self, model: str) -> float:
@@ -367,13 +415,15 @@ class ModelClient:
         self.budget.check()
         safe = messages
         if self._redact is not None:
-            safe = [redact_structure(self._redact, m) for m in messages]
+            safe = [self._redactions.redact(self._redact, m) for m in messages]
         failed: list[str] = []
         errors: list[str] = []
         for model in self.models:
+            shown: list[str] = []
+            seen = None if on_delta is None else _Tee(on_delta, shown)
             try:
                 completion = self._complete_with_retries(
-                    model, safe, tools, on_delta, limit, json_answer
+                    model, safe, tools, seen, limit, json_answer
                 )
             except (Cancelled, BudgetExceeded):
                 raise
@@ -381,6 +431,9 @@ class ModelClient:
                 failed.append(model)
                 errors.append(f"{model}: {_describe(exc)}")
                 log.warning("model_fallback_needed", model=model, error=_describe(exc))
+                if shown and on_delta is not None:
+                    # The reader saw part of a failed answer: say so before the next one.
+                    on_delta(f"\n\n({model} failed mid-answer: {_describe(exc)}; retrying)\n\n")
                 continue
             completion.fallbacks_tried = failed
             self._account(completion)

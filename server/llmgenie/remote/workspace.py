@@ -19,7 +19,7 @@ from llmgenie.contracts.symbols import Reference, Symbol
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.index.layout import IndexLayout, layout_for
 from llmgenie.observability.logging import get_logger
-from llmgenie.workspace.files import resolve_inside
+from llmgenie.workspace.files import FileTooLargeError, TextWindow, resolve_inside, text_window
 
 _log = get_logger(__name__)
 
@@ -104,13 +104,20 @@ class EditorWorkspace(WorkspaceEngine):
                 f"the editor did not answer {method} within {self._timeout:.0f}s"
             ) from exc
 
-    def read_text(self, rel_path: str) -> str:
+    def read_text(self, rel_path: str, max_bytes: int | None = None) -> str:
         answer = self._ask(ids.CALLBACK_READ_FILE, {"path": self.rel(rel_path)})
         if answer is None:
-            return super().read_text(rel_path)
+            return super().read_text(rel_path, max_bytes)
         if answer.get("text") is None:
             raise FileNotFoundError(f"no such file in the editor's workspace: {rel_path}")
-        return str(answer["text"])
+        text = str(answer["text"])
+        if max_bytes is not None and len(text) > max_bytes:
+            raise FileTooLargeError(f"{rel_path} is larger than {max_bytes} bytes")
+        return text
+
+    def read_window(self, rel_path: str, start: int, end: int, max_bytes: int) -> TextWindow:
+        """The editor's text of the file, windowed (it arrived whole in one answer)."""
+        return text_window(self.read_text(rel_path), start, end, max_bytes=max_bytes)
 
     def search(self, query: str, k: int = 10, focus: str | None = None) -> SearchResult:
         answer = self._ask(ids.CALLBACK_SEARCH, {"query": query, "k": k, "focus": focus})

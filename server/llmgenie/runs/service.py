@@ -61,6 +61,9 @@ EventCallback = Callable[[RunEvent], None]
 # are matched by name so this module does not import CrewAI.
 _CREW_ERRORS = frozenset({"CrewRunFailed", "UnknownCrew"})
 EngineFactory = Callable[[Path], "WorkspaceEngine"]
+# How long a cancelled run's thread has to stop by itself before the run is recorded as
+# cancelled without it (cancel means `cancelled` within seconds, whatever the thread does).
+CANCEL_GRACE_S = 2.0
 
 
 @dataclass
@@ -73,6 +76,11 @@ class RunHandle:
     _service: RunService
     _done: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    # Guards the run's end: whoever records it first (the run's thread, or the cancel
+    # watchdog when that thread is stuck) wins, and no event goes out after it.
+    _end_lock: threading.RLock = field(default_factory=threading.RLock)
+    _ended: bool = False
+    _abandon: Callable[[], None] | None = None
 
     def wait(self, timeout: float | None = None) -> RunRecord:
         """The final record (TimeoutError if the run is still going after `timeout`)."""
@@ -210,7 +218,18 @@ class RunService:
             return False
         handle.cancel_token.cancel()
         log.info("run_cancel_requested", run_id=run_id)
+        watchdog = threading.Timer(CANCEL_GRACE_S, self._abandon_if_stuck, args=(handle,))
+        watchdog.daemon = True
+        watchdog.start()
         return True
+
+    def _abandon_if_stuck(self, handle: RunHandle) -> None:
+        """Record a cancelled run whose thread is still stuck (a blocking read, a model
+        that never answers) as cancelled; the thread's late result is then ignored."""
+        if handle.done or handle._abandon is None:
+            return
+        log.warning("run_abandoned_after_cancel", run_id=handle.run_id, grace_s=CANCEL_GRACE_S)
+        handle._abandon()
 
     def get(self, run_id: str) -> RunRecord | None:
         """The run's record, from its workspace's store (any opened store)."""
@@ -339,7 +358,7 @@ class RunService:
         started = time.monotonic()
         ACTIVE_RUNS.inc()
 
-        def emit(event: RunEvent) -> None:
+        def send(event: RunEvent) -> None:
             if on_event is None:
                 return
             try:
@@ -347,10 +366,91 @@ class RunService:
             except Exception as exc:  # a listener's bug must not end the run
                 log.warning("run_event_listener_failed", run_id=run_id, error=str(exc))
 
+        def emit(event: RunEvent) -> None:
+            with handle._end_lock:
+                if not handle._ended:  # a stuck thread's late events are dropped
+                    send(event)
+
         def audit(action: str, data: dict[str, object]) -> None:
             actor = str(data.get("agent") or "agent")
             payload = {k: v for k, v in data.items() if k != "run_id"}
             self._audit(store, run_id, action, payload, actor=actor)
+
+        def finish(
+            status: RunStatus, result: RunResult | None, error: str | None, outcome: str
+        ) -> None:
+            """Record the run's end once: record, audit, metrics, last event, done."""
+            with handle._end_lock:
+                if handle._ended:
+                    log.info("run_late_result_ignored", run_id=run_id, status=status.value)
+                    return
+                handle._ended = True
+                seconds = time.monotonic() - started
+                # Provider and tool errors can quote what they were sent: redact first.
+                error = self._redactor.redact(error) if error else error
+                final = record.model_copy(
+                    update={
+                        "status": status,
+                        "result": result,
+                        "error": error,
+                        "updated_at": time.time(),
+                    }
+                )
+                try:
+                    store.runs.save(final)
+                except Exception as exc:
+                    log.error("run_record_save_failed", run_id=run_id, error=str(exc))
+                self._audit(
+                    store,
+                    run_id,
+                    "run_finished",
+                    {
+                        "status": status.value,
+                        "error": error,
+                        "model": result.model if result else None,
+                        "tokens": result.tokens if result else 0,
+                        "cost_usd": result.cost_usd if result else 0.0,
+                        "edits": len(result.edits) if result else 0,
+                        "findings": len(result.findings) if result else 0,
+                        "seconds": round(seconds, 3),
+                    },
+                )
+                AGENT_RESPONSE_TIME.labels(request.crew, "crew", outcome).observe(seconds)
+                AGENT_TASKS.labels(request.crew, "crew", outcome).inc()
+                ACTIVE_RUNS.dec()
+                log.info(
+                    "run_finished",
+                    run_id=run_id,
+                    crew=request.crew,
+                    status=status.value,
+                    error=error,
+                    seconds=round(seconds, 3),
+                )
+                if result is not None and status is RunStatus.SUCCEEDED:
+                    send(
+                        RunEvent(
+                            run_id=run_id,
+                            kind="result",
+                            message=result.message[:200],
+                            data={"result": result.model_dump(mode="json"), "status": status.value},
+                        )
+                    )
+                else:
+                    send(
+                        RunEvent(
+                            run_id=run_id,
+                            kind="error",
+                            message=error or status.value,
+                            data={"status": status.value},
+                        )
+                    )
+                with self._lock:
+                    self._active.pop(run_id, None)
+                handle._done.set()
+
+        handle._abandon = lambda: finish(
+            RunStatus.CANCELLED, None, _error_text(Cancelled()), "cancelled"
+        )
 
         outcome = "error"
         result: RunResult | None = None
@@ -382,65 +482,4 @@ class RunService:
             if error.startswith("internal error"):
                 log.exception("run_crashed", run_id=run_id, crew=request.crew)
         finally:
-            seconds = time.monotonic() - started
-            # Provider and tool errors can quote what they were sent: redact before it is shown.
-            error = self._redactor.redact(error) if error else error
-            final = record.model_copy(
-                update={
-                    "status": status,
-                    "result": result,
-                    "error": error,
-                    "updated_at": time.time(),
-                }
-            )
-            try:
-                store.runs.save(final)
-            except Exception as exc:
-                log.error("run_record_save_failed", run_id=run_id, error=str(exc))
-            self._audit(
-                store,
-                run_id,
-                "run_finished",
-                {
-                    "status": status.value,
-                    "error": error,
-                    "model": result.model if result else None,
-                    "tokens": result.tokens if result else 0,
-                    "cost_usd": result.cost_usd if result else 0.0,
-                    "edits": len(result.edits) if result else 0,
-                    "findings": len(result.findings) if result else 0,
-                    "seconds": round(seconds, 3),
-                },
-            )
-            AGENT_RESPONSE_TIME.labels(request.crew, "crew", outcome).observe(seconds)
-            AGENT_TASKS.labels(request.crew, "crew", outcome).inc()
-            ACTIVE_RUNS.dec()
-            log.info(
-                "run_finished",
-                run_id=run_id,
-                crew=request.crew,
-                status=status.value,
-                error=error,
-                seconds=round(seconds, 3),
-            )
-            if result is not None and status is RunStatus.SUCCEEDED:
-                emit(
-                    RunEvent(
-                        run_id=run_id,
-                        kind="result",
-                        message=result.message[:200],
-                        data={"result": result.model_dump(mode="json"), "status": status.value},
-                    )
-                )
-            else:
-                emit(
-                    RunEvent(
-                        run_id=run_id,
-                        kind="error",
-                        message=error or status.value,
-                        data={"status": status.value},
-                    )
-                )
-            with self._lock:
-                self._active.pop(run_id, None)
-            handle._done.set()
+            finish(status, result, error, outcome)

@@ -7,6 +7,10 @@ Public API:
     decode_source(data: bytes) -> tuple[str, bool]                    # (text, had_errors)
     sniff_content(data: bytes, name: str) -> str | None               # "binary"/"minified"/None
     SkippedFile(rel_path, reason, detail), FileText(text, size, content_hash, decode_errors)
+    open_regular(path) -> BinaryIO        # NotRegularFileError for FIFOs, devices, sockets
+    read_regular_text(path, *, max_bytes) -> str   # FileTooLargeError past max_bytes
+    read_line_window(path, start, end, *, max_bytes) -> TextWindow   # streams, O(range) memory
+    text_window(text, start, end, *, max_bytes) -> TextWindow
 
 Skip reasons used across the workspace layer: "binary", "too_large", "minified",
 "unreadable", "symlink_loop", "outside_root", "symlink_dir" (a directory symlink whose
@@ -18,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from llmgenie.contracts.errors import PathEscapeError
 
@@ -193,3 +199,115 @@ def _oserror_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symlink_loop"
     return "unreadable"
+
+
+class NotRegularFileError(OSError):
+    """The path is a FIFO, device or socket: reading it could block forever or never end."""
+
+
+class FileTooLargeError(OSError):
+    """The file is larger than the caller is willing to load at once."""
+
+
+def open_regular(path: str | os.PathLike[str], *, name: str = "") -> BinaryIO:
+    """Open `path` for binary reading only if it is a regular file.
+
+    The open itself is non-blocking (a FIFO without a writer would otherwise block here) and
+    the check is made on the opened descriptor, so the file cannot be swapped for a FIFO
+    between a check and the open.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(f"{name or os.fspath(path)} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_text(path: str | os.PathLike[str], *, max_bytes: int, name: str = "") -> str:
+    """Decoded text of a regular file of at most `max_bytes` bytes (FileTooLargeError else);
+    `name` is how errors call the file (a workspace-relative path)."""
+    with open_regular(path, name=name) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileTooLargeError(f"{name or os.fspath(path)} is larger than {max_bytes} bytes")
+    return decode_source(data)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class TextWindow:
+    """Lines `start`.. of a file (as many as were asked and fit), and its total line count.
+
+    `cut` is True when a line or the window was shortened to stay within its byte limit.
+    """
+
+    start: int
+    lines: list[str]
+    total: int
+    cut: bool = False
+
+
+def _window(
+    pieces: Iterable[tuple[bytes, bool]], start: int, end: int, max_bytes: int
+) -> TextWindow:
+    """Collect lines start..end from (line bytes, line complete) pieces; count the rest."""
+    lines: list[str] = []
+    kept = 0
+    cut = False
+    number = 0
+    for piece, complete in pieces:
+        number += 1
+        if start <= number <= end:
+            room = max_bytes - kept
+            if len(piece) > room or not complete:
+                piece, cut = piece[: max(room, 0)], True
+            if room > 0:
+                lines.append(decode_source(piece.rstrip(b"\r\n"))[0])
+                kept += len(piece)
+    return TextWindow(start=start, lines=lines, total=number, cut=cut)
+
+
+def text_window(text: str, start: int, end: int, *, max_bytes: int) -> TextWindow:
+    """The TextWindow of text already in memory (an editor buffer)."""
+    pieces = ((line.encode("utf-8", "surrogatepass"), True) for line in text.splitlines())
+    return _window(pieces, start, end, max_bytes)
+
+
+_LINE_CHUNK = 65536
+
+
+def _stream_lines(handle: BinaryIO, start: int, end: int) -> Iterable[tuple[bytes, bool]]:
+    """Lines 1..end of `handle`, holding at most one chunk: lines before `start` come back
+    empty, and a line longer than a chunk yields its first chunk (complete=False)."""
+    number = 0
+    while number < end:
+        piece = handle.readline(_LINE_CHUNK)
+        if not piece:
+            return
+        number += 1
+        long = len(piece) == _LINE_CHUNK and not piece.endswith(b"\n")
+        while long and (more := handle.readline(_LINE_CHUNK)) and not more.endswith(b"\n"):
+            pass
+        yield (piece if number >= start else b""), not long
+
+
+def _count_rest(handle: BinaryIO) -> int:
+    """Lines left in `handle`, counted block by block."""
+    count = 0
+    last = b"\n"
+    while block := handle.read(1 << 20):
+        count += block.count(b"\n")
+        last = block[-1:]
+    return count + (last != b"\n")
+
+
+def read_line_window(
+    path: str | os.PathLike[str], start: int, end: int, *, max_bytes: int, name: str = ""
+) -> TextWindow:
+    """Lines start..end of a regular file, streamed: memory stays at one chunk plus the
+    window however large the file is (the total line count is counted, not loaded)."""
+    with open_regular(path, name=name) as handle:
+        window = _window(_stream_lines(handle, start, end), start, end, max_bytes)
+        return replace(window, total=window.total + _count_rest(handle))
