@@ -11,6 +11,7 @@ from tests.lsp.conftest import EditorClient, closed_cleanly, start_editor
 
 COMMANDS = {
     "llmgenie.runCrew", "llmgenie.reindex", "llmgenie.pauseIndexing", "llmgenie.resumeIndexing",
+    "llmgenie.configureModel",
 }  # fmt: skip
 
 
