@@ -184,7 +184,11 @@ def why_unusable(
 ) -> str:
     """The most telling reason a run gave nothing usable, from its record and events."""
     if record.status is not RunStatus.SUCCEEDED:
-        return f"{record.status.value}: {record.error or '?'}"
+        text = f"{record.status.value}: {condensed(record.error or '?')}"
+        retries = [e for e in events if e.data.get("stage") == "validation_failed"]
+        if retries and str(retries[-1].data.get("error", "")) not in (record.error or ""):
+            text += " — last retry: " + condensed(str(retries[-1].data.get("error", "")))
+        return text
     notes: list[str] = []
     for event in events:
         if event.data.get("stage") == "items_not_kept":
@@ -204,8 +208,26 @@ def why_unusable(
     else:
         failures = [e for e in events if e.data.get("stage") == "validation_failed"]
         if failures:
-            text += " — last retry: " + str(failures[-1].data.get("error", ""))[:240]
+            text += " — last retry: " + condensed(str(failures[-1].data.get("error", "")))
     return text
+
+
+# The instructions in the agents' retry feedback, which say nothing about what went wrong.
+_BOILERPLATE = (
+    "Your answer needs fixing. ",
+    "Do not repeat them. ",
+    " Answer with one JSON object holding only what is missing or corrected.",
+    " (send corrected versions if they matter)",
+    " (in 'edits' or with the propose_edit tool)",
+)
+
+
+def condensed(feedback: str, limit: int = 400) -> str:
+    """A retry feedback or run error without its instructions to the model, shortened."""
+    for phrase in _BOILERPLATE:
+        feedback = feedback.replace(phrase, " ")
+    text = " ".join(feedback.split()).replace(" .", ".").replace(" :", ":")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def token_counts() -> tuple[int, int]:
@@ -339,7 +361,7 @@ def markdown(outcomes: list[Outcome]) -> str:
             got.append("names " + ", ".join(o.message_names))
         what = "; ".join(got) or o.status
         if o.why:
-            what += f" — {o.why}"
+            what = o.why if o.why.startswith(o.status) else f"{what} — {o.why}"
         what = what.replace("|", "\\|").replace("\n", " ")
         rows.append(
             f"| {o.crew} | {'yes' if o.usable else 'no'} | {o.prompt_tokens} / "

@@ -118,3 +118,29 @@ def test_a_failed_run_reports_its_error_and_first_token_time(view: WorkspaceView
     assert "not kept: edit to inventory/models.py: old_text was not found" in kept_none.why
     table = markdown([failed, kept_none])
     assert "| explain | no |" in table and "31.5 s" in table and "Usable: 0 of 2" in table
+
+
+def test_why_keeps_what_went_wrong_and_drops_the_instructions_to_the_model(
+    view: WorkspaceView,
+) -> None:
+    feedback = (
+        "Your answer needs fixing. Still missing: this task must propose at least one edit "
+        "(in 'edits' or with the propose_edit tool). Not kept (send corrected versions if they "
+        "matter): edit to inventory/api.py: new_text: Field required. Answer with one JSON "
+        "object holding only what is missing or corrected."
+    )
+    retry = RunEvent(
+        run_id="r1",
+        kind="status",
+        message="retry",
+        data={"stage": "validation_failed", "error": feedback},
+    )
+    cut = record("refactor", None, RunStatus.CANCELLED).model_copy(
+        update={"error": "cut off by the benchmark after 360s (cancelled by the user)"}
+    )
+    out = score(cut, [retry], view, TARGETS["refactor"])
+    assert out.why == (
+        "cancelled: cut off by the benchmark after 360s (cancelled by the user) — last retry: "
+        "Still missing: this task must propose at least one edit. Not kept: edit to "
+        "inventory/api.py: new_text: Field required."
+    )
