@@ -19,7 +19,9 @@ names the target's symbols. Recorded per run: prompt/completion tokens, time to 
 of the first model call, total time, the outcome, and for unusable runs why (the run's
 error, its "not kept" items, its last validation failure). A run longer than
 `--run-timeout` is cancelled. Options: `--crews a,b`, `--repeat N`, `--tool-protocol`,
-`--json-mode` (the `LLMGENIE_MODEL_*` knobs), `--workspace DIR`, `--json OUT`.
+`--json-mode` (the `LLMGENIE_MODEL_*` knobs), `--workspace DIR`, `--json OUT`,
+`--no-extra-bufts` (serve without llama.cpp's repacking buffers: its AMX kernels crash where
+the CPU reports AMX but the sandbox does not grant it).
 """
 
 from __future__ import annotations
