@@ -134,3 +134,32 @@ def test_serve_without_the_local_extra_says_what_to_install(tmp_path: Path) -> N
     )
     assert result.returncode == 1
     assert "pip install 'llmgenie[local]'" in result.stderr
+
+
+def test_a_server_killed_by_a_cpu_fault_is_started_again_with_portable_kernels(
+    tmp_path: Path,
+) -> None:
+    # llama.cpp's AMX kernels die with SIGSEGV where the CPU reports AMX but may not use
+    # it: the first command dies that way, the fallback (portable kernels) serves.
+    crashing = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    standing_in = _server(tmp_path, healthy=1)
+    server = LlamaServer(crashing, url=standing_in.url, fallback=standing_in.command)
+    try:
+        server.start()
+        assert server.command == standing_in.command and server.fallback is None
+        assert httpx.get(f"{server.api_base}/models", timeout=5).status_code == 200
+    finally:
+        server.stop()
+    # An ordinary failure (an exit code, not a signal) does not switch.
+    broken = LlamaServer(
+        [sys.executable, "-c", "raise SystemExit(3)"], url=standing_in.url, fallback=["x"]
+    )
+    with pytest.raises(LlamaServerFailed):
+        broken.start()
+    assert broken.fallback == ["x"]
+
+
+def test_the_portable_command_goes_through_the_launcher(tmp_path: Path) -> None:
+    command = llama_command(tmp_path / "m.gguf", host="127.0.0.1", port=8080, portable=True)
+    assert command[1:3] == ["-m", "llmgenie.llm.llama_launch"]
+    assert command[3:] == llama_command(tmp_path / "m.gguf", host="127.0.0.1", port=8080)[3:]

@@ -70,7 +70,7 @@ def serve_model(
     threads: Annotated[int, typer.Option(help="generation threads (0: cores - 1)")] = 0,
     context: Annotated[int, typer.Option(help="context window in tokens")] = 8192,
 ) -> None:
-    """Serve a GGUF model on 127.0.0.1 until Ctrl-C (needs `pip install 'llmgenie[local]'`)."""
+    """Serve a GGUF model on 127.0.0.1 until Ctrl-C (needs `pip install 'llmgenie\\[local]'`)."""
     import signal
 
     from rich.markup import escape

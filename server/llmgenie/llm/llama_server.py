@@ -77,12 +77,15 @@ def llama_command(
     port: int,
     threads: int | None = None,
     context: int = DEFAULT_CONTEXT,
+    portable: bool = False,
 ) -> list[str]:
-    """The command line of llama-cpp-python's OpenAI-compatible server for `model_file`."""
+    """The command line of llama-cpp-python's OpenAI-compatible server for `model_file`
+    (`portable`: through llama_launch, without the CPU kernels that crash where AMX is
+    reported but not granted)."""
     return [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "llmgenie.llm.llama_launch" if portable else "llama_cpp.server",
         "--model",
         str(model_file),
         "--host",
@@ -115,8 +118,11 @@ class LlamaServer:
         max_restarts: int = MAX_RESTARTS,
         ready_timeout_s: float = READY_TIMEOUT_S,
         on_restart: Callable[[int, int | None], None] | None = None,
+        fallback: Sequence[str] | None = None,
     ) -> None:
         self.command = list(command)
+        # The command to switch to once, when the server dies by a signal (portable kernels).
+        self.fallback = list(fallback) if fallback else None
         self.url = url.rstrip("/")
         self.env = server_environment(env)
         self.max_restarts = max_restarts
@@ -142,8 +148,12 @@ class LlamaServer:
         if not llama_cpp_installed():
             raise LlamaServerMissing()
         port = port or free_port(host)
-        command = llama_command(model_file, host=host, port=port, threads=threads, context=context)
-        return cls(command, url=f"http://{host}:{port}")
+        where = {"host": host, "port": port, "threads": threads, "context": context}
+        return cls(
+            llama_command(model_file, **where),  # type: ignore[arg-type]
+            url=f"http://{host}:{port}",
+            fallback=llama_command(model_file, portable=True, **where),  # type: ignore[arg-type]
+        )
 
     @property
     def api_base(self) -> str:
@@ -153,7 +163,23 @@ class LlamaServer:
     def start(self) -> None:
         """Start the process and return once it answers; LlamaServerFailed otherwise."""
         self._spawn()
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except LlamaServerFailed:
+            if not self._use_fallback():
+                raise
+            self._spawn()
+            self._wait_ready()
+
+    def _use_fallback(self) -> bool:
+        """After a death by a signal (SIGSEGV, SIGILL: a CPU kernel the machine cannot
+        run), switch to the fallback command once. True if switched."""
+        code = self.process.returncode if self.process else None
+        if self.fallback is None or code is None or code >= 0:
+            return False
+        log.warning("model_server_portable_kernels", exit_code=code)
+        self.command, self.fallback = self.fallback, None
+        return True
 
     def _spawn(self) -> None:
         self._log.seek(0)
@@ -213,6 +239,7 @@ class LlamaServer:
             if self._stopping.is_set():
                 return
             code = process.returncode
+            self._use_fallback()
             if time.monotonic() - up_since >= HEALTHY_S:
                 self.restarts = 0
             while True:
