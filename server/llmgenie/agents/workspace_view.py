@@ -39,6 +39,12 @@ class WorkspaceView:
         cleaned = path.strip().strip("\"'")
         if not cleaned:
             raise PathEscapeError("empty path")
+        if cleaned.startswith("/") and not cleaned.startswith(str(self.root)):
+            # Models often write workspace paths with a leading slash ("/app/main.py"):
+            # read as relative when that file exists here (still confined to the root).
+            stripped = cleaned.lstrip("/")
+            if stripped and resolve_inside(self.root, stripped).is_file():
+                cleaned = stripped
         resolved = resolve_inside(self.root, cleaned, allow_absolute=True)
         rel = to_rel(self.root, resolved)
         if not rel:
