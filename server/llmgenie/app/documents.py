@@ -121,29 +121,38 @@ class DocumentSync:
                 await self.flush(path)
 
     async def flush(self, path: Path) -> None:
-        """Send the current buffer of `path` to the index if it changed since the last flush."""
+        """Send the current buffer of `path` to the index if it changed since the last flush.
+
+        The dirty check runs under the document's lock, so a flush that finds an update of
+        the same document in flight (spawned by didOpen, say) waits for it to land.
+        """
         self._cancel_timer(path)
-        if path not in self._dirty:
-            return
-        located = self._registry.locate(path)
-        buffer = self._buffers.text(path)
-        if located is None or buffer is None:
+        async with self._lock(path):
+            if path not in self._dirty:
+                return
+            located = self._registry.locate(path)
+            buffer = self._buffers.text(path)
+            if located is None or buffer is None:
+                self._dirty.discard(path)
+                return
+            folder, rel = located
+            engine = folder.engine
+            if engine is None:
+                return  # stays dirty; pushed once the engine is open
             self._dirty.discard(path)
-            return
-        folder, rel = located
-        engine = folder.engine
-        if engine is None:
-            return  # stays dirty; pushed once the engine is open
-        self._dirty.discard(path)
-        if len(buffer.text) > folder.settings.index.max_file_bytes:
-            _log.info("document_skipped", path=rel, reason="oversize", chars=len(buffer.text))
-            return
-        await self._locked(path, lambda: engine.update_document(rel, buffer.text, buffer.version))
+            if len(buffer.text) > folder.settings.index.max_file_bytes:
+                _log.info("document_skipped", path=rel, reason="oversize", chars=len(buffer.text))
+                return
+            await self._guarded(
+                path, lambda: engine.update_document(rel, buffer.text, buffer.version)
+            )
         self._on_reindexed(path)
 
     async def flush_all(self) -> None:
-        """Flush every dirty document (before reads that must see the latest buffers)."""
-        for path in list(self._dirty):
+        """Flush every dirty document and wait for updates in flight (before reads that
+        must see the latest buffers)."""
+        busy = {path for path, lock in self._locks.items() if lock.locked()}
+        for path in list(self._dirty | busy):
             await self.flush(path)
 
     def cancel_all(self) -> None:
@@ -156,13 +165,18 @@ class DocumentSync:
         if timer is not None:
             timer.cancel()
 
+    def _lock(self, path: Path) -> asyncio.Lock:
+        return self._locks.setdefault(path, asyncio.Lock())
+
     async def _locked(self, path: Path, work: Callable[[], object]) -> None:
-        lock = self._locks.setdefault(path, asyncio.Lock())
-        async with lock:
-            try:
-                await self._run(work)
-            except Exception as exc:  # a bad buffer must never take the server down
-                _log.warning("document_update_failed", path=str(path), error=str(exc))
+        async with self._lock(path):
+            await self._guarded(path, work)
+
+    async def _guarded(self, path: Path, work: Callable[[], object]) -> None:
+        try:
+            await self._run(work)
+        except Exception as exc:  # a bad buffer must never take the server down
+            _log.warning("document_update_failed", path=str(path), error=str(exc))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
