@@ -98,6 +98,9 @@ class IndexSettings(_Section):
     chroma_url: str | None = None
     cache_dir: Path | None = None
     debounce_ms: int = Field(150, ge=0)
+    workers: int = Field(
+        0, ge=0, le=256, description="parse processes; 0 = every core but one (2 on 2 cores)"
+    )
 
 
 class LLMSettings(_Section):

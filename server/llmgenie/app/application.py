@@ -287,7 +287,17 @@ class Application:
         if cached is not None:
             return cached
         located = self.registry.locate(path)
-        if located is None or located[0].engine is None:
+        if located is None:
+            return []
+        if self.documents.pending(path):
+            # A document just opened (or typed into) whose buffer the index has not taken
+            # yet: parse it now, so its symbol actions are there on the first request.
+            try:
+                await self.engine(located[0])
+            except RequestFailed:
+                return []
+            await self.documents.flush(path)
+        if located[0].engine is None:
             return []
         engine, rel = located[0].engine, located[1]
         generation = self._generation

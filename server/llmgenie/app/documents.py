@@ -103,6 +103,11 @@ class DocumentSync:
         engine, rel = located[0].engine, located[1]
         self._spawn(self._locked(path, lambda: engine.close_document(rel)))
 
+    def pending(self, path: Path) -> bool:
+        """Whether the buffer of `path` has changes the index has not taken yet."""
+        lock = self._locks.get(path)
+        return path in self._dirty or (lock is not None and lock.locked())
+
     def open_rel_paths(self, folder: Folder) -> list[str]:
         """Workspace-relative paths of the folder's open documents (embedding priority)."""
         out = []

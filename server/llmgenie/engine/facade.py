@@ -273,7 +273,7 @@ class WorkspaceEngine:
                 stats=view.stats,
                 dense=self.embeddings.dense_search(view),
                 graph=lambda focus_paths, mentioned: self._graph_rank(view, focus_paths, mentioned),
-                degraded=self.degraded(),
+                degraded=self.degraded() + _unparsed(view.stats.unparsed_files),
             )
             return hybrid_search(inputs, query, k=k, focus_file_id=focus_id)
 
@@ -374,6 +374,7 @@ class WorkspaceEngine:
             degraded.append("workspace has not been indexed yet (run `llmgenie index`)")
         elif stale:
             degraded.append(f"{len(stale)} files changed since the last index")
+        degraded.extend(_unparsed(counts["unparsed"]))
         return IndexHealth(
             root=str(self.root),
             index_path=str(self.layout.directory),
@@ -388,3 +389,10 @@ class WorkspaceEngine:
             degraded=degraded,
             last_indexed_at=float(last) if last else None,
         )
+
+
+def _unparsed(n: int) -> list[str]:
+    """The degraded reason while the index's second phase has files left to parse."""
+    if not n:
+        return []
+    return [f"{n} files not parsed yet: search sees their paths and defined names only"]

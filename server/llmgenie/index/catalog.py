@@ -24,6 +24,8 @@ class FileState:
     size: int
     mtime_ns: int
     hash: str
+    state: str = "indexed"
+    """"lexical" while only the first phase has seen the file (see index/indexer.py)."""
 
 
 # Counters in `meta`, bumped inside the write transactions that change what they cover, so
@@ -77,9 +79,9 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
 def file_states(conn: sqlite3.Connection) -> dict[str, FileState]:
     """path -> state for every indexed file."""
     return {
-        path: FileState(fid, size, mtime, digest)
-        for fid, path, size, mtime, digest in conn.execute(
-            "SELECT id, path, size, mtime_ns, hash FROM files"
+        path: FileState(fid, size, mtime, digest, state)
+        for fid, path, size, mtime, digest, state in conn.execute(
+            "SELECT id, path, size, mtime_ns, hash, state FROM files"
         )
     }
 
@@ -195,6 +197,7 @@ class BatchWriter:
                 continue
             fid = file_id(conn, p.path)
             new_chunks = p.chunks
+            state = "lexical" if p.status == "lexical" else "indexed"
             values = (
                 p.hash,
                 p.size,
@@ -204,11 +207,12 @@ class BatchWriter:
                 int(p.has_errors),
                 p.lines,
                 now,
+                state,
             )
             if fid is None:
                 cur = conn.execute(
                     "INSERT INTO files(hash, size, mtime_ns, language, is_test, has_errors, lines,"
-                    " indexed_at, path) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " indexed_at, state, path) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (*values, p.path),
                 )
                 fid = int(cur.lastrowid or 0)
@@ -219,7 +223,7 @@ class BatchWriter:
                 vector_drops.extend((vid,) for vid in dropped)
                 conn.execute(
                     "UPDATE files SET hash=?, size=?, mtime_ns=?, language=?, is_test=?,"
-                    " has_errors=?, lines=?, indexed_at=?, state='indexed' WHERE id=?",
+                    " has_errors=?, lines=?, indexed_at=?, state=? WHERE id=?",
                     (*values, fid),
                 )
             for s in p.symbols:
@@ -264,6 +268,7 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
         ("references", "SELECT coalesce(sum(count), 0) FROM refs"),
         ("chunks", "SELECT count(*) FROM chunks"),
         ("vectors", "SELECT count(*) FROM chunks WHERE embedded=1"),
+        ("unparsed", "SELECT count(*) FROM files WHERE state='lexical'"),
     ):
         out[name] = int(conn.execute(sql).fetchone()[0])
     return out

@@ -1,15 +1,25 @@
 """A full incremental index pass: discover, diff against the catalog, parse, write.
 
 Change detection: size+mtime equal → unchanged without reading; otherwise the worker
-hashes the bytes and only parses when the hash differs. Parsing runs in a small process
-pool (fork when the caller is single-threaded, spawn otherwise) with a bounded window of
-batches in flight, so memory stays flat; one writer commits every ~200 files or half
-second, so an editor's `update_document` never waits long for the write lock. (With
-spawn, as with any multiprocessing, a calling script must guard its entry point.)
+hashes the bytes and only parses when the hash differs.
+
+Many changed files (a cold index, a branch switch) go in two phases, so search works
+within seconds: "lexical" writes each file's row, path tokens and the names its grammar-
+free outline finds (context/outline.py) at the speed of reading files; "symbols" then
+parses them with tree-sitter and replaces those rows with symbols, references, imports
+and chunks, and search improves as it lands. A file the first phase wrote stays marked
+`state='lexical'` until the second parses it, so an interrupted pass resumes there.
+
+Parsing runs in a process pool (fork when the caller is single-threaded, spawn
+otherwise) with a bounded window of batches in flight, so memory stays flat; one writer
+commits every ~200 files or half second, so an editor's `update_document` never waits
+long for the write lock. (With spawn, as with any multiprocessing, a calling script must
+guard its entry point.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sqlite3
@@ -25,7 +35,7 @@ from llmgenie.config import Settings
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.payload import FilePayload
-from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch
+from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch, prepare_lexical
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_DURATION, INDEX_FILES
 from llmgenie.workspace.discovery import discover_files
@@ -36,6 +46,9 @@ BATCH_FILES = 48
 COMMIT_FILES = 200
 COMMIT_SECONDS = 0.5
 POOL_MIN_FILES = 300
+WORKER_NICENESS = 5
+# Below this many changed files one full pass is about as quick as two phases.
+TWO_PHASE_MIN_FILES = 300
 
 
 @dataclass(slots=True)
@@ -52,15 +65,22 @@ class PassResult:
     changed_paths: list[str] = field(default_factory=list)
 
 
-def worker_count() -> int:
-    """Parse workers: one per core up to 2 (the writer needs a share of the CPU too)."""
+def worker_count(configured: int = 0) -> int:
+    """Parse workers: `configured` when set, else every core but one for the editor (both
+    cores of a 2-core machine: the workers run at lower priority, see _worker_init)."""
+    if configured > 0:
+        return configured
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(2, (cores or 1)))
+    cores = cores or 1
+    return cores if cores <= 2 else cores - 1
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Pool-worker initializer: exit when the indexing process dies (a killed index must
-    not leave orphaned workers behind)."""
+def _worker_init(parent_pid: int) -> None:
+    """Pool-worker initializer: lower priority, so typing in the editor wins the CPU over
+    a cold index; exit when the indexing process dies (a killed index must not leave
+    orphaned workers behind)."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
     def watch() -> None:
         while True:
@@ -77,10 +97,10 @@ def _batches(tasks: list[FileTask], size: int) -> Iterator[list[FileTask]]:
 
 
 def _pool_results(
-    tasks: list[FileTask], config: WorkerConfig, cancel: CancelToken | None
+    tasks: list[FileTask], config: WorkerConfig, cancel: CancelToken | None, configured: int = 0
 ) -> Iterator[list[FilePayload]]:
     """Payload batches from a process pool, at most a few batches in flight at once."""
-    workers = worker_count()
+    workers = worker_count(configured)
     method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
     ctx = multiprocessing.get_context(method)
     pending = list(_batches(tasks, BATCH_FILES))
@@ -88,7 +108,7 @@ def _pool_results(
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
-        initializer=_exit_with_parent,
+        initializer=_worker_init,
         initargs=(os.getpid(),),
     ) as pool:
         inflight: list[tuple[list[FileTask], Future[list[FilePayload]]]] = []
@@ -122,6 +142,86 @@ def _inline_results(tasks: list[FileTask], config: WorkerConfig) -> Iterator[lis
         yield prepare_batch(batch, config)
 
 
+class _Writer:
+    """Buffers payloads and commits them in batches (every COMMIT_FILES or COMMIT_SECONDS),
+    counting what landed in the pass result."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, write_lock: threading.RLock, result: PassResult
+    ) -> None:
+        self._conn = conn
+        self._lock = write_lock
+        self._result = result
+        self._buffered: list[FilePayload] = []
+        self._last_commit = time.perf_counter()
+        self.lexical: list[str] = []
+        """Paths written by the first phase, in order (the second phase's work list)."""
+
+    def add(self, batch: list[FilePayload]) -> None:
+        self._buffered.extend(batch)
+        if (
+            len(self._buffered) >= COMMIT_FILES
+            or time.perf_counter() - self._last_commit > COMMIT_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffered:
+            return
+        with self._lock, catalog.transaction(self._conn):
+            n_symbols, n_chunks = catalog.BatchWriter(self._conn).write(self._buffered)
+        result = self._result
+        for p in self._buffered:
+            if p.status == "parsed":
+                result.indexed += 1
+                result.changed_paths.append(p.path)
+            elif p.status == "lexical":
+                self.lexical.append(p.path)
+                result.changed_paths.append(p.path)
+            elif p.status == "skipped":
+                result.skipped[p.skip_reason] = result.skipped.get(p.skip_reason, 0) + 1
+                result.changed_paths.append(p.path)
+            else:
+                result.unchanged += 1
+        if self._buffered[0].status != "lexical":  # first-phase symbols are provisional
+            result.symbols += n_symbols
+        result.chunks += n_chunks
+        self._buffered = []
+        self._last_commit = time.perf_counter()
+
+
+def _lexical_results(tasks: list[FileTask], config: WorkerConfig) -> Iterator[list[FilePayload]]:
+    # In this thread: a file costs well under a millisecond, less than a pool round trip.
+    for batch in _batches(tasks, BATCH_FILES):
+        yield [prepare_lexical(task, config) for task in batch]
+
+
+def _run_stage(
+    stage: str,
+    source: Iterator[list[FilePayload]],
+    total: int,
+    writer: _Writer,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> bool:
+    """Write every batch of `source`; False when cancelled (what was written stays)."""
+    _emit(progress, stage, 0, total, f"{total} files")
+    done = 0
+    try:
+        for batch in source:
+            writer.add(batch)
+            done += len(batch)
+            _emit(progress, stage, done, total, batch[-1].path if batch else "")
+            if cancel is not None and cancel.cancelled:
+                return False
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+        writer.flush()
+    return True
+
+
 def run_index_pass(
     root: Path,
     settings: Settings,
@@ -143,13 +243,17 @@ def run_index_pass(
     exclude = exclude or set()
     present: set[str] = set()
     tasks: list[FileTask] = []
+    unfinished: list[FileTask] = []  # first phase done, second not (an interrupted pass)
     for wf in discovery.files:
         present.add(wf.rel_path)
         if wf.rel_path in exclude:
             continue
         state = known.get(wf.rel_path)
         if state is not None and state.size == wf.size and state.mtime_ns == wf.mtime_ns:
-            result.unchanged += 1
+            if state.state == "lexical":
+                unfinished.append(FileTask(wf.rel_path, wf.path, wf.size, wf.mtime_ns, None))
+            else:
+                result.unchanged += 1
             continue
         tasks.append(
             FileTask(wf.rel_path, wf.path, wf.size, wf.mtime_ns, state.hash if state else None)
@@ -159,67 +263,46 @@ def run_index_pass(
         with write_lock, catalog.transaction(conn):
             result.removed = catalog.delete_files(conn, deleted)
         result.changed_paths.extend(deleted)
-    total = len(tasks)
-    _emit(progress, "index", 0, total, f"{total} files to parse")
     config = WorkerConfig(settings.index.max_file_bytes, settings.index.chunk_max_lines)
-    source = (
-        _pool_results(tasks, config, cancel)
-        if total >= POOL_MIN_FILES and worker_count() > 1
-        else _inline_results(tasks, config)
-    )
-    buffered: list[FilePayload] = []
-    last_commit = time.perf_counter()
-    done = 0
-
-    def flush() -> None:
-        nonlocal buffered, last_commit
-        if not buffered:
-            return
-        with write_lock, catalog.transaction(conn):
-            n_symbols, n_chunks = catalog.BatchWriter(conn).write(buffered)
-        for p in buffered:
-            if p.status == "parsed":
-                result.indexed += 1
-                result.changed_paths.append(p.path)
-            elif p.status == "skipped":
-                result.skipped[p.skip_reason] = result.skipped.get(p.skip_reason, 0) + 1
-                result.changed_paths.append(p.path)
-            else:
-                result.unchanged += 1
-        result.symbols += n_symbols
-        result.chunks += n_chunks
-        buffered = []
-        last_commit = time.perf_counter()
-
-    try:
-        for batch in source:
-            buffered.extend(batch)
-            done += len(batch)
-            if len(buffered) >= COMMIT_FILES or time.perf_counter() - last_commit > COMMIT_SECONDS:
-                flush()
-            _emit(progress, "index", done, total, batch[-1].path if batch else "")
-            if cancel is not None and cancel.cancelled:
-                result.cancelled = True
-                break
-    finally:
-        if isinstance(source, Iterator):
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-        flush()
+    writer = _Writer(conn, write_lock, result)
+    full = tasks
+    if len(tasks) >= TWO_PHASE_MIN_FILES:
+        by_path = {task.rel_path: task for task in tasks}
+        finished = _run_stage(
+            "lexical", _lexical_results(tasks, config), len(tasks), writer, progress, cancel
+        )
+        if not finished:
+            result.cancelled = True
+        # The second phase parses what the first wrote, whatever its hash says.
+        full = [
+            FileTask(path, task.abs_path, task.size, task.mtime_ns, None)
+            for path in writer.lexical
+            for task in (by_path[path],)
+        ]
+    full = full + unfinished
+    if full and not result.cancelled:
+        stage = "symbols" if len(tasks) >= TWO_PHASE_MIN_FILES or unfinished else "index"
+        source = (
+            _pool_results(full, config, cancel, settings.index.workers)
+            if len(full) >= POOL_MIN_FILES and worker_count(settings.index.workers) > 1
+            else _inline_results(full, config)
+        )
+        if not _run_stage(stage, source, len(full), writer, progress, cancel):
+            result.cancelled = True
     with write_lock:
         catalog.set_meta(conn, "last_indexed_at", str(time.time()))
     elapsed = time.perf_counter() - started
     INDEX_DURATION.observe(elapsed)
     INDEX_FILES.labels(outcome="indexed").inc(result.indexed)
     INDEX_FILES.labels(outcome="removed").inc(result.removed)
-    _emit(progress, "index", done, total, "done" if not result.cancelled else "cancelled")
+    _emit(progress, "index", len(full), len(full), "cancelled" if result.cancelled else "done")
     _log.info(
         "index_finished",
         root=str(root),
         indexed=result.indexed,
         unchanged=result.unchanged,
         removed=result.removed,
+        two_phase=len(tasks) >= TWO_PHASE_MIN_FILES,
         seconds=round(elapsed, 3),
         cancelled=result.cancelled,
     )

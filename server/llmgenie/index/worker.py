@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmgenie.context.languages import language_for_path
+from llmgenie.context.outline import outline
 from llmgenie.index.parsing import parse_text
-from llmgenie.index.payload import FilePayload, payload_from_parsed
+from llmgenie.index.payload import FilePayload, SymbolRow, payload_from_parsed
+from llmgenie.index.tokens import fts_text, fts_text_of
+from llmgenie.workspace.classify import is_test_path
 from llmgenie.workspace.files import FileText, content_hash, decode_source, read_workspace_file
 
 
@@ -77,6 +81,51 @@ def prepare_text(
     )
     payload.has_errors = payload.has_errors or decode_errors
     return payload
+
+
+def prepare_lexical(task: FileTask, config: WorkerConfig) -> FilePayload:
+    """The first-phase payload: path, outline names and file facts, no grammar (fast).
+
+    Status "lexical" tells the writer to mark the file for the second phase, which
+    replaces these rows with the full parse (prepare_file with the hash check off).
+    """
+    read = read_workspace_file(task.abs_path, max_bytes=config.max_bytes, rel_path=task.rel_path)
+    if not isinstance(read, FileText):
+        return FilePayload(
+            path=task.rel_path,
+            size=task.size,
+            mtime_ns=task.mtime_ns,
+            hash="",
+            status="skipped",
+            skip_reason=read.reason,
+        )
+    if task.old_hash is not None and read.content_hash == task.old_hash:
+        return FilePayload(
+            path=task.rel_path,
+            size=read.size,
+            mtime_ns=task.mtime_ns,
+            hash=read.content_hash,
+            status="unchanged",
+        )
+    language = language_for_path(task.rel_path)
+    names = outline(language, read.text)
+    symbols: list[SymbolRow] = [
+        (s.name, s.name, s.kind, s.line, s.line, s.col, "", "", None) for s in names
+    ]
+    return FilePayload(
+        path=task.rel_path,
+        size=read.size,
+        mtime_ns=task.mtime_ns,
+        hash=read.content_hash,
+        language=language,
+        status="lexical",
+        has_errors=read.decode_errors,
+        is_test=is_test_path(task.rel_path),
+        lines=read.text.count("\n") + 1 if read.text else 0,
+        symbols=symbols,
+        path_tokens=fts_text(task.rel_path),
+        symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in names)),
+    )
 
 
 def prepare_batch(tasks: list[FileTask], config: WorkerConfig) -> list[FilePayload]:

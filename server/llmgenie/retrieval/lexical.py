@@ -45,15 +45,20 @@ class ChunkStats:
     chunk_len: FloatArray
     avg_len: float
     count: int
+    unparsed_files: int = 0
+    """Files only the first index phase has seen (no chunks yet; see index/indexer.py)."""
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> ChunkStats:
+        unparsed = int(
+            conn.execute("SELECT count(*) FROM files WHERE state='lexical'").fetchone()[0]
+        )
         ids_s, files_s, lens_s, n = conn.execute(
             "SELECT group_concat(id), group_concat(file_id), group_concat(ntok), count(*)"
             " FROM chunks"
         ).fetchone()
         if not n:
-            return cls(np.zeros(1, np.int64) - 1, np.ones(1), 1.0, 0)
+            return cls(np.zeros(1, np.int64) - 1, np.ones(1), 1.0, 0, unparsed)
         ids = _ints(ids_s)
         size = int(ids.max()) + 1
         chunk_file = np.full(size, -1, dtype=np.int64)
@@ -61,7 +66,7 @@ class ChunkStats:
         chunk_len = np.ones(size, dtype=np.float64)
         lens = _ints(lens_s).astype(np.float64)
         chunk_len[ids] = np.maximum(lens, 1.0)
-        return cls(chunk_file, chunk_len, float(lens.mean()) or 1.0, int(n))
+        return cls(chunk_file, chunk_len, float(lens.mean()) or 1.0, int(n), unparsed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +87,48 @@ def _ints(text: str | None) -> IntArray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
-def ensure_vocab(conn: sqlite3.Connection) -> None:
-    """The fts5vocab view over the chunk FTS table (temp schema, per connection)."""
+def ensure_vocab(conn: sqlite3.Connection, table: str = "chunks_fts") -> str:
+    """The fts5vocab view over an FTS table (temp schema, per connection); its name."""
+    view = f"{table.removesuffix('_fts')}_vocab"
     conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab"
-        " USING fts5vocab(main, chunks_fts, row)"
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{view} USING fts5vocab(main, {table}, row)"
     )
+    return view
 
 
-def term_frequencies(conn: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
-    """term -> number of chunks containing it (terms absent from the index are left out)."""
-    ensure_vocab(conn)
+def term_frequencies(
+    conn: sqlite3.Connection, terms: list[str], table: str = "chunks_fts"
+) -> dict[str, int]:
+    """term -> number of rows (chunks, or files) containing it; absent terms left out."""
+    view = ensure_vocab(conn, table)
     df: dict[str, int] = {}
     for start in range(0, len(terms), 500):
         part = terms[start : start + 500]
         marks = ",".join("?" * len(part))
         for term, doc in conn.execute(
-            f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", part
+            f"SELECT term, doc FROM temp.{view} WHERE term IN ({marks})", part
         ):
             df[str(term)] = int(doc)
     return df
+
+
+def _early_name_scores(
+    conn: sqlite3.Connection, analysis: QueryAnalysis, known: set[str], n_files: int
+) -> dict[int, float]:
+    """Path/name BM25 for terms no chunk has yet, while the first index phase's files await
+    their parse: those files have no chunks, only paths and outline names."""
+    rest = [t for t in analysis.terms if t not in known]
+    file_df = term_frequencies(conn, rest, "files_fts") if rest else {}
+    n = max(n_files, 1)
+    chosen = sorted(file_df, key=lambda t: file_df[t])[:MAX_TERMS]
+    scores: dict[int, float] = {}
+    for term in chosen:
+        idf = _idf(file_df[term], n)
+        qweight = 1.0 + 0.5 * math.log(analysis.term_counts.get(term, 1))
+        for column, weight in zip(FILE_COLUMNS, FILE_WEIGHTS, strict=True):
+            for fid in _postings(conn, "files_fts", column, term).tolist():
+                scores[fid] = scores.get(fid, 0.0) + idf * qweight * weight
+    return scores
 
 
 def select_terms(analysis: QueryAnalysis, df: dict[str, int], total_chunks: int) -> list[str]:
@@ -143,15 +170,16 @@ def lexical_search(
     """BM25F scores for chunks (top `chunk_limit`), files (best chunks) and file names."""
     df = term_frequencies(conn, analysis.terms)
     terms = select_terms(analysis, df, stats.count)
+    early = _early_name_scores(conn, analysis, set(df), n_files) if stats.unparsed_files else {}
     if not terms:
-        return LexicalHits({}, {}, {}, [], df)
+        return LexicalHits({}, {}, early, [], df)
     n = max(stats.count, 1)
     identifier_terms = {
         w.lower().strip("_") for w, weight in analysis.identifiers.items() if weight >= 2.0
     }
     scores = np.zeros(stats.chunk_file.shape[0], dtype=np.float64)
     body_norm = (K1 + 1.0) / (1.0 + K1 * (1.0 - B + B * stats.chunk_len / stats.avg_len))
-    name_scores: dict[int, float] = {}
+    name_scores: dict[int, float] = early
     for term in terms:
         idf = _idf(df[term], n)
         qweight = 1.0 + 0.5 * math.log(analysis.term_counts.get(term, 1))
