@@ -160,13 +160,12 @@ async def test_without_a_model_one_action_configures_one(workspace: Path) -> Non
         )
 
 
-async def test_a_document_just_opened_offers_its_symbol_actions_at_once(
-    shared_editor: EditorClient,
-) -> None:
-    """The first code-action request after didOpen sees the buffer's functions (no wait for
-    the debounced parse or the background index)."""
+async def test_a_document_just_opened_offers_its_symbol_actions_at_once(workspace: Path) -> None:
+    """The first code-action request, straight after initialize and didOpen, sees the buffer's
+    functions: no waiting for the background index to open or for the debounced parse."""
     text = "def settle_refund(order):\n    return order.total\n"
-    uri = shared_editor.open("refunds_new.py", text=text)
-    titles = [a.title for a in await _actions(shared_editor, _params(uri, 1))]
-    assert "llmgenie: Document `settle_refund`" in titles, titles
-    assert "llmgenie: Write tests for `settle_refund`" in titles, titles
+    async with start_editor(workspace, options={"model": "openai/scripted-model"}) as editor:
+        uri = editor.open("refunds_new.py", text=text)
+        titles = [a.title for a in await _actions(editor, _params(uri, 1))]
+        assert "llmgenie: Document `settle_refund`" in titles, titles
+        assert "llmgenie: Write tests for `settle_refund`" in titles, titles
