@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -35,7 +35,7 @@ from llmgenie.config import Settings
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.payload import FilePayload
-from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch, prepare_lexical
+from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch, prepare_lexical_batch
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_DURATION, INDEX_FILES
 from llmgenie.workspace.discovery import discover_files
@@ -96,8 +96,15 @@ def _batches(tasks: list[FileTask], size: int) -> Iterator[list[FileTask]]:
         yield tasks[start : start + size]
 
 
+BatchFn = Callable[[list[FileTask], WorkerConfig], list[FilePayload]]
+
+
 def _pool_results(
-    tasks: list[FileTask], config: WorkerConfig, cancel: CancelToken | None, configured: int = 0
+    tasks: list[FileTask],
+    config: WorkerConfig,
+    cancel: CancelToken | None,
+    configured: int = 0,
+    prepare: BatchFn = prepare_batch,
 ) -> Iterator[list[FilePayload]]:
     """Payload batches from a process pool, at most a few batches in flight at once."""
     workers = worker_count(configured)
@@ -117,29 +124,44 @@ def _pool_results(
             while pos < len(pending) or inflight:
                 while pos < len(pending) and len(inflight) < window:
                     batch = pending[pos]
-                    inflight.append((batch, pool.submit(prepare_batch, batch, config)))
+                    inflight.append((batch, pool.submit(prepare, batch, config)))
                     pos += 1
                 batch, fut = inflight.pop(0)
                 try:
                     yield fut.result()
                 except BrokenProcessPool:
                     _log.warning("index_pool_broken", fallback="in-process")
-                    yield prepare_batch(batch, config)
+                    yield prepare(batch, config)
                     for rest, _ in inflight:
-                        yield prepare_batch(rest, config)
+                        yield prepare(rest, config)
                     for rest in pending[pos:]:
                         if cancel is not None and cancel.cancelled:
                             return
-                        yield prepare_batch(rest, config)
+                        yield prepare(rest, config)
                     return
         finally:
             for _, fut in inflight:
                 fut.cancel()
 
 
-def _inline_results(tasks: list[FileTask], config: WorkerConfig) -> Iterator[list[FilePayload]]:
+def _inline_results(
+    tasks: list[FileTask], config: WorkerConfig, prepare: BatchFn = prepare_batch
+) -> Iterator[list[FilePayload]]:
     for batch in _batches(tasks, BATCH_FILES):
-        yield prepare_batch(batch, config)
+        yield prepare(batch, config)
+
+
+def _results(
+    tasks: list[FileTask],
+    config: WorkerConfig,
+    cancel: CancelToken | None,
+    configured: int,
+    prepare: BatchFn,
+) -> Iterator[list[FilePayload]]:
+    """From the process pool when there is enough work for it, else in this thread."""
+    if len(tasks) >= POOL_MIN_FILES and worker_count(configured) > 1:
+        return _pool_results(tasks, config, cancel, configured, prepare)
+    return _inline_results(tasks, config, prepare)
 
 
 class _Writer:
@@ -188,12 +210,6 @@ class _Writer:
         result.chunks += n_chunks
         self._buffered = []
         self._last_commit = time.perf_counter()
-
-
-def _lexical_results(tasks: list[FileTask], config: WorkerConfig) -> Iterator[list[FilePayload]]:
-    # In this thread: a file costs well under a millisecond, less than a pool round trip.
-    for batch in _batches(tasks, BATCH_FILES):
-        yield [prepare_lexical(task, config) for task in batch]
 
 
 def _run_stage(
@@ -268,9 +284,8 @@ def run_index_pass(
     full = tasks
     if len(tasks) >= TWO_PHASE_MIN_FILES:
         by_path = {task.rel_path: task for task in tasks}
-        finished = _run_stage(
-            "lexical", _lexical_results(tasks, config), len(tasks), writer, progress, cancel
-        )
+        source = _results(tasks, config, cancel, settings.index.workers, prepare_lexical_batch)
+        finished = _run_stage("lexical", source, len(tasks), writer, progress, cancel)
         if not finished:
             result.cancelled = True
         # The second phase parses what the first wrote, whatever its hash says.
@@ -282,11 +297,7 @@ def run_index_pass(
     full = full + unfinished
     if full and not result.cancelled:
         stage = "symbols" if len(tasks) >= TWO_PHASE_MIN_FILES or unfinished else "index"
-        source = (
-            _pool_results(full, config, cancel, settings.index.workers)
-            if len(full) >= POOL_MIN_FILES and worker_count(settings.index.workers) > 1
-            else _inline_results(full, config)
-        )
+        source = _results(full, config, cancel, settings.index.workers, prepare_batch)
         if not _run_stage(stage, source, len(full), writer, progress, cancel):
             result.cancelled = True
     with write_lock:

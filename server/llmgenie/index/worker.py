@@ -133,9 +133,22 @@ def prepare_batch(tasks: list[FileTask], config: WorkerConfig) -> list[FilePaylo
     return [prepare_file(task, config) for task in tasks]
 
 
+def prepare_lexical_batch(tasks: list[FileTask], config: WorkerConfig) -> list[FilePayload]:
+    """A batch of first-phase payloads."""
+    return [prepare_lexical(task, config) for task in tasks]
+
+
 def hash_text(text: str) -> str:
     """The content hash of a buffer, comparable with the hash of the same bytes on disk."""
     return content_hash(text.encode("utf-8", "surrogatepass"))
 
 
-__all__ = ["FileTask", "WorkerConfig", "decode_source", "prepare_batch", "prepare_file"]
+__all__ = [
+    "FileTask",
+    "WorkerConfig",
+    "decode_source",
+    "prepare_batch",
+    "prepare_file",
+    "prepare_lexical",
+    "prepare_lexical_batch",
+]
