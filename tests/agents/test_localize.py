@@ -200,6 +200,31 @@ def test_a_model_that_never_answers_gets_the_search_ranking_with_a_note(
     assert any("no usable list of locations" in note for note in result.notes)
 
 
+def test_tool_results_are_cut_to_share_a_small_models_window(
+    shop: WorkspaceEngine, model_server: ModelServer
+) -> None:
+    big = "".join(f"def handler_{i}(request):  # {'x' * 60}\n    return {i}\n" for i in range(60))
+    (shop.root / "shop" / "handlers.py").write_text(big, encoding="utf-8")
+    shop.index()
+    model_server.script(
+        Reply.tool_call("read_lines", {"path": "shop/handlers.py", "start_line": 1}),
+        answer({"path": "shop/handlers.py", "symbol": "handler_3"}),
+    )
+    client = ModelClient(
+        ["openai/scripted-model"],
+        api_base=model_server.url,
+        api_key="sk-test-not-a-real-key",
+        max_retries=0,
+        context_window=4096,
+    )
+    result = Localizer(shop, client).localize(ISSUE)
+
+    shown = tool_messages(bodies(model_server)[1])[0]
+    assert shown.startswith("shop/handlers.py (lines 1-80 of 120)")
+    assert shown.endswith("… (cut)") and len(shown) < 1000  # 6 such results fit in 4k tokens
+    assert (result.hits[0].symbol, result.hits[0].start_line) == ("handler_3", 7)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -339,3 +364,21 @@ def test_a_fix_crew_without_a_file_is_localized_before_the_agents_start(
     assert "Where the task points" in briefing and "app/db.py:10-13 function find_user" in briefing
     stages = [e.data.get("stage") for e in harness.recorder.events if e.kind == "status"]
     assert "localize" in stages
+
+
+def test_an_agent_calls_localize_as_a_tool_in_a_crewai_run(harness: Harness) -> None:
+    harness.server.script(
+        Reply.tool_call("localize", {"task": "where are users looked up by name?"}),
+        answer({"path": "app/db.py", "symbol": "find_user", "reason": "looks users up"}),
+        final("`find_user` in app/db.py looks users up by name."),
+    )
+    result = execute_crew(harness.context("explain", prompt="Where is this used?"), harness.env())
+
+    assert result.message == "`find_user` in app/db.py looks users up by name."
+    agent_first, localizer, agent_last = harness.chat_bodies()
+    assert "localize" in {t["function"]["name"] for t in agent_first["tools"]}
+    assert "You localize software tasks" in system_prompt(localizer)
+    assert "1. app/db.py:10-13 function find_user" in tool_messages(agent_last)[0]
+    assert result.tokens > 0 and [d["tool"] for d in harness.recorder.actions("tool_called")] == [
+        "localize"
+    ]

@@ -316,6 +316,7 @@ class Localizer:
         self._on_completion = on_completion
         self._redact = redact or (lambda text: text)
         self._no_model_note = no_model_note
+        self._tool_chars = self.limits.tool_output_chars
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -483,6 +484,11 @@ class Localizer:
         window = client.context_window()
         issue_chars = max(2000, min(16_000, window * CHARS_PER_TOKEN // 3))
         issue = query if len(query) <= issue_chars else query[:issue_chars] + "\n… (shortened)"
+        # What the window leaves after the prompt and the answer is shared by the tool
+        # results, so that a small local model's 8k window holds every one of them.
+        free = (window - limits.max_output_tokens - 1500) * CHARS_PER_TOKEN - len(issue)
+        share = free // max(1, limits.max_tool_calls)
+        self._tool_chars = max(600, min(limits.tool_output_chars, share))
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {
@@ -593,7 +599,7 @@ class Localizer:
         except Exception as exc:
             output = f"Error: {name} failed: {type(exc).__name__}: {exc}"
         output = self._redact(output)
-        limit = self.limits.tool_output_chars
+        limit = self._tool_chars
         return output if len(output) <= limit else output[:limit] + "\n… (cut)"
 
     def _tool_search_code(self, args: _SearchArgs) -> str:
@@ -640,12 +646,14 @@ class Localizer:
     # -- validation ---------------------------------------------------------------------
 
     def _indexed(self, path: str) -> str | None:
-        """The indexed workspace path a model's `path` means, or None."""
+        """The workspace file a model's `path` means, or None: an indexed file, one the
+        engine can read (a delegated run's engine answers from the editor's index), a
+        dotted module name, or a unique suffix of an indexed path."""
         try:
             rel = self.view.rel(path)
         except (PathEscapeError, ValueError):
             return None
-        if self.engine.db.file_entry(rel) is not None:
+        if self.engine.db.file_entry(rel) is not None or self._readable(rel):
             return rel
         candidates = [rel]
         if "/" not in rel and rel.count(".") > 1 and not rel.endswith(".py"):
@@ -658,6 +666,12 @@ class Localizer:
             # A path given relative to a package directory: unique suffix match.
             tails = [p for p in indexed if p.endswith("/" + rel)]
         return tails[0] if len(tails) == 1 else None
+
+    def _readable(self, rel: str) -> bool:
+        try:
+            return self.view.window(rel, 1, 1) is not None
+        except (OSError, ValueError):  # not a regular file, too large, outside the root
+            return False
 
     def _symbol_in(self, rel: str, name: str) -> Symbol | None:
         cleaned = name.strip().rstrip("()").replace("::", ".")
