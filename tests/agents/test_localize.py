@@ -382,3 +382,29 @@ def test_an_agent_calls_localize_as_a_tool_in_a_crewai_run(harness: Harness) -> 
     assert result.tokens > 0 and [d["tool"] for d in harness.recorder.actions("tool_called")] == [
         "localize"
     ]
+
+
+def test_a_model_without_native_tools_localizes_through_text_tool_calls(
+    shop: WorkspaceEngine, model_server: ModelServer
+) -> None:
+    """Small local models write tool calls as text; with JSON mode a bare JSON object."""
+    model_server.script(
+        Reply.plain('{"name": "find_definitions", "arguments": {"name": "shipping_cost"}}'),
+        answer({"path": "shop/shipping.py", "symbol": "shipping_cost", "reason": "taxes it"}),
+    )
+    client = ModelClient(
+        ["openai/scripted-model"],
+        api_base=model_server.url,
+        api_key="sk-test-not-a-real-key",
+        max_retries=0,
+        tool_protocol="text",
+        json_mode="on",
+    )
+    result = Localizer(shop, client).localize(ISSUE)
+
+    first, second = bodies(model_server)
+    assert "tools" not in first and '"name":"find_definitions"' in system_prompt(first)
+    assert first["response_format"] == {"type": "json_object"}
+    assert "method Parcel.shipping_cost shop/shipping.py:10-12" in json.dumps(second["messages"])
+    assert [c.name for c in result.tool_calls] == ["find_definitions"]
+    assert (result.hits[0].symbol, result.source) == ("Parcel.shipping_cost", "model")
