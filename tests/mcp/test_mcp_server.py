@@ -20,7 +20,15 @@ from llmgenie.store.store import AgentStore
 from tests.mcp.conftest import http_session, stdio_session
 from tests.support.model_server import ModelServer, Reply
 
-TOOLS = {"search", "repo_map", "symbol_context", "definitions", "references", "run_crew"}
+TOOLS = {
+    "search",
+    "repo_map",
+    "symbol_context",
+    "definitions",
+    "references",
+    "localize",
+    "run_crew",
+}
 
 
 def payload(result: mt.CallToolResult) -> Any:
@@ -178,3 +186,63 @@ async def test_cancelling_the_call_cancels_the_run_and_its_model_call(
         still = payload(await session.call_tool("definitions", {"name": "compute_tax"}))
     assert aborted.path.endswith("/chat/completions")
     assert still["definitions"][0]["path"] == "billing.py"
+
+
+async def test_localize_follows_the_model_to_the_function_and_keeps_the_search_files(
+    project: Path, scripted_llm_env: ModelServer
+) -> None:
+    scripted_llm_env.script(
+        Reply.tool_call("find_references", {"name": "compute_tax"}),
+        Reply.plain(
+            "```json\n"
+            + json.dumps(
+                {
+                    "locations": [
+                        {
+                            "path": "shipping.py",
+                            "symbol": "shipping_cost",
+                            "reason": "taxes the shipping base",
+                        },
+                        {"path": "customs.py", "reason": "invented"},
+                    ]
+                }
+            )
+            + "\n```"
+        ),
+    )
+    async with stdio_session(project) as session:
+        found = payload(
+            await session.call_tool(
+                "localize", {"task": "Parcels are taxed twice on shipping", "max_tool_calls": 3}
+            )
+        )
+    assert found["source"] == "model"
+    first = found["hits"][0]
+    assert (first["path"], first["symbol"], first["start_line"]) == (
+        "shipping.py",
+        "Parcel.shipping_cost",
+        10,
+    )
+    assert first["reasons"][0] == {
+        "signal": "model",
+        "rank": 1,
+        "contribution": 1.0,
+        "detail": "taxes the shipping base",
+    }
+    assert all(hit["reasons"] for hit in found["hits"])
+    assert found["dropped"][0]["item"]["path"] == "customs.py"
+    assert found["tool_calls"] == [
+        {"name": "find_references", "arguments": {"name": "compute_tax"}}
+    ]
+    assert found["model"] == "openai/scripted-model"
+
+
+async def test_localize_without_a_model_is_the_search_ranking_with_a_note(project: Path) -> None:
+    async with stdio_session(project) as session:
+        found = payload(await session.call_tool("localize", {"task": "parcel shipping cost"}))
+        empty = await session.call_tool("localize", {"task": " "})
+    assert found["source"] == "search"
+    assert found["hits"][0]["path"] == "shipping.py"
+    assert found["hits"][0]["reasons"][0]["signal"] == "search"
+    assert any("no model is configured" in note for note in found["notes"])
+    assert "task or issue text is required" in error_text(empty)

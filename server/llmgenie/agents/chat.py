@@ -28,7 +28,8 @@ SYSTEM_PROMPT = (
     "specialists (DevOps, Security, Performance, Documentation). Answer precisely and "
     "concisely in Markdown. Ground every statement about the code in the context below or "
     "in what the tools return; never invent file contents. Cite code as path:line. When a "
-    "change is wanted, show it, or record it with propose_edit if that tool is available."
+    "change is wanted, show it, or record it with propose_edit if that tool is available. "
+    "To find where a task or issue lives in the code, call localize before reading files."
 )
 
 

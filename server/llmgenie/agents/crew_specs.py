@@ -21,6 +21,9 @@ class CrewSpec:
     # Output-token limit per model call, sized to what the answer needs: without one a
     # small model rambles until its context is full (LLMGENIE_MODEL_MAX_TOKENS overrides).
     max_output_tokens: int = 2000
+    # A task that names no file (a prompt, no path) is localized before the agents start
+    # (the `localize` tool), and the ranked files and functions go into the briefing.
+    localize_first: bool = False
 
     @property
     def hierarchical(self) -> bool:
@@ -58,6 +61,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="tests",
+            localize_first=True,
             max_output_tokens=3000,
             lead="coordinator",
             instructions=(
@@ -71,6 +75,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="refactor",
+            localize_first=True,
             max_output_tokens=3000,
             lead="coordinator",
             instructions=(
@@ -83,6 +88,7 @@ CREWS: dict[str, CrewSpec] = {
         ),
         CrewSpec(
             name="fix",
+            localize_first=True,
             max_output_tokens=2000,
             lead="coordinator",
             instructions=(

@@ -150,6 +150,25 @@ def _agent(
     )
 
 
+def _localized(spec: CrewSpec, state: RunState, knowledge: KnowledgeBase) -> str:
+    """For a task that names no file (a prompt, no path) in a crew that changes code (fix,
+    refactor, tests): the localize tool's ranked files and functions, run once before the
+    agents start, so that they read the right code first. Empty when the request points at
+    a file, the crew does not localize, or the lead may not use the tool."""
+    request = state.ctx.request
+    if not spec.localize_first or request.path or not request.prompt.strip():
+        return ""
+    toolbox = AgentToolbox(state, spec.lead, knowledge=knowledge, policy=spec.policy)
+    if not toolbox.allowed("localize"):
+        return ""
+    state.emit("status", "localizing the task", stage="localize", crew=spec.name)
+    found = toolbox.call("localize", {"task": request.prompt})
+    return (
+        "Where the task points (localized before you started; read these first, with "
+        f"read_file or list_symbols):\n{found}\n\n"
+    )
+
+
 def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     """Build and kick off the CrewAI crew for `spec`; validate and merge its result."""
     crewai = load_crewai()
@@ -168,7 +187,8 @@ def _run_crewai(spec: CrewSpec, state: RunState) -> RunResult:
     roles = (spec.lead, *spec.members)
     window = min(state.client_for(key).context_window() for key in roles)
     briefing = describe_context(state.ctx, briefing_chars(window, tokens))
-    description = f"{spec.instructions}\n\n{briefing}\n\n{OUTPUT_RULES}"
+    located = _localized(spec, state, knowledge)
+    description = f"{spec.instructions}\n\n{briefing}\n\n{located}{OUTPUT_RULES}"
     # No `output_pydantic`: on a retry CrewAI would "repair" invalid JSON with a hidden
     # extra model call. The guardrail validates against CrewReport itself instead.
     task = crewai.Task(

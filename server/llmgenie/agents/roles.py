@@ -15,6 +15,7 @@ from llmgenie.agents.knowledge import Topic
 RoleKey = Literal["coordinator", "devops", "security", "performance", "documentation"]
 
 READ_TOOLS: tuple[str, ...] = (
+    "localize",
     "search_code",
     "read_file",
     "list_symbols",

@@ -52,6 +52,12 @@ class FindReferencesArgs(BaseModel):
     name: str = Field(description="identifier to look up (function, class, variable)")
 
 
+class LocalizeArgs(BaseModel):
+    task: str = Field(
+        description="the task or issue text, verbatim: what is wrong or wanted, error text"
+    )
+
+
 class RepoMapArgs(BaseModel):
     focus: str | None = Field(None, description="file to centre the map on, optional")
 
@@ -116,6 +122,13 @@ TOOL_SPECS: dict[str, ToolSpec] = {
             name="find_references",
             description="Find where an identifier is defined and where it is used.",
             args=FindReferencesArgs,
+        ),
+        ToolSpec(
+            name="localize",
+            description="Find the files and functions a task or issue is about, before "
+            "reading code: searches, follows definitions and references, and returns a ranked "
+            "list of locations (path, function, lines) with the reason for each.",
+            args=LocalizeArgs,
         ),
         ToolSpec(
             name="repo_map",
@@ -185,6 +198,7 @@ class AgentToolbox:
             "read_file": self._read_file,
             "list_symbols": self._list_symbols,
             "find_references": self._find_references,
+            "localize": self._localize,
             "repo_map": self._repo_map,
             "search_knowledge": self._search_knowledge,
             "propose_edit": self._propose_edit,
@@ -339,6 +353,18 @@ class AgentToolbox:
         out.append(f"References ({len(references)}):")
         out += [f"  {r.path}:{r.line} ({r.kind})" for r in references[:100]]
         return "\n".join(out)
+
+    def _localize(self, args: LocalizeArgs) -> str:
+        from llmgenie.agents.localize import Localizer, format_localization
+
+        localizer = Localizer(
+            self.state.env.engine,
+            self.state.client_for(self.role),  # type: ignore[arg-type]
+            focus=self.state.ctx.request.path,
+            on_completion=self.state.record_completion,
+            redact=self.state.env.redact,
+        )
+        return format_localization(localizer.localize(args.task))
 
     def _repo_map(self, args: RepoMapArgs) -> str:
         focus = self.view.rel(args.focus) if args.focus else self.state.ctx.request.path

@@ -222,6 +222,56 @@ def search_command(
         err_console.print(f"[yellow]degraded:[/yellow] {reason}")
 
 
+def localize_command(
+    text: Annotated[str, typer.Argument(help="The issue or task text (use - to read stdin).")],
+    path: Annotated[Path, typer.Option("--path", help="Workspace root.")] = Path("."),
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="litellm model to try first.")
+    ] = None,
+    max_tool_calls: Annotated[
+        int, typer.Option("--max-tool-calls", min=0, max=12, help="Tool calls the model may make.")
+    ] = 6,
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Workspace file the task starts from.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Find the files and functions a task or issue is about: the configured model searches
+    and follows definitions and references in a few tool calls; with no model (or when it
+    fails) the search ranking, with a note. Brings PATH's index up to date first."""
+    import sys
+
+    from llmgenie.agents.localize import LocalizeLimits, format_localization
+    from llmgenie.app.localization import localize_in
+    from llmgenie.contracts.errors import InvalidRequest
+
+    if text == "-":
+        text = sys.stdin.read()
+    with _engine(path) as engine:
+        _ensure_indexed(engine)
+        try:
+            result = localize_in(
+                engine,
+                engine.settings,
+                text,
+                model=model,
+                focus=focus,
+                limits=LocalizeLimits(max_tool_calls=max_tool_calls),
+            )
+        except InvalidRequest as exc:
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(result.model_dump_json())
+        return
+    typer.echo(format_localization(result, limit=len(result.hits)))
+    used = f"model {result.model}, " if result.model else ""
+    err_console.print(
+        f"[dim]{used}{len(result.tool_calls)} tool call(s), {result.tokens} tokens[/dim]",
+        highlight=False,
+    )
+
+
 def map_command(
     path: Annotated[Path, typer.Argument(help="Workspace root.")] = Path("."),
     focus: Annotated[
@@ -332,6 +382,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to `app`."""
     app.command("index")(index_command)
     app.command("search")(search_command)
+    app.command("localize")(localize_command)
     app.command("map")(map_command)
     app.command("context")(context_command)
     app.command("doctor")(doctor_command)

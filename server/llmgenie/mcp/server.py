@@ -24,7 +24,7 @@ from mcp.server.fastmcp.exceptions import ToolError
 from pydantic import Field
 
 from llmgenie import __version__
-from llmgenie.app import lookup
+from llmgenie.app import localization, lookup
 from llmgenie.app.application import Application
 from llmgenie.app.events import AppEvent, RunEventEmitted
 from llmgenie.app.folders import Folder
@@ -40,8 +40,9 @@ _log = get_logger(__name__)
 SERVER_NAME = "llmgenie"
 INSTRUCTIONS = (
     "llmgenie indexes this workspace (symbols, references, hybrid search) and runs agent "
-    "crews on it. Paths are relative to the workspace root. run_crew proposes edits as "
-    "unified diffs; it never writes files."
+    "crews on it. Paths are relative to the workspace root. localize turns an issue text "
+    "into the files and functions it is about. run_crew proposes edits as unified diffs; it "
+    "never writes files."
 )
 
 RunListener = Callable[[RunEvent], None]
@@ -210,6 +211,30 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
         return {"name": name, "references": [r.model_dump() for r in found]}
+
+    @server.tool()
+    async def localize(
+        task: Annotated[str, Field(min_length=1, description="The issue or task text, verbatim")],
+        max_tool_calls: Annotated[
+            int, Field(ge=0, le=12, description="Tool calls the model may make")
+        ] = 6,
+        focus: Annotated[
+            str | None, Field(description="Workspace file the task starts from, optional")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Find the files and functions a task or issue is about (before reading code): the
+        configured model searches and follows definitions and references in a few tool
+        calls; every location is checked against the index and carries its reasons. With
+        no model, or when it fails, the search ranking comes back with a note saying so."""
+        try:
+            focus_path = session.inside(focus)
+            await session.folder()
+            found = await localization.localize(
+                session.app, task, focus=focus_path, max_tool_calls=max_tool_calls
+            )
+        except (InvalidRequest, RequestFailed) as exc:
+            raise _fail(exc) from exc
+        return found.model_dump()
 
     @server.tool()
     async def run_crew(

@@ -26,6 +26,7 @@ from llmgenie.contracts.runs import RunRequest
 
 # Mirrors llmgenie.agents.roles (used when the agents package cannot be imported).
 _READ_TOOLS = (
+    "localize",
     "search_code",
     "read_file",
     "list_symbols",
