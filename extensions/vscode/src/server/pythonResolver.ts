@@ -105,6 +105,14 @@ async function createManagedVenv(
       if (model.code !== 0) {
         // Optional: the server says it searches without dense vectors.
         log.appendLine(`[client] the embedding model was not installed: ${lastLine(model.stderr)}`);
+      } else {
+        // Build it now, with the install's progress shown, rather than on the first index.
+        progress.report({ message: 'preparing the local embedding model (once, about 20 seconds)…' });
+        const prepared = await run(python, ['-m', 'llmgenie', 'embeddings', 'prepare'], 10 * 60_000);
+        log.append(prepared.stdout + prepared.stderr);
+        if (prepared.code !== 0) {
+          log.appendLine(`[client] the embedding model was not prepared: ${lastLine(prepared.stderr)}`);
+        }
       }
     },
   );
