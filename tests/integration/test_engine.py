@@ -19,6 +19,7 @@ import pytest
 from llmgenie.config import load_settings
 from llmgenie.contracts.progress import CancelToken, ProgressEvent
 from llmgenie.engine import WorkspaceEngine
+from llmgenie.index.schema import unpack_text
 
 FILES: dict[str, str] = {
     "src/payments/invoice.py": '''
@@ -388,7 +389,7 @@ def test_editing_one_function_keeps_the_other_chunks_rows(engine: WorkspaceEngin
                 " ON f.id = c.file_id WHERE f.path=?",
                 (rel,),
             ).fetchall()
-        return {int(r[0]): (int(r[1]), int(r[2]), str(r[3])) for r in rows}
+        return {int(r[0]): (int(r[1]), int(r[2]), unpack_text(r[3])) for r in rows}
 
     before = chunk_rows()
     text = engine.read_text(rel)

@@ -27,7 +27,7 @@ from llmgenie.contracts.search import ChunkHit
 from llmgenie.contracts.symbols import Symbol
 from llmgenie.index import catalog
 from llmgenie.index.code_graph import load_code_graph
-from llmgenie.index.schema import connect, mark_clean_close, open_catalog
+from llmgenie.index.schema import connect, mark_clean_close, open_catalog, unpack_text
 from llmgenie.retrieval.lexical import ChunkStats
 from llmgenie.retrieval.snapshot import FilesSnapshot
 
@@ -252,7 +252,12 @@ class IndexDatabase:
         if row is None:
             return None
         return ChunkHit(
-            path=rel, start_line=row[0], end_line=row[1], symbol=row[2], score=1.0, text=row[3]
+            path=rel,
+            start_line=row[0],
+            end_line=row[1],
+            symbol=row[2],
+            score=1.0,
+            text=unpack_text(row[3]),
         )
 
     def chunks_for_vectors(

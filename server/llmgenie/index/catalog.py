@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
+from llmgenie.index.schema import pack_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,9 @@ class BatchWriter:
             for module in p.imports:
                 import_rows.append((fid, module))
             for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in new_chunks:
-                chunk_rows.append((next_chunk, fid, start, end, symbol, kind, text, vid, ntok, 0))
+                stored = pack_text(text)
+                row = (next_chunk, fid, start, end, symbol, kind, stored, sym_tokens, vid, ntok, 0)
+                chunk_rows.append(row)
                 chunk_fts.append((next_chunk, sym_tokens, body_tokens))
                 next_chunk += 1
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
@@ -247,8 +250,8 @@ class BatchWriter:
         )
         conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
         conn.executemany(
-            "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, vec_id,"
-            " ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, sym_tokens,"
+            " vec_id, ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
         )
         conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)

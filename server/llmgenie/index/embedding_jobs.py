@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.embeddings.base import EmbeddingProvider
+from llmgenie.index.schema import unpack_text
 from llmgenie.index.vectors import VectorStore
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import EMBEDDED_CHUNKS
@@ -87,7 +88,7 @@ def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) ->
     if not rows:
         # Source before tests: they answer more questions.
         rows = list(conn.execute(f"{sql} ORDER BY f.is_test, c.id LIMIT ?", (size,)))
-    return [PendingChunk(int(a), str(b), str(c), d, str(e)) for a, b, c, d, e in rows]
+    return [PendingChunk(int(a), str(b), str(c), d, unpack_text(e)) for a, b, c, d, e in rows]
 
 
 def embed_pending_chunks(
