@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,11 +60,21 @@ def test_a_corrupt_index_is_one_clear_message_and_rebuild_recovers(tmp_path: Pat
     root = _workspace(tmp_path / "ws")
     assert run_cli("index", str(root)).returncode == 0
     catalog = _catalog(root)
-    size = catalog.stat().st_size
+    # Overwrite the pages of the search tables only: the catalog still opens (schema and
+    # meta pages intact, last close was clean), then the search hits the damage.
+    with sqlite3.connect(catalog) as conn:
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        pages = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name IN ('chunks', 'chunks_fts_data', 'files')"
+            )
+        ]
     noise = random.Random(7)
-    with catalog.open("r+b") as db:  # the first page stays intact: it opens, then fails
-        db.seek(size // 3)
-        db.write(noise.randbytes(size - size // 3))
+    with catalog.open("r+b") as db:
+        for page in pages:
+            db.seek((page - 1) * page_size)
+            db.write(noise.randbytes(page_size))
     (root / "app" / "billing.py").write_text("def compute_tax(amount):\n    return 2\n")
     broken = run_cli("search", str(root), "compute tax", "--json")
     _clean_failure(broken, 1, f"rebuild it with: llmgenie index --rebuild {root}")
