@@ -223,6 +223,8 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
         t0, c0 = time.perf_counter(), cpu_seconds()
         engine = _open_engine(root, cache, "none")
         phases: dict[str, dict[str, Any]] = {}
+        issues = load_issue_queries(args.data, args.repo_name)
+        first_query = issues[0] if issues else SHORT_QUERIES[1]
 
         def on_progress(event: Any) -> None:
             # The first event of a stage closes the previous one; the first search that
@@ -232,7 +234,7 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
             now, cpu = time.perf_counter() - t0, cpu_seconds() - c0
             phases[event.stage] = {"started_s": round(now, 3), "started_cpu_s": round(cpu, 3)}
             if event.stage == "symbols":
-                hits = engine.search(SHORT_QUERIES[1], k=10)
+                hits = engine.search(first_query, k=10)
                 phases["first_search"] = {
                     "seconds": round(time.perf_counter() - t0, 3),
                     "files": len(hits.files),
@@ -298,7 +300,6 @@ def child_lexical(args: argparse.Namespace) -> dict[str, Any]:
         result["update_document"]["file_bytes_p50"] = sizes[len(sizes) // 2] if sizes else 0
         _log(f"updates: {result['update_document']}")
 
-        issues = load_issue_queries(args.data, args.repo_name)
         for label, queries in (("short", SHORT_QUERIES), ("issue_text", issues)):
             if not queries:
                 continue
