@@ -73,6 +73,29 @@ async def test_chat_streams_deltas_and_returns_the_answer(
     assert "What does compute_tax do?" in sent and "def compute_tax" in sent
 
 
+async def test_localize_follows_the_model_to_a_function(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    located = {"path": "billing.py", "symbol": "compute_tax", "reason": "rounds the tax up"}
+    model_server.script(
+        Reply.tool_call("find_definitions", {"name": "compute_tax"}),
+        Reply.plain(json.dumps({"locations": [located]})),
+    )
+    result = await agent_editor.request(
+        "llmgenie/localize", {"task": "Tax is rounded up to the cent"}, timeout=120
+    )
+    assert result["source"] == "model" and result["model"] == MODEL
+    first = result["hits"][0]
+    assert (first["path"], first["symbol"], first["uri"]) == (
+        "billing.py",
+        "compute_tax",
+        agent_editor.uri("billing.py"),
+    )
+    assert first["start_line"] == 16 and first["reasons"][0]["detail"] == "rounds the tax up"
+    called = {"name": "find_definitions", "arguments": {"name": "compute_tax"}}
+    assert result["tool_calls"] == [called]
+
+
 async def test_cancel_request_stops_the_chat_and_its_model_call(
     agent_editor: EditorClient, model_server: ModelServer
 ) -> None:

@@ -22,6 +22,20 @@ async def test_search_request(shared_editor: EditorClient) -> None:
     assert result["chunks"][0]["reasons"], "scores are explained"
 
 
+async def test_localize_without_a_model_is_the_search_ranking_with_a_note(
+    shared_editor: EditorClient,
+) -> None:
+    await shared_editor.wait_indexed()
+    result = await shared_editor.request("llmgenie/localize", {"task": "fetch the user by id"})
+    assert result["source"] == "search"
+    assert result["hits"][0]["path"] == "web/client.ts"
+    assert result["hits"][0]["uri"] == shared_editor.uri("web/client.ts")
+    assert result["hits"][0]["reasons"] and result["notes"], "ranked by search, and says why"
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request("llmgenie/localize", {"task": ""})
+    assert info.value.code == -32602
+
+
 async def test_removed_duplicate_commands_are_unknown(shared_editor: EditorClient) -> None:
     """chat, search, cancel and health are requests only (docs/protocol.md)."""
     for command in ("llmgenie.search", "llmgenie.chat", "llmgenie.cancelRun"):

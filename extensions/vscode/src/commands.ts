@@ -8,7 +8,7 @@ import type { ChatViewProvider } from './chat/chatViewProvider';
 import { computeStatus } from './core/statusText';
 import { normalizeServerUrl, passwordGrant, revokeToken, type Fetch } from './core/teamSignIn';
 import type { TeamRun, TeamRunsView } from './team/teamRunsView';
-import { CREWS, Methods, ServerCommands, type RunCrewArgs, type SearchResult, type WireRange } from './core/protocol';
+import { CREWS, Methods, ServerCommands, type LocalizationResult, type RunCrewArgs, type SearchResult, type WireRange } from './core/protocol';
 import type { SecretStore } from './server/secrets';
 import type { ServerManager } from './server/serverManager';
 import { removeManagedEnvironment } from './server/pythonResolver';
@@ -130,6 +130,43 @@ export function registerCommands(
         const uri = vscode.Uri.parse(pick.chunk.uri);
         const pos = new vscode.Position(Math.max(0, pick.chunk.start_line - 1), 0);
         await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos) });
+      }
+    }),
+  );
+
+  reg('llmgenie.ui.localize', () =>
+    guarded('find the code for a task', async () => {
+      const task = await vscode.window.showInputBox({
+        title: 'llmgenie: Find the Code for a Task',
+        placeHolder: 'paste an issue or describe the change, e.g. "saving a draft loses the attachments"',
+      });
+      if (!task) {
+        return;
+      }
+      const focus = vscode.window.activeTextEditor?.document.uri.toString();
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'llmgenie: finding the code…', cancellable: true },
+        (_progress, token) => server.request<LocalizationResult>(Methods.localize, focus ? { task, focus } : { task }, token),
+      );
+      const items = result.hits.map((hit) => ({
+        label: hit.symbol ? `${hit.symbol}` : hit.path,
+        description: hit.start_line ? `${hit.path}:${hit.start_line}-${hit.end_line ?? hit.start_line}` : hit.path,
+        detail: hit.reasons.map((r) => r.detail ?? r.signal).join(' · '),
+        hit,
+      }));
+      if (items.length === 0) {
+        void vscode.window.showInformationMessage(`llmgenie: nothing found for this task. ${result.notes.join(' ')}`);
+        return;
+      }
+      const by = result.source === 'model' ? `ranked by ${result.model ?? 'the model'}` : 'search only';
+      const pick = await vscode.window.showQuickPick(items, {
+        title: `llmgenie: ${items.length} places (${by})${result.notes.length ? ` — ${result.notes.join(' ')}` : ''}`,
+        matchOnDescription: true,
+        matchOnDetail: true,
+      });
+      if (pick) {
+        const pos = new vscode.Position(Math.max(0, (pick.hit.start_line ?? 1) - 1), 0);
+        await vscode.window.showTextDocument(vscode.Uri.parse(pick.hit.uri), { selection: new vscode.Range(pos, pos) });
       }
     }),
   );

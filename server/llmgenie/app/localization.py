@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmgenie.app.application import Application
+from llmgenie.app.folders import Folder
 from llmgenie.config import Settings
 from llmgenie.contracts.localization import Localization
 from llmgenie.contracts.progress import CancelToken
@@ -63,7 +64,7 @@ async def localize(
     model: str | None = None,
     focus: Path | None = None,
     max_tool_calls: int | None = None,
-) -> Localization:
+) -> tuple[Folder, Localization]:
     """Localize `text` in the focus file's folder (else the first one), seeing every buffer
     the user typed into. Cancelling the awaiting task cancels the model call in flight."""
     from llmgenie.agents.localize import LocalizeLimits
@@ -85,7 +86,7 @@ async def localize(
         cancel=cancel,
     )
     try:
-        return await app.in_pool(work)
+        return folder, await app.in_pool(work)
     except asyncio.CancelledError:
         cancel.cancel()
         raise

@@ -90,9 +90,10 @@ METHOD_RUNS_STATUS = "llmgenie/runs/status"
 METHOD_RUNS_CANCEL = "llmgenie/runs/cancel"
 METHOD_HEALTH = "llmgenie/health"
 METHOD_TEAM_RUNS = "llmgenie/team/runs"
+METHOD_LOCALIZE = "llmgenie/localize"
 REQUESTS: tuple[str, ...] = (
     METHOD_CHAT, METHOD_SEARCH, METHOD_CONTEXT, METHOD_REPO_MAP, METHOD_RUNS_LIST,
-    METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH, METHOD_TEAM_RUNS,
+    METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH, METHOD_TEAM_RUNS, METHOD_LOCALIZE,
 )  # fmt: skip
 
 # The team server's protocol (docs/team-server.md): the same methods as above over a
@@ -150,6 +151,7 @@ def catalog() -> dict[str, object]:
             "runsCancel": METHOD_RUNS_CANCEL,
             "health": METHOD_HEALTH,
             "teamRuns": METHOD_TEAM_RUNS,
+            "localize": METHOD_LOCALIZE,
             "status": NOTIFY_STATUS,
             "runEvent": NOTIFY_RUN_EVENT,
         },

@@ -65,6 +65,12 @@ class SearchArgs(_Params):
     focus: str | None = None
 
 
+class LocalizeArgs(_Params):
+    task: str = Field(min_length=1, description="an issue or task text")
+    max_tool_calls: int | None = Field(None, ge=0, le=20)
+    focus: str | None = None
+
+
 class RepoMapArgs(_Params):
     focus: str | None = None
     tokens: int = Field(1024, ge=64, le=32768)

@@ -13,6 +13,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from llmgenie.app import localization
 from llmgenie.app.actions import ActionContext, SuggestedAction, suggest_actions, wanted
 from llmgenie.app.requests import ChatTurn, build_run_request
 from llmgenie.app.runs import RunFailed
@@ -22,6 +23,7 @@ from llmgenie.contracts.protocol import (
     ChatArgs,
     ConfigureModelArgs,
     ContextArgs,
+    LocalizeArgs,
     NoArgs,
     RepoMapArgs,
     RunCrewArgs,
@@ -373,6 +375,20 @@ async def search(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
 
 
 @answers
+async def localize(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
+    """Localization JSON: the files and functions a task is about, with reasons (the model's
+    few tool calls when one is configured, else search); hits carry `uri`. Cancellable."""
+    a = parse_params(LocalizeArgs, params, ids.METHOD_LOCALIZE)
+    folder, found = await localization.localize(
+        ls.app, a.task, focus=_path(a.focus), max_tool_calls=a.max_tool_calls
+    )
+    data = found.model_dump(mode="json")
+    for hit in data["hits"]:
+        hit["uri"] = path_to_uri(folder.root / hit["path"])
+    return data
+
+
+@answers
 async def context(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
     """PositionContext JSON for an LSP position."""
     a = parse_params(ContextArgs, params, ids.METHOD_CONTEXT)
@@ -449,6 +465,7 @@ REQUESTS = {
     ids.METHOD_RUNS_CANCEL: runs_cancel,
     ids.METHOD_HEALTH: health,
     ids.METHOD_TEAM_RUNS: team_runs,
+    ids.METHOD_LOCALIZE: localize,
 }
 
 

@@ -229,7 +229,7 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
         try:
             focus_path = session.inside(focus)
             await session.folder()
-            found = await localization.localize(
+            _, found = await localization.localize(
                 session.app, task, focus=focus_path, max_tool_calls=max_tool_calls
             )
         except (InvalidRequest, RequestFailed) as exc:

@@ -134,6 +134,25 @@ export interface SearchResult {
   degraded?: string[];
 }
 
+/** llmgenie/localize: the files and functions a task is about (contracts/localization.py). */
+export interface LocationHit {
+  path: string;
+  uri: string;
+  symbol?: string | null;
+  kind?: string | null;
+  start_line?: number | null;
+  end_line?: number | null;
+  score: number;
+  reasons: Array<{ signal: string; detail?: string }>;
+}
+export interface LocalizationResult {
+  query: string;
+  source: 'model' | 'search';
+  hits: LocationHit[];
+  notes: string[];
+  model?: string | null;
+}
+
 /** Names fixed by the protocol: generated from the server's llmgenie/contracts/ids.py. */
 export const Methods = METHODS;
 export const ServerCommands = SERVER_COMMANDS;

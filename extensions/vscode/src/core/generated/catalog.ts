@@ -132,6 +132,7 @@ export const METHODS = {
   "runsCancel": "llmgenie/runs/cancel",
   "health": "llmgenie/health",
   "teamRuns": "llmgenie/team/runs",
+  "localize": "llmgenie/localize",
   "status": "llmgenie/status",
   "runEvent": "llmgenie/runEvent"
 } as const;
