@@ -16,7 +16,8 @@ import {
   type ChatState,
 } from '../core/chatState';
 import { extractCodeBlocks } from '../core/codeBlocks';
-import { Methods, type ChatParams, type ChatResult, type RunEventParams, type WireRange } from '../core/protocol';
+import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
+import { parseSlash } from '../core/slashCommands';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
 import { firstExisting, foldersToTry } from '../core/folders';
@@ -163,6 +164,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (!text) {
       return;
     }
+    const slash = options.uri ? undefined : parseSlash(text, CREWS);
+    if (slash?.kind === 'crew') {
+      await this.runSlash(slash.crew.id, slash.prompt);
+      return;
+    }
+    if (slash) {
+      this.note(text, slash.text);
+      return;
+    }
     const history = historyFor(this.state);
     const userId = newId('user');
     const assistantId = newId('answer');
@@ -188,6 +198,35 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.cancellers.delete(assistantId);
       cancel.dispose();
     }
+  }
+
+  /** `/crew request`: run that crew on the active editor's selection (else its file); its
+   * progress and result arrive as run events like any crew's. */
+  private async runSlash(crew: string, prompt: string): Promise<void> {
+    const args: RunCrewArgs = { crew };
+    const editor = vscode.window.activeTextEditor;
+    const c2p = this.server.code2Protocol;
+    if (editor) {
+      args.uri = editor.document.uri.toString();
+      if (!editor.selection.isEmpty && c2p) {
+        args.range = c2p.asRange(editor.selection) as WireRange;
+      }
+    }
+    if (prompt) {
+      args.prompt = prompt;
+    }
+    try {
+      await this.server.executeCommand(ServerCommands.runCrew, args);
+    } catch (err) {
+      this.note(`/${crew} ${prompt}`.trim(), err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** A local answer (help, a missing request) shown as an exchange, with no server call. */
+  private note(prompt: string, text: string): void {
+    const assistantId = newId('answer');
+    this.dispatch({ type: 'userAsked', userId: newId('user'), assistantId, prompt });
+    this.dispatch({ type: 'chatCompleted', assistantId, result: { runId: '', text } });
   }
 
   /** Stops the newest active run: llmgenie/runs/cancel for its runId, $/cancelRequest for a chat request. */
