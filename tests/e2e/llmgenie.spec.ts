@@ -167,6 +167,28 @@ test('Document produces a reviewable edit that applies', async () => {
     .toContain('    """Return every value multiplied by `factor`."""');
 });
 
+test('a slash command in the chat runs a crew on the editor the user came from', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  const report = crewReport('`add` adds its two arguments and returns the result.');
+  await model.script({ replies: [{ kind: 'text', text: report }], default: { kind: 'text', text: report } });
+  await clickLine(editor, 'return a + b');
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  await expect(input).toBeVisible();
+  await input.fill('/explain');
+  await input.press('Enter');
+  const answer = await lastAnswer(page);
+  await expect(answer.locator('header')).toContainText('Explain', { timeout: 60_000 });
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await expect(answer.locator('.body')).toContainText('adds its two arguments');
+  await shot(page, '6-slash-explain');
+  const sent = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(JSON.stringify(sent[0]?.body ?? '')).toContain('return a + b');
+});
+
 test('Stop cancels a slow run', async () => {
   test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
   await ready();

@@ -204,7 +204,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * progress and result arrive as run events like any crew's. */
   private async runSlash(crew: string, prompt: string): Promise<void> {
     const args: RunCrewArgs = { crew };
-    const editor = vscode.window.activeTextEditor;
+    // The chat has the focus: the editor the user came from is the one they mean.
+    const editor = vscode.window.activeTextEditor ?? this.lastEditor;
     const c2p = this.server.code2Protocol;
     if (editor) {
       args.uri = editor.document.uri.toString();
