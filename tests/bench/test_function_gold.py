@@ -1,0 +1,168 @@
+"""Function-level gold: gold patch -> changed base lines -> enclosing functions -> chunk hits,
+the BM25-over-chunks index, and the train/heldout split."""
+
+from __future__ import annotations
+
+from bench.bm25_baseline import Bm25ChunkIndex
+from bench.function_gold import (
+    Span,
+    assign_splits,
+    first_hit,
+    function_spans,
+    gold_spans,
+    parse_patch,
+)
+
+BASE = """import os
+
+
+class Parser:
+    limit = 3
+
+    def parse(self, line):
+        name, _, value = line.partition(':')
+        return name
+
+    @staticmethod
+    def helper(x):
+        def inner(y):
+            return y + 1
+        return inner(x)
+
+
+def top_level():
+    return os.getcwd()
+"""
+
+# Replaces line 8 (in Parser.parse), inserts after line 14 (in inner), edits line 5 (a
+# class attribute, outside every function), and adds a new file. (Blank context lines are
+# written without their leading space, as some tools emit them.)
+PATCH = """diff --git a/pkg/parser.py b/pkg/parser.py
+--- a/pkg/parser.py
++++ b/pkg/parser.py
+@@ -3,7 +3,7 @@
+
+ class Parser:
+-    limit = 3
++    limit = 4
+
+     def parse(self, line):
+-        name, _, value = line.partition(':')
++        name, sep, value = line.partition(':')
+         return name
+@@ -12,6 +12,7 @@ def parse(self, line):
+     def helper(x):
+         def inner(y):
+             return y + 1
++        inner.cached = True
+         return inner(x)
+
+
+diff --git a/pkg/new.py b/pkg/new.py
+new file mode 100644
+--- /dev/null
++++ b/pkg/new.py
+@@ -0,0 +1,2 @@
++def fresh():
++    return 1
+"""
+
+
+def test_patch_gives_old_side_changed_lines_and_insertion_neighbours() -> None:
+    files = parse_patch(PATCH)
+    assert [(f.path, f.new_file) for f in files] == [("pkg/parser.py", False), ("pkg/new.py", True)]
+    parser = files[0]
+    assert parser.deleted == {5, 8}
+    # The added line sits between old lines 14 and 15: a pure insertion, both neighbours.
+    assert parser.insert_after == {14}
+    assert parser.changed_lines(19) == [5, 8, 14, 15]
+
+
+def test_a_deleted_line_that_looks_like_a_file_header_stays_in_its_hunk() -> None:
+    diff = (
+        "diff --git a/notes.py b/notes.py\n--- a/notes.py\n+++ b/notes.py\n"
+        "@@ -1,3 +1,2 @@\n x = 1\n--- y = 2\n z = 3\n"
+    )
+    (patch,) = parse_patch(diff)
+    assert patch.path == "notes.py" and patch.deleted == {2}
+
+
+def test_insertion_into_an_empty_range_points_after_the_given_line() -> None:
+    diff = "--- a/m.py\n+++ b/m.py\n@@ -4,0 +5,2 @@\n+a = 1\n+b = 2\n"
+    (patch,) = parse_patch(diff)
+    assert patch.insert_after == {4} and patch.deleted == set()
+
+
+def test_function_spans_are_qualified_nested_and_include_decorators() -> None:
+    spans = function_spans(BASE, "pkg/parser.py")
+    assert spans is not None
+    assert [(s.symbol, s.start, s.end) for s in spans] == [
+        ("Parser.parse", 7, 9),
+        ("Parser.helper", 11, 15),  # the decorator on line 11 belongs to the function
+        ("Parser.helper.inner", 13, 14),
+        ("top_level", 18, 19),
+    ]
+    assert function_spans("def broken(:\n", "x.py") is None
+
+
+def test_gold_spans_are_innermost_functions_or_the_line_itself() -> None:
+    patch = parse_patch(PATCH)[0]
+    functions, lines = gold_spans(patch, BASE)
+    assert [(s.symbol, s.start, s.end) for s in functions] == [
+        (None, 5, 5),  # the class attribute: no function encloses it
+        ("Parser.parse", 7, 9),
+        ("Parser.helper", 11, 15),  # line 15 (after the insertion) is in helper only
+        ("Parser.helper.inner", 13, 14),
+    ]
+    assert [s.start for s in lines] == [5, 8, 14, 15]
+    # A file that does not parse still yields its changed lines as the gold.
+    functions, _ = gold_spans(patch, "def broken(:\n" * 20)
+    assert all(s.symbol is None and s.start == s.end for s in functions)
+    assert gold_spans(parse_patch(PATCH)[1], "") == ([], [])
+
+
+def test_a_chunk_hits_when_it_overlaps_a_gold_span_of_the_same_file() -> None:
+    gold = [Span("pkg/parser.py", 7, 9, "Parser.parse")]
+    chunks = [
+        ("pkg/other.py", 7, 9),  # same lines, other file: no hit
+        ("pkg/parser.py", 1, 6),  # ends just before the function
+        ("pkg/parser.py", 9, 20),  # shares the function's last line
+    ]
+    assert first_hit(chunks, gold) == 3
+    assert first_hit(chunks[:2], gold) is None
+    assert first_hit([], gold) is None
+
+
+def test_split_is_half_per_repository_and_independent_of_order() -> None:
+    items = [(f"acme__big-{i}", "acme/big") for i in range(40)] + [
+        (f"acme__small-{i}", "acme/small") for i in range(3)
+    ]
+    split = assign_splits(items)
+    assert assign_splits(reversed(items)) == split  # input order does not matter
+    big = [split[i] for i, r in items if r == "acme/big"]
+    assert big.count("train") == big.count("heldout") == 20
+    small = [split[i] for i, r in items if r == "acme/small"]
+    assert sorted(small) == ["heldout", "train", "train"]  # an odd count: train has one more
+    # Adding instances of another repository does not move anyone in this one.
+    more = assign_splits([*items, ("other__x-1", "other/x")])
+    assert {i: more[i] for i, _ in items} == split
+
+
+def test_bm25_chunk_index_ranks_the_matching_chunk_and_replaces_files() -> None:
+    index = Bm25ChunkIndex()
+    index.set_file(
+        "pkg/parser.py",
+        [(1, 3, "import os\nlimit = 3"), (7, 9, "def parse(self, line):\n    partition")],
+    )
+    index.set_file("pkg/net.py", [(1, 2, "def open_socket(host, port):\n    return host")])
+    assert next(key for key, _ in index.search("partition the line", k=2)) == (
+        "pkg/parser.py",
+        7,
+        9,
+    )
+    # The path is part of every chunk of the file.
+    assert {key[0] for key, _ in index.search("net", k=5)} == {"pkg/net.py"}
+    index.set_file("pkg/parser.py", [(1, 2, "nothing here")])
+    assert index.search("partition", k=5) == []
+    index.remove_file("pkg/net.py")
+    assert len(index) == 1
