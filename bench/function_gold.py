@@ -7,8 +7,9 @@ into the line spans of the base commit that a returned chunk must overlap to cou
 Definitions (stated in the benchmark output and in docs/benchmarks.md):
 
 - **Changed lines** of a file: the base-commit (old side) lines the patch deletes or
-  replaces, plus, for a pure insertion between old lines a and a+1, both neighbours a and
-  a+1 (clipped to the file). New files have no base lines and contribute nothing.
+  replaces, plus, for a pure insertion between old lines a and a+1, its non-blank
+  neighbours among a and a+1; when both are blank (a new block between two others), the
+  nearest non-blank line on each side. New files have no base lines and contribute nothing.
 - **Gold spans**: for each changed line, the innermost function or method (``def`` /
   ``async def``, decorators included, found with Python's ``ast`` at the base commit,
   independent of the engine's parser) that contains it; a changed line outside every
@@ -39,8 +40,9 @@ _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 SPLITS = ("train", "heldout")
 
 CHUNK_HIT_DEFINITION = (
-    "changed lines = base-commit lines the gold patch deletes or replaces, plus both "
-    "neighbours of a pure insertion; gold spans = the innermost def/async def (decorators "
+    "changed lines = base-commit lines the gold patch deletes or replaces, plus the "
+    "non-blank neighbours of a pure insertion (the nearest non-blank line on each side when "
+    "both are blank); gold spans = the innermost def/async def (decorators "
     "included, Python ast at the base commit) around each changed line, or the line itself "
     "when it is outside every function; a chunk hits (function level) when its file is a "
     "gold file and its line range overlaps a gold span, (line level) when it overlaps a "
@@ -75,12 +77,27 @@ class FilePatch:
     deleted: set[int] = field(default_factory=set)
     insert_after: set[int] = field(default_factory=set)  # a: insertion between a and a+1
 
-    def changed_lines(self, n_lines: int) -> list[int]:
-        """Deleted/replaced lines and both neighbours of each pure insertion, in 1..n."""
-        lines = set(self.deleted)
+    def changed_lines(self, source_lines: Sequence[str]) -> list[int]:
+        """Deleted/replaced lines and the neighbours of each pure insertion (see module doc).
+
+        A blank neighbour says nothing about where the edit is (the line after the end of
+        a function is usually blank), so it is skipped; only when both are blank does the
+        search widen to the nearest non-blank line on each side.
+        """
+        n = len(source_lines)
+
+        def blank(line: int) -> bool:
+            return not source_lines[line - 1].strip()
+
+        lines = {line for line in self.deleted if 1 <= line <= n}
         for a in self.insert_after:
-            lines.update((a, a + 1))
-        return sorted(line for line in lines if 1 <= line <= max(n_lines, 1))
+            near = [line for line in (a, a + 1) if 1 <= line <= n and not blank(line)]
+            if not near:
+                above = next((i for i in range(a, 0, -1) if not blank(i)), None)
+                below = next((i for i in range(a + 1, n + 1) if not blank(i)), None)
+                near = [line for line in (above, below) if line is not None]
+            lines.update(near)
+        return sorted(lines)
 
 
 def parse_patch(diff: str) -> list[FilePatch]:
@@ -171,7 +188,7 @@ def gold_spans(patch: FilePatch, source: str) -> tuple[list[Span], list[Span]]:
     """(function-level gold spans, changed-line spans) of one patched base-commit file."""
     if patch.new_file:
         return [], []
-    lines = patch.changed_lines(source.count("\n") + 1)
+    lines = patch.changed_lines(source.split("\n"))
     changed = [Span(patch.path, line, line) for line in lines]
     functions = function_spans(source, patch.path) or []
     gold: dict[tuple[int, int], Span] = {}

@@ -75,7 +75,17 @@ def test_patch_gives_old_side_changed_lines_and_insertion_neighbours() -> None:
     assert parser.deleted == {5, 8}
     # The added line sits between old lines 14 and 15: a pure insertion, both neighbours.
     assert parser.insert_after == {14}
-    assert parser.changed_lines(19) == [5, 8, 14, 15]
+    assert parser.changed_lines(BASE.split("\n")) == [5, 8, 14, 15]
+
+
+def test_blank_insertion_neighbours_are_skipped_or_widened_to_the_nearest_code() -> None:
+    lines = ["def a():", "    return 1", "", "", "def b():", "    return 2"]
+    # Appending to a(): after line 2, before a blank line -> only line 2.
+    at_end = parse_patch("--- a/m.py\n+++ b/m.py\n@@ -2,0 +3 @@\n+    x = 1\n")[0]
+    assert at_end.changed_lines(lines) == [2]
+    # A new function between the two blank lines -> the code on either side.
+    between = parse_patch("--- a/m.py\n+++ b/m.py\n@@ -3,0 +4 @@\n+def c(): pass\n")[0]
+    assert between.changed_lines(lines) == [2, 5]
 
 
 def test_a_deleted_line_that_looks_like_a_file_header_stays_in_its_hunk() -> None:
@@ -166,3 +176,33 @@ def test_bm25_chunk_index_ranks_the_matching_chunk_and_replaces_files() -> None:
     assert index.search("partition", k=5) == []
     index.remove_file("pkg/net.py")
     assert len(index) == 1
+
+
+def _row(iid: str, chunk_rank: int | None, rank: int | None, top: list[str]) -> dict[str, object]:
+    return {
+        "instance_id": iid,
+        "method": "m",
+        "rank": rank,
+        "chunk_rank": chunk_rank,
+        "chunk_line_rank": chunk_rank,
+        "gold_files": ["pkg/parser.py"],
+        "gold_spans": ["pkg/parser.py:7-9:Parser.parse"],
+        "top_chunks": top,
+    }
+
+
+def test_chunk_failure_analysis_separates_wrong_part_from_wrong_file() -> None:
+    from bench.failure_analysis import analyse_chunks
+
+    rows = [
+        _row("a-1", 1, 1, ["pkg/parser.py:7-9"]),
+        _row("a-2", None, 1, ["pkg/parser.py:1-6", "tests/test_parser.py:1-9"]),
+        _row("a-3", None, None, ["pkg/net.py:1-2"]),
+    ]
+    issues = {"a-2": {"problem_statement": "parse() drops the value"}}
+    text = analyse_chunks(rows, "m", 5, issues)
+    assert "2 of 3 instances miss" in text
+    assert "gold file's chunks returned, other parts of it 1" in text
+    assert "gold file not in the top files either 1" in text
+    assert "issue text names an edited function: misses 1/2, hits 0/1" in text
+    assert "| a-3 | >k | >k | pkg/parser.py:7-9:Parser.parse | pkg/net.py:1-2 |" in text
