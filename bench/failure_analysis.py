@@ -1,7 +1,8 @@
 """Why a method misses: classify the per-instance ranks a localization run wrote.
 
     python -m bench.failure_analysis RANKS.jsonl [RANKS2.jsonl ...] [--method llmgenie]
-        [--against bm25-py] [--cutoff 5] [--level file|chunk] [--repos DIR --data LITE.jsonl]
+        [--against bm25-py] [--cutoff 5] [--level file|chunk] [--split train]
+        [--repos DIR --data LITE.jsonl]
 
 File level (default): for each instance whose gold file is not in the top `cutoff`, it
 records what outranked it (test files, docs/changelogs, examples, vendored packages) and,
@@ -220,6 +221,15 @@ def analyse_chunks(
         f"{_median([longest(r) for r in misses if longest(r)])}, "
         f"hits {_median([longest(r) for r in hits if longest(r)])}"
     )
+
+    def files_in_top(r: dict[str, Any]) -> int:
+        return len({_parse_chunk(c)[0] for c in r["top_chunks"][:cutoff]})
+
+    out.append(
+        f"distinct files among the first {cutoff} chunks, median: misses "
+        f"{_median([files_in_top(r) for r in misses])}, "
+        f"hits {_median([files_in_top(r) for r in hits])}"
+    )
     line_only = [
         r for r in hits if r.get("chunk_line_rank") is None or r["chunk_line_rank"] > cutoff
     ]
@@ -269,6 +279,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--against", default=None)
     p.add_argument("--cutoff", type=int, default=5)
     p.add_argument(
+        "--split",
+        default=None,
+        help="only rows of this split (analyse train misses, keep heldout for reporting)",
+    )
+    p.add_argument(
         "--level", choices=("file", "chunk"), default="file", help="gold file or edited function"
     )
     p.add_argument("--repos", type=Path, default=None)
@@ -277,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     rows = load_rows(args.ranks)
+    if args.split:
+        rows = [r for r in rows if r.get("split") == args.split]
     instances: dict[str, dict[str, Any]] = {}
     if args.data.is_file():
         with args.data.open(encoding="utf-8") as fh:
