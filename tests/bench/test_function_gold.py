@@ -206,3 +206,30 @@ def test_chunk_failure_analysis_separates_wrong_part_from_wrong_file() -> None:
     assert "gold file not in the top files either 1" in text
     assert "issue text names an edited function: misses 1/2, hits 0/1" in text
     assert "| a-3 | >k | >k | pkg/parser.py:7-9:Parser.parse | pkg/net.py:1-2 |" in text
+
+
+def test_summarize_merges_chunk_ranks_per_split() -> None:
+    from bench.summarize import summarize_rows
+
+    def row(iid: str, split: str, chunk: int | None) -> dict[str, object]:
+        return {
+            "status": "ok",
+            "repo": "acme/tiny",
+            "rank": 1,
+            "no_file_named": False,
+            "split": split,
+            "chunk_rank": chunk,
+            "chunk_line_rank": None,
+        }
+
+    rows = {
+        ("a-1", "m"): row("a-1", "train", 1),
+        ("a-2", "m"): row("a-2", "heldout", 7),
+        ("a-3", "m"): row("a-3", "heldout", None),
+    }
+    summary = summarize_rows(rows)  # type: ignore[arg-type]
+    function = summary["chunks"]["m"]["function"]
+    assert function["overall"]["top5"] == round(100 / 3, 1)
+    assert function["per_split"]["train"]["top1"] == 100.0
+    assert function["per_split"]["heldout"]["top10"] == 50.0
+    assert summary["chunks"]["m"]["line"]["overall"]["top10"] == 0.0
