@@ -65,10 +65,12 @@ class Bm25FileIndex:
     def __contains__(self, path: object) -> bool:
         return path in self._doc_len
 
-    def add(self, path: str, text: str) -> None:
-        """Index (or re-index) one document; the path itself is part of its text."""
+    def add(self, path: str, text: str, header: str | None = None) -> None:
+        """Index (or re-index) one document; its `header` (default: the path itself) is
+        part of its text."""
         self.remove(path)
-        terms = Counter(tokenize(path.replace("/", " ") + "\n" + text))
+        head = path if header is None else header
+        terms = Counter(tokenize(head.replace("/", " ") + "\n" + text))
         self._doc_terms[path] = terms
         length = sum(terms.values())
         self._doc_len[path] = length
@@ -107,6 +109,47 @@ class Bm25FileIndex:
                 scores[path] = scores.get(path, 0.0) + qtf * idf * tf * (k1 + 1.0) / (tf + norm)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return ranked[:k]
+
+
+ChunkKey = tuple[str, int, int]  # (path, start_line, end_line)
+
+
+class Bm25ChunkIndex:
+    """BM25 over chunks: each chunk is one document (its file's path, then its text).
+
+    Same tokenizer and parameters as the file index; only the unit changes. Chunks are
+    replaced per file, so the index follows a work tree's changes like the file index.
+    """
+
+    def __init__(self, params: Bm25Params | None = None) -> None:
+        self._index = Bm25FileIndex(params)
+        self._keys: dict[str, ChunkKey] = {}
+        self._by_file: dict[str, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def set_file(self, path: str, chunks: Iterable[tuple[int, int, str]]) -> None:
+        """Replace the chunks of `path` with (start_line, end_line, text) triples."""
+        self.remove_file(path)
+        ids: list[str] = []
+        for start, end, text in chunks:
+            doc_id = f"{path}:{start}-{end}"
+            self._index.add(doc_id, text, header=path)
+            self._keys[doc_id] = (path, start, end)
+            ids.append(doc_id)
+        if ids:
+            self._by_file[path] = ids
+
+    def remove_file(self, path: str) -> None:
+        """Forget every chunk of `path` (no-op when absent)."""
+        for doc_id in self._by_file.pop(path, []):
+            self._index.remove(doc_id)
+            del self._keys[doc_id]
+
+    def search(self, query: str, k: int = 10) -> list[tuple[ChunkKey, float]]:
+        """The `k` best chunks for `query`, best first, as ((path, start, end), score)."""
+        return [(self._keys[doc_id], score) for doc_id, score in self._index.search(query, k)]
 
 
 def build_index(

@@ -1,12 +1,17 @@
 """Why a method misses: classify the per-instance ranks a localization run wrote.
 
     python -m bench.failure_analysis RANKS.jsonl [RANKS2.jsonl ...] [--method llmgenie]
-        [--against bm25-py] [--cutoff 5] [--repos DIR --data LITE.jsonl]
+        [--against bm25-py] [--cutoff 5] [--level file|chunk] [--split train]
+        [--repos DIR --data LITE.jsonl]
 
-For each instance whose gold file is not in the top `cutoff`, it records what outranked it
-(test files, docs/changelogs, examples, vendored packages) and, when `--repos` is given,
-the gold file's size at the base commit. With `--against`, a head-to-head of the two
-methods on the same instances (who wins where). Output: Markdown on stdout.
+File level (default): for each instance whose gold file is not in the top `cutoff`, it
+records what outranked it (test files, docs/changelogs, examples, vendored packages) and,
+when `--repos` is given, the gold file's size at the base commit. Chunk level: for each
+instance whose first `cutoff` chunks miss the edited functions, whether the gold file was
+reached at all, what the returned chunks were instead, and properties of the gold (edit
+outside any function, several functions, function length, issue naming the function).
+With `--against`, a head-to-head of the two methods on the same instances (who wins
+where). Output: Markdown on stdout.
 """
 
 from __future__ import annotations
@@ -135,10 +140,120 @@ def analyse(
     return "\n".join(out)
 
 
-def head_to_head(rows: list[dict[str, Any]], a: str, b: str, cutoff: int) -> str:
+_CHUNK_REF_RE = re.compile(r"^(.*):(\d+)-(\d+)(?::([^:]*))?$")
+
+
+def _parse_chunk(ref: str) -> tuple[str, int, int, str]:
+    """'path:start-end[:symbol]' (as the ranks file writes chunks and gold spans)."""
+    match = _CHUNK_REF_RE.match(ref)
+    if match is None:
+        return ref, 0, -1, ""
+    return match.group(1), int(match.group(2)), int(match.group(3)), match.group(4) or ""
+
+
+def _median(values: Sequence[int]) -> int | None:
+    return sorted(values)[len(values) // 2] if values else None
+
+
+def analyse_chunks(
+    rows: list[dict[str, Any]], method: str, cutoff: int, instances: dict[str, dict[str, Any]]
+) -> str:
+    """Why the first `cutoff` chunks miss the edited functions: causes, counted."""
+    mine = [r for r in rows if r["method"] == method and "chunk_rank" in r]
+    misses = [r for r in mine if r["chunk_rank"] is None or r["chunk_rank"] > cutoff]
+    hits = [r for r in mine if r not in misses]
+    out = [
+        f"## {method}: {len(misses)} of {len(mine)} instances miss the edited function "
+        f"in the first {cutoff} chunks"
+    ]
+    causes: Counter[str] = Counter()
+    returned_kind: Counter[str] = Counter()
+    for r in misses:
+        gold_paths = set(r["gold_files"])
+        top = [_parse_chunk(c) for c in r["top_chunks"][:cutoff]]
+        in_gold_file = [c for c in top if c[0] in gold_paths]
+        file_rank = r.get("rank")
+        if in_gold_file:
+            causes["gold file's chunks returned, other parts of it"] += 1
+        elif file_rank is not None and file_rank <= cutoff:
+            causes["gold file in the top files, none of its chunks in the top chunks"] += 1
+        else:
+            causes["gold file not in the top files either"] += 1
+        for c in top:
+            returned_kind["gold file" if c[0] in gold_paths else file_kind(c[0])] += 1
+    out.append("misses by cause: " + _fmt_counter(causes))
+    out.append(f"the first {cutoff} chunks of the misses, by file: " + _fmt_counter(returned_kind))
+
+    def gold_of(r: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+        return [_parse_chunk(g) for g in r["gold_spans"]]
+
+    def outside(r: dict[str, Any]) -> bool:
+        return all(not sym for *_, sym in gold_of(r))
+
+    def several(r: dict[str, Any]) -> bool:
+        return len({sym for *_, sym in gold_of(r) if sym}) > 1
+
+    def longest(r: dict[str, Any]) -> int:
+        return max((end - start + 1 for _, start, end, sym in gold_of(r) if sym), default=0)
+
+    def named(r: dict[str, Any]) -> bool:
+        text = instances.get(r["instance_id"], {}).get("problem_statement", "")
+        names = {sym.rsplit(".", 1)[-1] for *_, sym in gold_of(r) if sym}
+        return any(re.search(rf"\b{re.escape(n)}\b", text) for n in names if not n.startswith("__"))
+
+    def share(group: list[dict[str, Any]], pred: Any) -> str:
+        n = sum(1 for r in group if pred(r))
+        return f"{n}/{len(group)}"
+
+    out.append(
+        "edit only outside functions (imports, constants, class bodies): misses "
+        f"{share(misses, outside)}, hits {share(hits, outside)}"
+    )
+    out.append(
+        f"edits in several functions: misses {share(misses, several)}, hits {share(hits, several)}"
+    )
+    out.append(
+        "issue text names an edited function: misses "
+        f"{share(misses, named)}, hits {share(hits, named)}"
+    )
+    out.append(
+        "longest edited function, median lines: misses "
+        f"{_median([longest(r) for r in misses if longest(r)])}, "
+        f"hits {_median([longest(r) for r in hits if longest(r)])}"
+    )
+
+    def files_in_top(r: dict[str, Any]) -> int:
+        return len({_parse_chunk(c)[0] for c in r["top_chunks"][:cutoff]})
+
+    out.append(
+        f"distinct files among the first {cutoff} chunks, median: misses "
+        f"{_median([files_in_top(r) for r in misses])}, "
+        f"hits {_median([files_in_top(r) for r in hits])}"
+    )
+    line_only = [
+        r for r in hits if r.get("chunk_line_rank") is None or r["chunk_line_rank"] > cutoff
+    ]
+    out.append(
+        f"function hits whose first {cutoff} chunks miss every changed line: {len(line_only)}"
+    )
+    out.append("\n| instance | chunk rank | file rank | gold spans | top-3 chunks |")
+    out.append("|---|---:|---:|---|---|")
+    for r in misses:
+        out.append(
+            f"| {r['instance_id']} | {r['chunk_rank'] or '>k'} | {r.get('rank') or '>k'} | "
+            + ", ".join(r["gold_spans"][:3])
+            + " | "
+            + ", ".join(r["top_chunks"][:3])
+            + " |"
+        )
+    return "\n".join(out)
+
+
+def head_to_head(rows: list[dict[str, Any]], a: str, b: str, cutoff: int, key: str = "rank") -> str:
     ranks: dict[str, dict[str, int | None]] = {}
     for r in rows:
-        ranks.setdefault(r["instance_id"], {})[r["method"]] = r["rank"]
+        if key in r:
+            ranks.setdefault(r["instance_id"], {})[r["method"]] = r[key]
     both = {i: m for i, m in ranks.items() if a in m and b in m}
 
     def hit(rank: int | None) -> bool:
@@ -147,7 +262,7 @@ def head_to_head(rows: list[dict[str, Any]], a: str, b: str, cutoff: int) -> str
     a_only = sorted(i for i, m in both.items() if hit(m[a]) and not hit(m[b]))
     b_only = sorted(i for i, m in both.items() if hit(m[b]) and not hit(m[a]))
     return (
-        f"## {a} vs {b} on {len(both)} common instances (top-{cutoff})\n"
+        f"## {a} vs {b} on {len(both)} common instances (top-{cutoff}, {key})\n"
         f"only {a}: {len(a_only)}; only {b}: {len(b_only)}\n"
         f"only {b}: {', '.join(b_only)}"
     )
@@ -163,22 +278,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--method", default="llmgenie")
     p.add_argument("--against", default=None)
     p.add_argument("--cutoff", type=int, default=5)
+    p.add_argument(
+        "--split",
+        default=None,
+        help="only rows of this split (analyse train misses, keep heldout for reporting)",
+    )
+    p.add_argument(
+        "--level", choices=("file", "chunk"), default="file", help="gold file or edited function"
+    )
     p.add_argument("--repos", type=Path, default=None)
     p.add_argument(
         "--data", type=Path, default=Path("../shared/bench/swebench_lite_localization.jsonl")
     )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     rows = load_rows(args.ranks)
+    if args.split:
+        rows = [r for r in rows if r.get("split") == args.split]
     instances: dict[str, dict[str, Any]] = {}
     if args.data.is_file():
         with args.data.open(encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
                 instances[row["instance_id"]] = row
-    print(analyse(rows, args.method, args.cutoff, instances, args.repos))
+    if args.level == "chunk":
+        print(analyse_chunks(rows, args.method, args.cutoff, instances))
+    else:
+        print(analyse(rows, args.method, args.cutoff, instances, args.repos))
     if args.against:
         print()
-        print(head_to_head(rows, args.method, args.against, args.cutoff))
+        key = "chunk_rank" if args.level == "chunk" else "rank"
+        print(head_to_head(rows, args.method, args.against, args.cutoff, key))
     return 0
 
 

@@ -4,6 +4,9 @@ Definition used throughout: an instance is a hit at k when ANY of its gold files
 the reference patch modifies; every SWE-bench Lite instance has exactly one) is among the
 first k ranked files. MRR is the mean of 1/rank of the first gold file, 0 when it is not in
 the returned list (so it is MRR@K for the K files asked for).
+
+The same scoring is applied to chunk ranks (the position of the first returned chunk that
+hits the gold patch's edited function, see bench.function_gold): chunk top-k.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ def gold_rank(ranked_paths: Sequence[str], gold_files: Iterable[str]) -> int | N
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One scored instance: its groups and the rank of its gold file (None = missed)."""
+    """One scored instance: its groups and the rank of its gold (None = missed)."""
 
     instance_id: str
     repo: str
     rank: int | None
     no_file_named: bool
+    split: str = ""
 
 
 def summarize(ranks: Sequence[int | None], cutoffs: Sequence[int] = CUTOFFS) -> dict[str, Any]:
@@ -46,9 +50,13 @@ def summarize(ranks: Sequence[int | None], cutoffs: Sequence[int] = CUTOFFS) -> 
 
 
 def breakdown(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    """Overall, per-repository and no-file-named summaries of a method's outcomes."""
+    """Overall, per-repository, per-split and no-file-named summaries of outcomes."""
     repos = sorted({o.repo for o in outcomes})
+    splits = sorted({o.split for o in outcomes if o.split})
     return {
+        "per_split": {
+            split: summarize([o.rank for o in outcomes if o.split == split]) for split in splits
+        },
         "overall": summarize([o.rank for o in outcomes]),
         "no_file_named": summarize([o.rank for o in outcomes if o.no_file_named]),
         "file_named": summarize([o.rank for o in outcomes if not o.no_file_named]),

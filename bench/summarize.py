@@ -39,15 +39,33 @@ def merge_rows(paths: Sequence[Path]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def summarize_rows(rows: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """Per-method breakdowns plus the skipped and errored instances."""
-    by_method: dict[str, list[Outcome]] = {}
+    """Per-method breakdowns (file level, and chunk level where rows carry chunk ranks)
+    plus the skipped and errored instances."""
+    by_level: dict[str, dict[str, list[Outcome]]] = {"rank": {}, "chunk_rank": {}}
+    by_level["chunk_line_rank"] = {}
     for (iid, method), row in sorted(rows.items()):
-        if row.get("status") == "ok":
-            by_method.setdefault(method, []).append(
-                Outcome(iid, row["repo"], row["rank"], bool(row["no_file_named"]))
-            )
+        if row.get("status") != "ok":
+            continue
+        for key, by_method in by_level.items():
+            if key in row:
+                by_method.setdefault(method, []).append(
+                    Outcome(
+                        iid,
+                        row["repo"],
+                        row[key],
+                        bool(row["no_file_named"]),
+                        str(row.get("split", "")),
+                    )
+                )
     return {
-        "methods": {m: breakdown(outs) for m, outs in sorted(by_method.items())},
+        "methods": {m: breakdown(outs) for m, outs in sorted(by_level["rank"].items())},
+        "chunks": {
+            m: {
+                "function": breakdown(outs),
+                "line": breakdown(by_level["chunk_line_rank"].get(m, [])),
+            }
+            for m, outs in sorted(by_level["chunk_rank"].items())
+        },
         "skipped": sorted(iid for (iid, _), r in rows.items() if r.get("status") == "skipped"),
         "errors": sorted(
             f"{iid} {m}: {r.get('reason')}"
@@ -69,7 +87,17 @@ def render_summary(summary: dict[str, Any]) -> str:
         for name, res in methods.items():
             if repo in res["per_repo"]:
                 per_repo[f"{repo} {name}"] = res["per_repo"][repo]
-    parts = [markdown_table(rows), markdown_table(per_repo)]
+    parts = [markdown_table(rows)]
+    chunk_rows: dict[str, dict[str, Any]] = {}
+    for name, levels in summary.get("chunks", {}).items():
+        chunk_rows[f"{name} function (all)"] = levels["function"]["overall"]
+        chunk_rows[f"{name} function (issue names no file)"] = levels["function"]["no_file_named"]
+        for split, sub in levels["function"]["per_split"].items():
+            chunk_rows[f"{name} function ({split})"] = sub
+        chunk_rows[f"{name} line (all)"] = levels["line"]["overall"]
+    if chunk_rows:
+        parts.append(markdown_table(chunk_rows))
+    parts.append(markdown_table(per_repo))
     parts.append(f"skipped: {summary['skipped'] or 'none'}; errors: {summary['errors'] or 'none'}")
     return "\n\n".join(parts)
 

@@ -4,10 +4,12 @@ For each instance the repository's tree at `base_commit` is materialised in a wo
 that is kept per repository and moved between commits (instances are visited by repository,
 then commit date), the index is brought up to date as the server would do it, the issue text
 is the query verbatim, and the rank of the gold file among the returned files is recorded.
+For methods that return chunks (llmgenie, bm25-py-chunks) the rank of the first chunk that
+overlaps an edited function of the gold patch is recorded too (bench.function_gold).
 
     python -m bench.swebench_localization --repos DIR_OF_BARE_REPOS --work WORK_DIR \
         [--methods bm25,llmgenie] [--mode lexical|hybrid] [--limit N] [--repo sympy] \
-        [--k 10] [--out results.json] [--ranks ranks.jsonl]
+        [--split train|heldout|all] [--k 10] [--out results.json] [--ranks ranks.jsonl]
 
 DIR_OF_BARE_REPOS holds `<name>.git` for each repository (`sympy.git` for sympy/sympy).
 Progress goes to stderr; one JSON line per (instance, method) goes to --ranks; the summary
@@ -28,7 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bench.bm25_baseline import Bm25FileIndex, read_document
+from bench.bm25_baseline import Bm25ChunkIndex, Bm25FileIndex, read_document
+from bench.function_gold import (
+    CHUNK_HIT_DEFINITION,
+    SPLIT_DEFINITION,
+    SPLITS,
+    Span,
+    assign_splits,
+    first_hit,
+    gold_spans,
+    parse_patch,
+)
 from bench.git_trees import GitError, TreeChange, WorkTree, commit_time, has_commit
 from bench.localization_metrics import Outcome, breakdown, gold_rank, markdown_table
 from bench.machine import describe, quiet_engine_logs
@@ -47,6 +59,8 @@ class Instance:
     problem_statement: str
     gold_files: tuple[str, ...]
     no_file_named: bool
+    patch: str = ""  # the gold patch (function-level gold); "" when the data lacks it
+    split: str = "train"
 
     @property
     def repo_name(self) -> str:
@@ -54,30 +68,38 @@ class Instance:
 
 
 def load_instances(data: Path, classifications: Path | None) -> list[Instance]:
-    """Read the localization JSONL; flag issues whose text does not name the file."""
+    """Read the localization JSONL; flag issues whose text does not name the file.
+
+    The gold patch comes from the JSONL's `patch` field when present, else from the
+    classification CSV's `patch` column. Every instance gets its train/heldout split from
+    the whole file (before any filter), so a subset run keeps each instance's split.
+    """
     unnamed: set[str] = set()
+    patches: dict[str, str] = {}
     if classifications is not None and classifications.is_file():
         with classifications.open(newline="", encoding="utf-8") as fh:
-            unnamed = {
-                row["instance_id"] for row in csv.DictReader(fh) if row["file location"] == "None"
-            }
-    out: list[Instance] = []
+            for crow in csv.DictReader(fh):
+                if crow.get("file location") == "None":
+                    unnamed.add(crow["instance_id"])
+                if crow.get("patch"):
+                    patches[crow["instance_id"]] = crow["patch"]
+    rows: list[dict[str, Any]] = []
     with data.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            out.append(
-                Instance(
-                    instance_id=row["instance_id"],
-                    repo=row["repo"],
-                    base_commit=row["base_commit"],
-                    problem_statement=row["problem_statement"],
-                    gold_files=tuple(row["gold_files"]),
-                    no_file_named=row["instance_id"] in unnamed,
-                )
-            )
-    return out
+        rows = [json.loads(line) for line in fh if line.strip()]
+    splits = assign_splits((row["instance_id"], row["repo"]) for row in rows)
+    return [
+        Instance(
+            instance_id=row["instance_id"],
+            repo=row["repo"],
+            base_commit=row["base_commit"],
+            problem_statement=row["problem_statement"],
+            gold_files=tuple(row["gold_files"]),
+            no_file_named=row["instance_id"] in unnamed,
+            patch=row.get("patch") or patches.get(row["instance_id"], ""),
+            split=splits[row["instance_id"]],
+        )
+        for row in rows
+    ]
 
 
 def select(
@@ -87,12 +109,15 @@ def select(
     limit: int | None,
     sample: int | None,
     seed: int,
+    split: str = "all",
 ) -> list[Instance]:
-    """Filter by repository / instance id, then take the first `limit` or a random sample."""
+    """Filter by split, repository and instance id, then take the first `limit` or a
+    random sample."""
     chosen = [
         inst
         for inst in instances
-        if (not repos or any(r in inst.repo for r in repos))
+        if (split == "all" or inst.split == split)
+        and (not repos or any(r in inst.repo for r in repos))
         and (not ids or inst.instance_id in ids)
     ]
     if sample is not None and sample < len(chosen):
@@ -102,10 +127,19 @@ def select(
     return chosen
 
 
+Chunk = tuple[str, int, int]  # (path, start_line, end_line), 1-based inclusive
+
+
 class Ranker(Protocol):
-    """A retrieval method under test: kept per repository, synced per commit."""
+    """A retrieval method under test: kept per repository, synced per commit.
+
+    `rank` returns files best first; a method that also ranks chunks leaves them, best
+    first, in `last_chunks` (and sets `ranks_chunks`), so function-level hits can be scored.
+    """
 
     name: str
+    ranks_chunks: bool
+    last_chunks: list[Chunk]
 
     def sync(self, tree: WorkTree, change: TreeChange) -> None: ...
 
@@ -117,10 +151,13 @@ class Ranker(Protocol):
 class Bm25Ranker:
     """The plain BM25 baseline, updated incrementally from the tree's change list."""
 
+    ranks_chunks = False
+
     def __init__(self, name: str, extensions: tuple[str, ...]) -> None:
         self.name = name
         self.extensions = extensions
         self.index = Bm25FileIndex()
+        self.last_chunks: list[Chunk] = []
 
     def _wanted(self, path: str) -> bool:
         return not self.extensions or path.endswith(self.extensions)
@@ -142,6 +179,56 @@ class Bm25Ranker:
         self.index = Bm25FileIndex()
 
 
+class Bm25ChunkRanker:
+    """BM25 over the engine's own chunks of `*.py` files: the chunk-level baseline.
+
+    The chunks are cut by `llmgenie.context.parse_document` (the parser the indexer runs)
+    with the workspace's `index.chunk_max_lines`, so a chunk hit means the same thing for
+    both methods; each chunk is one BM25 document (its path, then its text) with the
+    tokenization of `bench.bm25_baseline`. Its file ranking is the files of the best
+    chunks in order (a file scores by its best chunk).
+    """
+
+    ranks_chunks = True
+
+    def __init__(self, name: str, extensions: tuple[str, ...]) -> None:
+        self.name = name
+        self.extensions = extensions
+        self.index = Bm25ChunkIndex()
+        self.max_lines: int | None = None
+        self.last_chunks: list[Chunk] = []
+
+    def sync(self, tree: WorkTree, change: TreeChange) -> None:
+        from llmgenie.context.parser import parse_document
+
+        if self.max_lines is None:
+            from llmgenie.config import load_settings
+
+            self.max_lines = int(load_settings(tree.root).index.chunk_max_lines)
+        for path in change.deleted:
+            self.index.remove_file(path)
+        for path in change.added + change.modified:
+            wanted = not self.extensions or path.endswith(self.extensions)
+            text = read_document(tree.root / path) if wanted else None
+            if text is None:
+                self.index.remove_file(path)
+                continue
+            chunks = parse_document(path, text, self.max_lines).chunks
+            self.index.set_file(path, [(c.start_line, c.end_line, c.text) for c in chunks])
+
+    def rank(self, query: str, k: int) -> list[str]:
+        hits = self.index.search(query, max(10 * k, 100))
+        self.last_chunks = [(path, start, end) for (path, start, end), _ in hits[:k]]
+        files: list[str] = []
+        for (path, _, _), _ in hits:
+            if path not in files:
+                files.append(path)
+        return files[:k]
+
+    def close(self) -> None:
+        self.index = Bm25ChunkIndex()
+
+
 class LlmgenieRanker:
     """llmgenie's WorkspaceEngine, opened once per repository work tree and kept warm.
 
@@ -151,6 +238,7 @@ class LlmgenieRanker:
     """
 
     name = "llmgenie"
+    ranks_chunks = True
 
     def __init__(self, mode: str, sync_mode: str, cache_dir: Path) -> None:
         self.mode = mode
@@ -158,6 +246,7 @@ class LlmgenieRanker:
         self.cache_dir = cache_dir
         self.engine: Any = None
         self.last_degraded: list[str] = []
+        self.last_chunks: list[Chunk] = []
 
     def sync(self, tree: WorkTree, change: TreeChange) -> None:
         if self.engine is None:
@@ -181,6 +270,7 @@ class LlmgenieRanker:
     def rank(self, query: str, k: int) -> list[str]:
         result = self.engine.search(query, k=k)
         self.last_degraded = list(result.degraded)
+        self.last_chunks = [(c.path, c.start_line, c.end_line) for c in result.chunks]
         return [hit.path for hit in result.files]
 
     def close(self) -> None:
@@ -215,6 +305,24 @@ def order_for_replay(
     return ordered, skipped
 
 
+LEVELS = ("file", "function", "line")
+
+
+def instance_gold(inst: Instance, root: Path) -> tuple[list[Span], list[Span]]:
+    """(function-level gold spans, changed lines) of the gold patch, read at the base
+    commit checked out under `root`; empty when the data has no patch."""
+    functions: list[Span] = []
+    lines: list[Span] = []
+    for patch in parse_patch(inst.patch):
+        text = read_document(root / patch.path) if not patch.new_file else None
+        if text is None:
+            continue
+        f_spans, l_spans = gold_spans(patch, text)
+        functions.extend(f_spans)
+        lines.extend(l_spans)
+    return functions, lines
+
+
 def run(
     instances: Sequence[Instance],
     repos_dir: Path,
@@ -222,8 +330,9 @@ def run(
     make_rankers: Callable[[], list[Ranker]],
     k: int,
     ranks_out: Any,
-) -> tuple[dict[str, list[Outcome]], list[dict[str, Any]], dict[str, dict[str, float]]]:
-    """Replay every instance; return outcomes per method, skipped/error rows, timings."""
+) -> tuple[dict[str, dict[str, list[Outcome]]], list[dict[str, Any]], dict[str, dict[str, float]]]:
+    """Replay every instance; return outcomes per level ("file", "function", "line") and
+    method, skipped/error rows, timings."""
     groups, skipped = order_for_replay(instances, repos_dir)
     problems: list[dict[str, Any]] = [
         {"instance_id": inst.instance_id, "status": "skipped", "reason": why}
@@ -232,7 +341,7 @@ def run(
     for row in problems:
         _log(f"skip {row['instance_id']}: {row['reason']}")
         ranks_out.write(json.dumps(row) + "\n")
-    outcomes: dict[str, list[Outcome]] = {}
+    outcomes: dict[str, dict[str, list[Outcome]]] = {level: {} for level in LEVELS}
     timings: dict[str, dict[str, float]] = {}
     total = sum(len(v) for v in groups.values())
     done = 0
@@ -255,21 +364,35 @@ def run(
                 tree.commit = None  # force a fresh export next time
                 continue
             checkout_s = time.perf_counter() - t0
+            gold = instance_gold(inst, tree.root)
             line = [f"[{done}/{total}] {inst.instance_id} ({len(change.changed)} changed)"]
             for ranker in rankers:
-                row = _evaluate(ranker, tree, change, inst, k)
+                row = _evaluate(ranker, tree, change, inst, k, gold)
                 row["checkout_s"] = round(checkout_s, 3)
                 ranks_out.write(json.dumps(row) + "\n")
                 ranks_out.flush()
                 if row["status"] == "ok":
-                    outcomes.setdefault(ranker.name, []).append(
-                        Outcome(inst.instance_id, inst.repo, row["rank"], inst.no_file_named)
-                    )
+                    for level, key in (
+                        ("file", "rank"),
+                        ("function", "chunk_rank"),
+                        ("line", "chunk_line_rank"),
+                    ):
+                        if key in row:
+                            outcomes[level].setdefault(ranker.name, []).append(
+                                Outcome(
+                                    inst.instance_id,
+                                    inst.repo,
+                                    row[key],
+                                    inst.no_file_named,
+                                    inst.split,
+                                )
+                            )
                     t = timings.setdefault(ranker.name, {"sync_s": 0.0, "query_s": 0.0, "n": 0})
                     t["sync_s"] += row["sync_s"]
                     t["query_s"] += row["query_s"]
                     t["n"] += 1
-                    line.append(f"{ranker.name}={row['rank']}")
+                    chunk = f"/{row['chunk_rank']}" if "chunk_rank" in row else ""
+                    line.append(f"{ranker.name}={row['rank']}{chunk}")
                 else:
                     problems.append(row)
                     line.append(f"{ranker.name}=ERROR")
@@ -280,13 +403,23 @@ def run(
 
 
 def _evaluate(
-    ranker: Ranker, tree: WorkTree, change: TreeChange, inst: Instance, k: int
+    ranker: Ranker,
+    tree: WorkTree,
+    change: TreeChange,
+    inst: Instance,
+    k: int,
+    gold: tuple[list[Span], list[Span]] = ([], []),
 ) -> dict[str, Any]:
-    """Sync one method to the tree and rank the issue; errors become a row, not a crash."""
+    """Sync one method to the tree and rank the issue; errors become a row, not a crash.
+
+    The row has `rank` (gold file) and, for a chunk-ranking method on an instance with
+    function-level gold, `chunk_rank` (first chunk hitting a gold function span) and
+    `chunk_line_rank` (first chunk hitting a changed line)."""
     row: dict[str, Any] = {
         "instance_id": inst.instance_id,
         "repo": inst.repo,
         "method": ranker.name,
+        "split": inst.split,
         "gold_files": list(inst.gold_files),
         "no_file_named": inst.no_file_named,
     }
@@ -307,6 +440,15 @@ def _evaluate(
         sync_s=round(t1 - t0, 3),
         query_s=round(t2 - t1, 3),
     )
+    functions, lines = gold
+    if ranker.ranks_chunks and functions:
+        chunks = ranker.last_chunks
+        row.update(
+            chunk_rank=first_hit(chunks, functions),
+            chunk_line_rank=first_hit(chunks, lines),
+            top_chunks=[f"{p}:{s}-{e}" for p, s, e in chunks[:10]],
+            gold_spans=[f"{s.path}:{s.start}-{s.end}:{s.symbol or ''}" for s in functions],
+        )
     degraded = getattr(ranker, "last_degraded", None)
     if degraded:
         row["degraded"] = degraded
@@ -325,8 +467,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--classifications", type=Path, default=DEFAULT_CLASSES)
     p.add_argument(
         "--methods",
-        default="bm25,bm25-py,llmgenie",
-        help="comma list: bm25 (all text files), bm25-py (only *.py), llmgenie",
+        default="bm25,bm25-py,bm25-py-chunks,llmgenie",
+        help="comma list: bm25 (all text files), bm25-py (only *.py), bm25-py-chunks "
+        "(BM25 over the engine's chunks of *.py files), llmgenie",
+    )
+    p.add_argument(
+        "--split",
+        choices=(*SPLITS, "all"),
+        default="all",
+        help="instances of one half only (tune on train, report heldout): " + SPLIT_DEFINITION,
     )
     p.add_argument(
         "--mode", choices=("lexical", "hybrid"), default="lexical", help="llmgenie signals"
@@ -361,6 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.limit,
         args.sample,
         args.seed,
+        args.split,
     )
     args.work.mkdir(parents=True, exist_ok=True)
     cache_dir = (args.work / "llmgenie-cache").resolve()
@@ -374,16 +524,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rankers.append(Bm25Ranker(m, ()))
             elif m == "bm25-py":
                 rankers.append(Bm25Ranker(m, (".py",)))
+            elif m == "bm25-py-chunks":
+                rankers.append(Bm25ChunkRanker(m, (".py",)))
             elif m == "llmgenie":
                 rankers.append(LlmgenieRanker(args.mode, args.sync, cache_dir))
             else:
-                raise SystemExit(f"unknown method {m!r} (bm25, bm25-py, llmgenie)")
+                raise SystemExit(f"unknown method {m!r} (bm25, bm25-py, bm25-py-chunks, llmgenie)")
         return rankers
 
     ranks_path = args.ranks or args.work / "ranks.jsonl"
     _log(
         f"{info['date_utc']} {info['cpu']} x{info['nproc']}: "
-        f"{len(instances)} instances, methods {methods}"
+        f"{len(instances)} instances (split {args.split}), methods {methods}"
     )
     t0 = time.perf_counter()
     with ranks_path.open("w", encoding="utf-8") as ranks_out:
@@ -394,9 +546,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary: dict[str, Any] = {
         **info,
         "instances_selected": len(instances),
+        "split": {
+            "selected": args.split,
+            "definition": SPLIT_DEFINITION,
+            "counts": {sp: sum(1 for i in instances if i.split == sp) for sp in SPLITS},
+        },
         "gold_definition": (
             "hit@k if any gold file (files the reference patch modifies) is in the top k"
         ),
+        "chunk_hit_definition": CHUNK_HIT_DEFINITION,
         "config": {
             "k": args.k,
             "mode": args.mode,
@@ -404,7 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bm25": {
                 "k1": 1.2,
                 "b": 0.75,
-                "documents": "path + whole text; bm25: all text files <= 1 MiB, bm25-py: *.py",
+                "documents": (
+                    "path + whole text; bm25: all text files <= 1 MiB, bm25-py: *.py; "
+                    "bm25-py-chunks: path + text of each engine chunk of *.py files"
+                ),
             },
         },
         "elapsed_s": round(elapsed, 1),
@@ -415,8 +576,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if p["status"] == "error"
         ],
         "methods": {},
+        "chunks": {
+            name: {
+                "function": breakdown(outs),
+                "line": breakdown(outcomes["line"].get(name, [])),
+            }
+            for name, outs in outcomes["function"].items()
+        },
     }
-    for name, outs in outcomes.items():
+    for name, outs in outcomes["file"].items():
         t = timings.get(name, {"sync_s": 0.0, "query_s": 0.0, "n": 0})
         n = max(1, int(t["n"]))
         summary["methods"][name] = {
@@ -431,19 +599,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _subset_rows(label: str, res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Table rows of one breakdown: all, the two issue subsets, and each split present."""
+    rows = {
+        f"{label} (all)": res["overall"],
+        f"{label} (issue names no file)": res["no_file_named"],
+        f"{label} (issue names the file)": res["file_named"],
+    }
+    if len(res.get("per_split", {})) > 1:
+        for split, sub in res["per_split"].items():
+            rows[f"{label} ({split})"] = sub
+    return rows
+
+
 def render(summary: dict[str, Any]) -> str:
-    """Human-readable Markdown of a summary: overall and subsets, then per repository."""
+    """Human-readable Markdown of a summary: file level overall and subsets, chunk
+    (function) level, then per repository."""
     methods: dict[str, Any] = summary["methods"]
     rows: dict[str, dict[str, Any]] = {}
     for name, res in methods.items():
-        rows[f"{name} (all)"] = res["overall"]
-        rows[f"{name} (issue names no file)"] = res["no_file_named"]
-        rows[f"{name} (issue names the file)"] = res["file_named"]
+        rows.update(_subset_rows(name, res))
+    split = summary.get("split", {})
     parts = [
         f"{summary['command']}\n{summary['date_utc']}, {summary['cpu']} x{summary['nproc']}, "
         f"llmgenie {summary['llmgenie_commit']}, {summary['elapsed_s']} s",
-        markdown_table(rows),
+        f"split: {split.get('selected', 'all')} {split.get('counts', {})} "
+        f"({split.get('definition', '')})",
+        "File level (gold file among the first k files):\n\n" + markdown_table(rows),
     ]
+    chunk_rows: dict[str, dict[str, Any]] = {}
+    for name, levels in summary.get("chunks", {}).items():
+        chunk_rows.update(_subset_rows(f"{name} function", levels["function"]))
+        chunk_rows[f"{name} line (all)"] = levels["line"]["overall"]
+    if chunk_rows:
+        parts.append(
+            "Chunk level (a hit among the first k chunks; "
+            + summary.get("chunk_hit_definition", "")
+            + "):\n\n"
+            + markdown_table(chunk_rows)
+        )
     repos = sorted({r for res in methods.values() for r in res["per_repo"]})
     per_repo: dict[str, dict[str, Any]] = {}
     for repo in repos:

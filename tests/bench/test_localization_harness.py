@@ -245,3 +245,64 @@ def test_work_tree_survives_blobs_missing_from_a_partial_mirror(
     assert back.missing == []
     fresh = WorkTree(tiny_repo.bare, tmp_path / "trees" / "again").checkout(third)
     assert fresh.fresh and fresh.missing == ["data/big.dat"]
+
+
+def test_cli_scores_chunks_against_the_patched_function_and_filters_by_split(
+    tiny_repo: TinyRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bm25-py-chunks ranks chunks; a hit is a chunk of the function the gold patch edits."""
+    patch = (
+        "diff --git a/pkg/net.py b/pkg/net.py\n--- a/pkg/net.py\n+++ b/pkg/net.py\n"
+        "@@ -1,2 +1,2 @@\n def open_socket(host, port):\n-    return (host, port)\n"
+        "+    return socket.create_connection((host, port))\n"
+    )
+    rows = [
+        {
+            "instance_id": f"acme__tiny-{i}",
+            "repo": "acme/tiny",
+            "base_commit": tiny_repo.second,
+            "problem_statement": "open_socket ignores the port argument",
+            "gold_files": ["pkg/net.py"],
+            "patch": patch,
+        }
+        for i in range(4)
+    ]
+    data = tmp_path / "lite.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "summary.json"
+    ranks = tmp_path / "ranks.jsonl"
+    args = [
+        "--repos", str(tiny_repo.bare.parent),
+        "--work", str(tmp_path / "work"),
+        "--data", str(data),
+        "--classifications", str(tmp_path / "absent.csv"),
+        "--methods", "bm25-py,bm25-py-chunks",
+        "--out", str(out),
+        "--ranks", str(ranks),
+    ]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads(out.read_text())
+    assert summary["split"]["counts"] == {"train": 2, "heldout": 2}
+    assert "overlaps a gold span" in summary["chunk_hit_definition"]
+    # Only the chunk-ranking method is scored at chunk level.
+    assert set(summary["chunks"]) == {"bm25-py-chunks"}
+    assert summary["chunks"]["bm25-py-chunks"]["function"]["overall"]["top1"] == 100.0
+    assert set(summary["chunks"]["bm25-py-chunks"]["function"]["per_split"]) == {
+        "train",
+        "heldout",
+    }
+    scored = [json.loads(line) for line in ranks.read_text().splitlines()]
+    chunk_rows = [r for r in scored if r["method"] == "bm25-py-chunks"]
+    assert {r["chunk_rank"] for r in chunk_rows} == {1}
+    assert chunk_rows[0]["gold_spans"] == ["pkg/net.py:1-2:open_socket"]
+    assert chunk_rows[0]["top_chunks"][0] == "pkg/net.py:1-2"
+    assert all("chunk_rank" not in r for r in scored if r["method"] == "bm25-py")
+    assert "bm25-py-chunks function (all)" in capsys.readouterr().out
+
+    assert main([*args, "--split", "heldout"]) == 0
+    held = json.loads(out.read_text())
+    assert held["instances_selected"] == 2
+    assert held["split"]["counts"] == {"train": 0, "heldout": 2}
+    train_ids = {r["instance_id"] for r in scored if r["split"] == "train"}
+    held_ids = {json.loads(line)["instance_id"] for line in ranks.read_text().splitlines()}
+    assert held_ids and not held_ids & train_ids
