@@ -43,6 +43,7 @@ class LocalizeRanker(LlmgenieRanker):
     """The engine of `LlmgenieRanker`, asked through the model-driven Localizer."""
 
     name = "localize"
+    ranks_chunks = False  # its hits are files and definitions, scored at file level here
 
     def __init__(
         self,
@@ -84,10 +85,12 @@ class SharedSearchRanker:
     """The same engine's search ranking (no model), without a second index."""
 
     name = "search"
+    ranks_chunks = False
 
     def __init__(self, owner: LlmgenieRanker) -> None:
         self.owner = owner
         self.last_degraded: list[str] = []
+        self.last_chunks: list[Any] = []
 
     def sync(self, tree: WorkTree, change: TreeChange) -> None:
         """The owner ranker synced the engine just before (it comes first)."""
@@ -186,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "methods": {},
     }
-    for name, outs in outcomes.items():
+    for name, outs in outcomes["file"].items():
         t = timings.get(name, {"sync_s": 0.0, "query_s": 0.0, "n": 0})
         runs = max(1, int(t["n"]))
         summary["methods"][name] = {
