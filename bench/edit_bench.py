@@ -1,20 +1,23 @@
 """Edit benchmark: an edit to a large open file -> `search` sees the new identifier.
 
-    python -m bench.edit_bench FILE [--edits 200] [--warmup 10] [--seed 0]
+    python -m bench.edit_bench FILE [--edits 200] [--warmup 10] [--seed 0] [--broken 0.2]
 
 FILE is a large Python file (5,000+ lines; e.g. sympy/matrices/matrixbase.py of a sympy
 checkout). It is copied into two fresh workspaces, indexed (embeddings off) and opened as
-an editor buffer in both; then the same random edits (a new line `zq<i as letters> = <i>`
-at a random line, with that line's indentation, so some edits break the syntax) go to
-both engines, interleaved so machine load hits both alike:
+an editor buffer in both; then the same random edits go to both engines, interleaved so
+machine load hits both alike:
   - incremental: WorkspaceEngine.update_document as the language server calls it (tree
-    re-used, unchanged chunks' tokens re-used);
+    re-used, only the edited span re-queried, unchanged chunks' tokens and rows re-used);
   - full: the same engine with `incremental_edits = False` (a fresh parse every time),
     the baseline.
-Each edit is timed from update_document until `search("zq<i as letters>")` returns the
-file first (wall and process CPU), and update_document alone. Every few edits the
-incremental engine's rows are checked against the full engine's (same symbols, refs and
-chunks). Prints one JSON object; progress on stderr. Results: docs/benchmarks_lsp.md.
+An edit adds a line `<marker> = (<i>)` at a random line, with that line's indentation
+(positions inside multi-line expressions, where the line would not be valid code, are
+redrawn); with probability --broken it is typed in two steps, `<marker> = (<i>` first (a
+syntax error, reported apart as while_syntax_error) and then closed. Each edit is timed
+from update_document until `search(marker)` returns the chunk holding the new line (wall
+and process CPU), and update_document alone. Every --check-every edits the incremental
+engine's stored rows are compared with the full engine's (they must be equal). Prints one
+JSON object; progress on stderr. Results: docs/benchmarks_lsp.md.
 """
 
 from __future__ import annotations
@@ -47,6 +50,15 @@ def _summary(seconds: Sequence[float]) -> dict[str, float]:
         "p50_ms": round(statistics.median(ms), 2),
         "p95_ms": round(_pct(ms, 0.95), 2),
         "max_ms": round(max(ms), 2),
+    }
+
+
+def _summaries(rows: Sequence[tuple[float, ...]]) -> dict[str, Any]:
+    return {
+        "update_wall": _summary([r[0] for r in rows]),
+        "update_cpu": _summary([r[1] for r in rows]),
+        "edit_to_search_wall": _summary([r[2] for r in rows]),
+        "edit_to_search_cpu": _summary([r[3] for r in rows]),
     }
 
 
@@ -89,14 +101,33 @@ def marker(i: int) -> str:
     return "zq" + "".join(chr(ord("a") + int(d)) for d in f"{i:05d}")
 
 
-def _edit(text: str, i: int, rng: random.Random) -> tuple[str, int]:
-    """The text with a new line inserted at a random line, and that line's number."""
+def _has_errors(text: str) -> bool:
+    from llmgenie.context.languages import get_ts_parser
+
+    parser = get_ts_parser("python")
+    assert parser is not None
+    return parser.parse(text.encode("utf-8", "surrogatepass")).root_node.has_error
+
+
+def _edit(text: str, i: int, rng: random.Random, broken: bool) -> tuple[str, int, str | None]:
+    """The text with a new line `<marker> = <i>` at a random line (with that line's
+    indentation), the line's number, and with `broken` the text the user goes on to type
+    (the line is first left as `<marker> = (<i>`, a syntax error, then closed).
+    Positions where the finished line would be a syntax error (inside a multi-line
+    expression) are redrawn, outside the timed region: a user does not leave them so."""
     lines = text.split("\n")
-    at = rng.randrange(len(lines))
-    line = lines[at]
-    indent = line[: len(line) - len(line.lstrip())]
-    lines.insert(at, f"{indent}{marker(i)} = {i}")
-    return "\n".join(lines), at + 1
+    while True:
+        at = rng.randrange(len(lines))
+        line = lines[at]
+        indent = line[: len(line) - len(line.lstrip())]
+        done = [*lines[:at], f"{indent}{marker(i)} = ({i})", *lines[at:]]
+        finished = "\n".join(done)
+        if not _has_errors(finished):
+            break
+    if not broken:
+        return finished, at + 1, None
+    done[at] = f"{indent}{marker(i)} = ({i}"
+    return "\n".join(done), at + 1, finished
 
 
 def _timed_edit(
@@ -135,27 +166,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             engines[mode] = _open(root, incremental=(mode == "incremental"))
             engines[mode].update_document(rel, text, 0)  # didOpen
         samples: dict[str, list[tuple[float, ...]]] = {m: [] for m in engines}
+        broken_samples: dict[str, list[tuple[float, ...]]] = {m: [] for m in engines}
         current = text
         total = args.warmup + args.edits
+        version = 0
         for i in range(total):
-            current, line = _edit(current, i, rng)
-            order = list(engines) if i % 2 == 0 else list(reversed(engines))
-            for mode in order:
-                timing = _timed_edit(engines[mode], rel, current, i, line, i + 1)
-                if i >= args.warmup:
-                    samples[mode].append(timing)
+            broken = rng.random() < args.broken
+            current, line, finished = _edit(current, i, rng, broken)
+            texts = [current] if finished is None else [current, finished]
+            for n, state in enumerate(texts):
+                version += 1
+                order = list(engines) if version % 2 == 0 else list(reversed(engines))
+                for mode in order:
+                    timing = _timed_edit(engines[mode], rel, state, i, line, version)
+                    if i >= args.warmup:
+                        (broken_samples if n == 0 and broken else samples)[mode].append(timing)
+            if finished is not None:
+                current = finished
             checked = args.check_every and i % args.check_every == 0
             if checked and _rows(engines["incremental"], rel) != _rows(engines["full"], rel):
                 raise SystemExit(f"edit {i}: incremental rows differ from a full parse")
             if (i + 1) % 50 == 0:
                 _log(f"{i + 1}/{total} edits")
-        for mode, rows in samples.items():
-            result[mode] = {
-                "update_wall": _summary([r[0] for r in rows]),
-                "update_cpu": _summary([r[1] for r in rows]),
-                "edit_to_search_wall": _summary([r[2] for r in rows]),
-                "edit_to_search_cpu": _summary([r[3] for r in rows]),
-            }
+        for mode in engines:
+            result[mode] = _summaries(samples[mode])
+            if broken_samples[mode]:
+                result[mode]["while_syntax_error"] = _summaries(broken_samples[mode])
+        result["incremental"]["parses"] = dict(engines["incremental"].open_document_stats())
         for engine in engines.values():
             engine.close()
     inc, full = result["incremental"], result["full"]
@@ -174,6 +211,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--edits", type=int, default=200)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--broken",
+        type=float,
+        default=0.2,
+        help="share of edits typed in two steps, the first a syntax error (measured apart)",
+    )
     p.add_argument(
         "--check-every", type=int, default=10, help="compare stored rows every N edits (0: off)"
     )

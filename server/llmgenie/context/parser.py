@@ -172,9 +172,10 @@ Record = tuple[int, int, "_Match"]
 _NO_ROW = -(1 << 40)  # "no leading comment" as a relative row (stays negative when shifted)
 
 
-@dataclass(frozen=True, slots=True)
-class _Def:
-    """A definition match, relative to its record's base."""
+class _Def(NamedTuple):
+    """A definition match, relative to its record's base. Records are tuples of atoms
+    only, so the garbage collector stops tracking them: an open document's thousands of
+    records then cost a collection nothing (dataclasses would be rescanned every time)."""
 
     pattern: int
     start: int  # outer range (the def node, or a wrapper such as decorated_definition)
@@ -409,7 +410,15 @@ def finish(
                 generic.append((at, base_row + rr, col, text))
                 continue
             specific.add(at)
-            _count(first, counts, (text, kind), at, base_row + rr, col)
+            key = (text, kind)  # _count, inlined: this loop runs once per reference
+            seen = first.get(key)
+            if seen is None:
+                first[key] = (at, base_row + rr, col)
+                counts[key] = 1
+            else:
+                counts[key] += 1
+                if at < seen[0]:
+                    first[key] = (at, base_row + rr, col)
         for module, rb in match.imports:
             at = base + rb
             if modules.get(module, at) >= at:

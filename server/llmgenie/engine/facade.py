@@ -192,6 +192,11 @@ class WorkspaceEngine:
             catalog.BatchWriter(conn).write([payload])
         INDEX_UPDATE_LATENCY.observe(time.perf_counter() - started)
 
+    def open_document_stats(self) -> dict[str, int]:
+        """How open documents were re-parsed so far (fresh, incremental, ranged,
+        error_reparse; see context/incremental.py)."""
+        return dict(self._open_documents.trees.stats)
+
     def close_document(self, rel_path: str) -> None:
         """Forget the buffer of `rel_path` and re-read the file from disk."""
         rel = self.rel(rel_path)

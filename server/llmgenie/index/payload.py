@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from llmgenie.context.models import ParsedFile
 from llmgenie.index.tokens import fts_text, fts_text_of
@@ -55,13 +56,25 @@ def chunk_tokens(payload: FilePayload) -> dict[str, str]:
 
 def vector_id(path: str, text: str, seen: set[str]) -> str:
     """Content-addressed chunk id for the vector store: unchanged chunks keep their vector."""
-    base = hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+    base = _content_id(path, text)
     vid, n = base, 1
     while vid in seen:
         n += 1
         vid = f"{base}-{n}"
     seen.add(vid)
     return vid
+
+
+@lru_cache(maxsize=1024)
+def _content_id(path: str, text: str) -> str:
+    """The hash behind vector_id (memoised: an edited open document repeats most chunks)."""
+    return hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _names_tokens(names: tuple[str, ...]) -> str:
+    """fts_text_of(names), memoised for the same reason."""
+    return fts_text_of(names)
 
 
 def payload_from_parsed(
@@ -129,7 +142,7 @@ def payload_from_parsed(
                 chunk.kind,
                 chunk.text,
                 vector_id(path, chunk.text, seen),
-                fts_text_of(names),
+                _names_tokens(tuple(names)),
                 body,
                 body.count(" ") + 1 if body else 0,
             )
