@@ -210,13 +210,15 @@ class _Match(NamedTuple):
 def match_key(pattern: int, captures: dict[str, list[Node]]) -> tuple[int, tuple[object, ...]]:
     """(first capture byte, relative key) of a match: equal for the same match in two
     versions of a file however far it moved."""
-    first = min(n.start_byte for nodes in captures.values() for n in nodes)
-    spans = tuple(
-        (name, n.start_byte - first, n.end_byte - first)
-        for name, nodes in captures.items()
-        for n in nodes
-    )
-    return first, (pattern, spans)
+    spans: list[tuple[str, int, int]] = []
+    first = -1
+    for name, nodes in captures.items():
+        for node in nodes:
+            start = node.start_byte
+            spans.append((name, start, node.end_byte))
+            if first < 0 or start < first:
+                first = start
+    return first, (pattern, tuple((name, s - first, e - first) for name, s, e in spans))
 
 
 def collect_records(
@@ -269,12 +271,18 @@ def _ref_record(
     if len(captures) == 1:  # the common case: one node captured, no predicate helper
         ((capture, nodes),) = captures.items()
         kind = kinds.get(capture)
-        if kind is not None and kind is not _IMPORT and len(nodes) == 1:
+        if kind is not None and len(nodes) == 1:
             node = nodes[0]
             start = node.start_byte
             row, col = node.start_point
             fast_key: tuple[object, ...] = (pattern, ((capture, 0, node.end_byte - start),))
-            return start, row, _Match(0, fast_key, None, ((kind, 0, 0, col, node.text or b""),), ())
+            if kind is not _IMPORT:
+                ref = ((kind, 0, 0, col, node.text or b""),)
+                return start, row, _Match(0, fast_key, None, ref, ())
+            module = _node_text(node).strip().strip("\"'`<>")
+            if module:
+                return start, row, _Match(0, fast_key, None, (), ((module, 0),))
+            return None
     refs: list[tuple[str, int, int, int, bytes]] = []
     imports: list[tuple[str, int]] = []
     base = base_row = -1

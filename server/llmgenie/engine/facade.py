@@ -190,6 +190,8 @@ class WorkspaceEngine:
             )
         with self.db.write() as conn:
             catalog.BatchWriter(conn).write([payload])
+        if rel not in self.buffers:  # closed meanwhile: do not keep its tree
+            self._open_documents.forget(rel)
         INDEX_UPDATE_LATENCY.observe(time.perf_counter() - started)
 
     def open_document_stats(self) -> dict[str, int]:
