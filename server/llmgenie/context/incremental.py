@@ -211,8 +211,7 @@ class DocumentTrees:
         """How parses went (observability and tests): fresh (no previous tree),
         incremental (tree re-used), ranged (only the edited span re-queried),
         error_reparse (the re-used tree had syntax errors: parsed again from scratch),
-        fresh_first (the buffer had a syntax error or the edit opened a bracket: parsed
-        from scratch straight away)."""
+        fresh_first (the edit opened a bracket: parsed from scratch straight away)."""
 
     def parse(
         self, path: str, text: str, max_chunk_lines: int = 60, language: str | None = None
@@ -255,13 +254,13 @@ class DocumentTrees:
             old_end_point=Point(*edit.old_end_point),
             new_end_point=Point(*edit.new_end_point),
         )
-        if state.tree.root_node.has_error or _opens_brackets(
-            source[edit.start_byte : edit.new_end_byte]
-        ):
-            # A buffer that had a syntax error, or an edit that opens a bracket, will most
-            # likely have one now, which needs a fresh parse (below): re-using the tree
-            # first would double tree-sitter's error recovery (~200 ms on a 5,000-line
-            # file for an unclosed bracket). Only the speed depends on this guess.
+        if _opens_brackets(source[edit.start_byte : edit.new_end_byte]):
+            # An edit that opens a bracket most likely leaves a syntax error, which needs
+            # a fresh parse (below): re-using the tree first would double tree-sitter's
+            # error recovery (~200 ms on a 5,000-line file for an unclosed bracket). Only
+            # the speed depends on this guess. (Also guessing so for every edit of a
+            # buffer that already has an error made closing edits pay a fresh parse,
+            # for no gain in edit_bench.)
             self.stats["fresh_first"] += 1
             tree = parser.parse(source)
         else:
