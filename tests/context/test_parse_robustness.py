@@ -58,7 +58,7 @@ def test_internal_errors_degrade_to_line_windows(monkeypatch: Any) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("grammar bug")
 
-    monkeypatch.setattr(parser_module, "_parse_tree", broken)
+    monkeypatch.setattr(parser_module, "finish", broken)
     parsed = parse_document("a.py", "x = 1\n" * 10, max_chunk_lines=4)
     assert parsed.has_errors and parsed.symbols == []
     assert [(c.start_line, c.end_line) for c in parsed.chunks] == [(1, 4), (5, 8), (9, 10)]

@@ -27,6 +27,7 @@ from llmgenie.index import catalog
 from llmgenie.index.embeddings.base import EmbeddingProvider
 from llmgenie.index.indexer import run_index_pass
 from llmgenie.index.layout import IndexLayout, layout_for
+from llmgenie.index.open_documents import OpenDocumentIndex
 from llmgenie.index.worker import FileTask, WorkerConfig, hash_text, prepare_file, prepare_text
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_UPDATE_LATENCY
@@ -65,6 +66,10 @@ class WorkspaceEngine:
         self.embeddings = EmbeddingIndex(self.db, layout, settings)
         self.navigation = CodeNavigator(self.db, self.read_text)
         self._config = WorkerConfig(settings.index.max_file_bytes, settings.index.chunk_max_lines)
+        self._open_documents = OpenDocumentIndex()
+        self.incremental_edits = True
+        """Re-parse open documents incrementally (False: a full parse per update, the
+        baseline bench/edit_bench.py compares with)."""
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -175,23 +180,37 @@ class WorkspaceEngine:
         if self.db.stored_hash(rel) == digest:
             return
         size = len(text.encode("utf-8", "surrogatepass"))
-        payload = prepare_text(
-            rel, text, self._config, size=size, mtime_ns=-1, content_hash_=digest
-        )
+        if self.incremental_edits:
+            payload = self._open_documents.prepare(
+                rel, text, self._config, size=size, content_hash=digest
+            )
+        else:
+            payload = prepare_text(
+                rel, text, self._config, size=size, mtime_ns=-1, content_hash_=digest
+            )
         with self.db.write() as conn:
             catalog.BatchWriter(conn).write([payload])
+        if rel not in self.buffers:  # closed meanwhile: do not keep its tree
+            self._open_documents.forget(rel)
         INDEX_UPDATE_LATENCY.observe(time.perf_counter() - started)
+
+    def open_document_stats(self) -> dict[str, int]:
+        """How open documents were re-parsed so far (fresh, incremental, ranged,
+        error_reparse; see context/incremental.py)."""
+        return dict(self._open_documents.trees.stats)
 
     def close_document(self, rel_path: str) -> None:
         """Forget the buffer of `rel_path` and re-read the file from disk."""
         rel = self.rel(rel_path)
         self.buffers.remove(rel)
+        self._open_documents.forget(rel)
         self.refresh_paths([rel])
 
     def remove_document(self, rel_path: str) -> None:
         """Delete a file's rows everywhere (catalog, lexical, vectors)."""
         rel = self.rel(rel_path)
         self.buffers.remove(rel)
+        self._open_documents.forget(rel)
         with self.db.write() as conn:
             removed = catalog.delete_files(conn, [rel])
         if removed:

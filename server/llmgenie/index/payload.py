@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from llmgenie.context.models import ParsedFile
 from llmgenie.index.tokens import fts_text, fts_text_of
@@ -48,9 +49,14 @@ class FilePayload:
     symbol_tokens: str = ""
 
 
+def chunk_tokens(payload: FilePayload) -> dict[str, str]:
+    """Chunk text -> FTS body tokens of a payload, for the next payload_from_parsed."""
+    return {row[4]: row[7] for row in payload.chunks}
+
+
 def vector_id(path: str, text: str, seen: set[str]) -> str:
     """Content-addressed chunk id for the vector store: unchanged chunks keep their vector."""
-    base = hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+    base = _content_id(path, text)
     vid, n = base, 1
     while vid in seen:
         n += 1
@@ -59,10 +65,34 @@ def vector_id(path: str, text: str, seen: set[str]) -> str:
     return vid
 
 
+@lru_cache(maxsize=1024)
+def _content_id(path: str, text: str) -> str:
+    """The hash behind vector_id (memoised: an edited open document repeats most chunks)."""
+    return hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _names_tokens(names: tuple[str, ...]) -> str:
+    """fts_text_of(names), memoised for the same reason."""
+    return fts_text_of(names)
+
+
 def payload_from_parsed(
-    parsed: ParsedFile, *, size: int, mtime_ns: int, content_hash: str, text: str
+    parsed: ParsedFile,
+    *,
+    size: int,
+    mtime_ns: int,
+    content_hash: str,
+    text: str,
+    known_tokens: dict[str, str] | None = None,
 ) -> FilePayload:
-    """Rows for a parsed file: compact references, per-chunk symbol tokens, FTS text."""
+    """Rows for a parsed file: compact references, per-chunk symbol tokens, FTS text.
+
+    `known_tokens` maps chunk text -> its FTS body tokens from the previous version of the
+    same document (chunk_tokens of the last payload): an edit then tokenizes only the
+    chunks whose text changed, the rest of the file costs a dict lookup per chunk.
+    """
+    known = known_tokens if known_tokens is not None else {}
     path = parsed.path
     symbols: list[SymbolRow] = [
         (
@@ -101,7 +131,9 @@ def payload_from_parsed(
         names = [name for _, name in starts[lo:hi]]
         if chunk.symbol:
             names.append(chunk.symbol)
-        body = fts_text(chunk.text)
+        body = known.get(chunk.text)
+        if body is None:
+            body = fts_text(chunk.text)
         chunks.append(
             (
                 chunk.start_line,
@@ -110,7 +142,7 @@ def payload_from_parsed(
                 chunk.kind,
                 chunk.text,
                 vector_id(path, chunk.text, seen),
-                fts_text_of(names),
+                _names_tokens(tuple(names)),
                 body,
                 body.count(" ") + 1 if body else 0,
             )
