@@ -109,7 +109,13 @@ def _check_sequence(path: str, steps: list[tuple[str, float, float, str]]) -> Do
     return docs
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI replays the same examples every run (a new random find is for local runs).
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     st.sampled_from(PY_FILES),
     st.lists(edit_step(), min_size=1, max_size=12),
@@ -120,7 +126,12 @@ def test_random_edits_of_python_sources_match_a_fresh_parse(
     _check_sequence(path, steps)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     st.sampled_from(OTHER_FILES),
     st.lists(edit_step(), min_size=1, max_size=8),
@@ -166,3 +177,28 @@ def test_diff_edit_cuts_at_character_edges() -> None:
         (1, 0),
         (2, 0),
     )
+
+
+def test_the_dirty_span_grows_to_the_whole_file_at_most() -> None:
+    """A definition whose offsets fall past the end of the new text (one at the very end of
+    the file, a stale record) ends the widening at the whole file instead of looping."""
+    import signal
+    from types import SimpleNamespace
+
+    from llmgenie.context.incremental import TextEdit, _dirty_span
+
+    source = b"def a():\n    pass\n"
+    definition = SimpleNamespace(context=[(0, 5)], node_start=10_000)
+    state = SimpleNamespace(records=[(0, None, SimpleNamespace(definition=definition))])
+    edit = TextEdit(4, 5, 5, (0, 4), (0, 5), (0, 5))
+
+    def hung(*_: object) -> None:
+        raise AssertionError("_dirty_span did not terminate")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        assert _dirty_span(state, source, edit, []) == (0, len(source))  # type: ignore[arg-type]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

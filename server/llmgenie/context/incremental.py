@@ -160,8 +160,11 @@ def _dirty_span(
             return offset
         return max(offset + delta, edit.start_byte)
 
+    size = len(source)
     while True:
         lo, hi = _line_span(source, lo, hi)
+        if lo <= 0 and hi >= size:
+            return 0, size  # the whole file: nothing left to grow into
         old_lo, old_hi = lo, hi - delta
         grown = False
         for base, _, match in state.records:
@@ -170,7 +173,10 @@ def _dirty_span(
                 continue
             for a, b in d.context:
                 if base + a <= old_hi and base + b >= old_lo:
-                    new_lo, new_hi = to_new(base + a), to_new(base + d.node_start) + 1
+                    # Clamped to the new text: an offset past its end (a definition at the
+                    # very end, a stale one) must not count as growth forever.
+                    new_lo = max(0, to_new(base + a))
+                    new_hi = min(size, to_new(base + d.node_start) + 1)
                     if new_lo < lo or new_hi > hi:
                         lo, hi = min(lo, new_lo), max(hi, new_hi)
                         grown = True
