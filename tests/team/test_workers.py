@@ -271,7 +271,10 @@ def test_sigterm_hands_the_run_to_another_worker(pool: Pool) -> None:
 def test_sigterm_with_a_drain_period_lets_the_run_finish_where_it_is(pool: Pool) -> None:
     # The model answers 5 s after it is asked: the signal arrives while it thinks.
     pool.server.model.script(Reply.slow(final_answer("finished before leaving"), delay=5))
-    leaving = pool.start(1, LLMGENIE_TEAM_DRAIN_S="120")
+    # This test is about the drain, not about leases: the pool's 3 s lease can expire
+    # under a CPU hog (a heartbeat late by 2 s), and the reaper then rightly re-queues the
+    # run, which the only worker, leaving, never takes again. A long lease rules that out.
+    leaving = pool.start(1, LLMGENIE_TEAM_DRAIN_S="120", LLMGENIE_TEAM_LEASE_S="120")
     pool.wait_ready(leaving)
     asked = len(pool.server.model.requests)
     [run_id] = pool.submit(1)
