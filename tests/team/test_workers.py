@@ -247,7 +247,7 @@ def test_every_run_ends_once_while_the_workers_holding_them_are_killed(pool: Poo
 def test_sigterm_hands_the_run_to_another_worker(pool: Pool) -> None:
     pool.server.model.script(Reply.slow(final_answer("never seen"), delay=60))  # 1st attempt
     pool.server.model.default_reply = Reply.plain(final_answer("explained"))  # the next one
-    leaving = pool.start()
+    leaving = pool.start(1, LLMGENIE_TEAM_LEASE_S="120")  # no expiry under load (see the next test)
     pool.wait_ready(leaving)
     asked = len(pool.server.model.requests)
     [run_id] = pool.submit(1)
