@@ -9,10 +9,11 @@ are withheld whole by `redact_file`.
 
 The passes run in order, most specific first: a PEM block is removed whole; keys split over
 adjacent string literals are joined and checked; provider tokens with a recognisable shape
-go next; then "secret-ish name = value" assignments (decided in Python on the short captured
-name and value), pgpass/netrc lines, `getenv("X", "default")` defaults, and finally long
-high-entropy tokens. Unquoted values are only taken from config-like lines, so ordinary
-code (``password = request.form["password"]``, ``max_tokens=1024``) is not mangled.
+go next; then "secret-ish name = value" assignments and annotated ones (`name: str = "…"`),
+decided in Python on the short captured name and value, pgpass/netrc lines,
+`getenv("X", "default")` defaults, and finally long high-entropy tokens. Unquoted values
+are only taken from config-like lines, so ordinary code (``password =
+request.form["password"]``, ``max_tokens=1024``) is not mangled.
 
 Linear time: every pattern starts at a bounded set of places (the start of a run or a line,
 a look-behind keeps it from restarting inside a run) and uses possessive quantifiers where
@@ -153,6 +154,13 @@ _ASSIGNMENT = _rx(
     r"(?P<nq>[\"']?)(?P<sp1>[ \t]*+)(?P<sep>:=|=>|=|:)(?P<sp2>[ \t]*+)"
     rf"(?:\(\s*+(?P<plit>{_LIT_SEQ})|(?P<lit>{_LIT_SEQ})"
     r"|(?P<uq>[^\s'\"`#,;(){}\[\]][^\s,;(){}\[\]]*+))?"
+)
+# `name: Type = "value"`: an annotated assignment or parameter default (Python, TypeScript,
+# Kotlin, Rust `let name: &str = ...`); the annotation is bounded and holds no `=` or quote.
+_ANNOTATED = _rx(
+    r"(?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]{1,256}+)(?![A-Za-z0-9_.\-])"
+    r"[ \t]*+:[ \t]*+[^=\n\"'`;{}:]{1,128}+=(?![=>])[ \t]*+"
+    rf"(?P<lit>{_LIT_SEQ})"
 )
 # What may precede a config-style `name=value` on its line: a line number ("  12| "), a
 # diff marker, `export`, a YAML list dash, an .npmrc registry scope (`//host/:`).
@@ -451,6 +459,7 @@ class Redactor:
         text = _ENV_DEFAULT.sub(_env_default_replacer(found), text)
         text = _SHELL_DEFAULT.sub(_shell_default_replacer(found), text)
         text = _ASSIGNMENT.sub(_assignment_replacer(found, mode), text)
+        text = _ANNOTATED.sub(_annotated_replacer(found), text)
         text = _PGPASS_LINE.sub(_value_replacer("password", found), text)
         text = _NETRC.sub(_value_replacer("password", found), text)
         text = _CLI_FLAG.sub(_flag_replacer(found), text)
@@ -561,6 +570,18 @@ def _assignment_replacer(found: list[str], mode: Mode) -> Callable[[re.Match[str
             return m.group(0)
         found.append(kind)
         return _splice(m, "uq", placeholder(kind))
+
+    return repl
+
+
+def _annotated_replacer(found: list[str]) -> Callable[[re.Match[str]], str]:
+    def repl(m: re.Match[str]) -> str:
+        seq = m.group("lit")
+        kind = _secret_literal(m.group("name"), seq)
+        if kind is None:
+            return m.group(0)
+        found.append(kind)
+        return _splice(m, "lit", _quoted(seq, kind))
 
     return repl
 

@@ -124,6 +124,8 @@ def test_a_read_only_index_directory_is_one_clear_message(tmp_path: Path) -> Non
         ("LLMGENIE_LLM", "{not json"),
         ("LLMGENIE_INDEX", "[1]"),
         ("LLMGENIE_INDEX__MAX_FILE_BYTES", "lots"),
+        ("LLMGENIE_LLM__FALLBACKS", "a,b"),
+        ("LLMGENIE_LOG_LEVEL", "LOUD"),
     ],
 )
 def test_every_config_error_is_one_clear_message(
@@ -134,4 +136,22 @@ def test_every_config_error_is_one_clear_message(
     for command in (("index", str(root)), ("search", str(root), "tax"), ("audit", "verify")):
         proc = run_cli(*command, cwd=root)
         _clean_failure(proc, 2, "error: invalid")
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[permissions]\ntrusted = "no"\n', "permissions.trusted must be true or false"),
+        ('log_level = "LOUD"\n', "log_level"),
+    ],
+)
+def test_a_bad_value_in_the_workspace_file_is_one_clear_message(
+    tmp_path: Path, toml: str, key: str
+) -> None:
+    root = _workspace(tmp_path / "ws")
+    (root / "llmgenie.toml").write_text(toml)
+    for command in (("index", str(root)), ("search", str(root), "tax")):
+        proc = run_cli(*command, cwd=root)
+        _clean_failure(proc, 2, key)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -5,6 +5,7 @@ answer without a Python traceback, and the connection keeps serving."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -153,5 +154,38 @@ async def test_a_huge_first_frame_is_refused_before_initialize(workspace: Path) 
         init = await raw.initialize(workspace)
         assert "capabilities" in init["result"]
         await _alive(raw)
+    finally:
+        await raw.kill()
+
+
+async def _indexed(raw: RawServer, timeout: float = 60) -> dict[str, Any]:
+    """Read until a status says indexing finished after having started; that status."""
+    started = False
+    while True:
+        message = await raw.read_message(timeout)
+        if message.get("method") != "llmgenie/status":
+            if "id" in message and "method" in message:
+                raw.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            continue
+        state = message["params"]["indexing"]["state"]
+        started = started or state == "indexing"
+        if started and state == "idle":
+            status: dict[str, Any] = message["params"]
+            return status
+
+
+async def test_a_file_name_that_is_not_utf8_leaves_the_rest_indexed(workspace: Path) -> None:
+    folder = os.fsencode(workspace)
+    with open(folder + b"/bad\xff\xfename.py", "wb") as out:
+        out.write(b"def compute_tax_bad():\n    return 0\n")
+    raw = await RawServer.start()
+    try:
+        await raw.initialize(workspace)
+        await _indexed(raw)
+        found = await raw.response(raw.request("llmgenie/search", {"query": "compute_tax"}))
+        assert "result" in found, found
+        assert "billing.py" in {hit["path"] for hit in found["result"]["chunks"]}
+        await _alive(raw)
+        assert await raw.shutdown() == 0
     finally:
         await raw.kill()

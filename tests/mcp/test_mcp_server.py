@@ -246,3 +246,29 @@ async def test_localize_without_a_model_is_the_search_ranking_with_a_note(projec
     assert found["hits"][0]["reasons"][0]["signal"] == "search"
     assert any("no model is configured" in note for note in found["notes"])
     assert "task or issue text is required" in error_text(empty)
+
+
+OPENAI_KEY = "sk-proj-" + "Qm7vX2kR9tLw4Zp8Hn3Jc6Bd1Fs5Gy0A"
+DB_PASSWORD = "Winterfell-7Hq2Lm9"
+
+
+async def test_what_the_tools_answer_holds_no_secret(project: Path) -> None:
+    """An MCP client hands every answer to its own model: source text, signatures and
+    outlines come back redacted, and a credentials file is withheld."""
+    (project / "settings.py").write_text(
+        f'OPENAI_KEY = "{OPENAI_KEY}"\n\n\n'
+        f'def connect(host: str, password: str = "{DB_PASSWORD}") -> str:\n'
+        "    return host\n"
+    )
+    (project / ".env").write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
+    async with stdio_session(project) as session:
+        answers = [
+            payload(await session.call_tool("symbol_context", {"name": name}))
+            for name in ("OPENAI_KEY", "connect")
+        ]
+        answers.append(payload(await session.call_tool("definitions", {"name": "connect"})))
+        answers.append(payload(await session.call_tool("repo_map", {"tokens": 4096})))
+        answers.append(payload(await session.call_tool("search", {"query": "connect password"})))
+    sent = json.dumps(answers)
+    assert "connect" in sent and "REDACTED" in sent, sent
+    assert OPENAI_KEY not in sent and DB_PASSWORD not in sent, sent

@@ -116,6 +116,10 @@ def test_numbered_and_diff_lines_are_redacted_too() -> None:
         ("machine api.example.com login bob password Winterfell99\n", "Winterfell99"),
         ("_auth=Ym9iOldpbnRlcmZlbGwyMDI0IQ==\n", "Ym9iOldpbnRlcmZlbGw"),
         ("//registry.npmjs.org/:_authToken=0f9e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c\n", "0f9e8d7c"),
+        ('def connect(host: str, password: str = "Winterfell99") -> None:', "Winterfell99"),
+        ('DB_PASSWORD: Final = "Winterfell99"', "Winterfell99"),
+        ('const apiKey: string = "Winterfell99";', "Winterfell99"),
+        ('let db_password: &str = "Winterfell99";', "Winterfell99"),
     ],
 )
 def test_forms_the_old_rules_missed(text: str, secret: str) -> None:
@@ -130,6 +134,9 @@ def test_forms_the_old_rules_missed(text: str, secret: str) -> None:
         'request_id = "123e4567-e89b-12d3-a456-426614174000"',
         "    api_key: SecretStr",
         "    token: Optional[str] = None",
+        '    token_type: str = "bearer"',
+        '    password_field: str = "password"',
+        '    api_key: str = "${API_KEY}"',
         'DEBUG = os.getenv("DEBUG", "false")',
         'key = os.environ.get("API_KEY", "")',
         "auth: jwt",

@@ -96,6 +96,13 @@ FORMATS: dict[str, tuple[str, Callable[[Secrets], str]]] = {
             f'key = os.getenv("STRIPE_SECRET", default="{s.random_key}")\n'
         ),
     ),
+    "annotated": (
+        "db.py",
+        lambda s: (
+            f'DB_PASSWORD: Final = "{s.word}"\n\n\n'
+            f'def connect(host: str, password: str = "{s.password}") -> None:\n    pass\n'
+        ),
+    ),
     "pgpass": ("pgpass.txt", lambda s: f"db.internal:5432:app:{s.user}:{s.password}\n"),
     "netrc": (
         "netrc.txt",
@@ -177,6 +184,7 @@ _PIECES = st.sampled_from(
         "@",
         "password",
         "token ",
+        ": str ",
         "sk-",
         "ghp_",
         "AKIA",

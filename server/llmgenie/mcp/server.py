@@ -6,6 +6,10 @@ through the RunRegistry with the same permissions, redaction, budget and audit. 
 become MCP progress notifications when the client sent a progressToken; cancelling the
 tool call cancels the run. Bad input comes back as an MCP error result (isError), and the
 server keeps serving.
+
+An MCP client hands every answer to its own model, so every answer leaves the machine:
+each one is redacted (source text, signatures, repo map lines, run messages and diffs) with
+the workspace's redactor before it is returned, as the team server's answers are.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import functools
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from mcp.server.fastmcp import Context, FastMCP
@@ -35,6 +39,7 @@ from llmgenie.contracts.errors import InvalidRequest, RequestFailed
 from llmgenie.contracts.ids import CrewName
 from llmgenie.contracts.runs import ProposedEdit, RunEvent, RunRequest, RunResult
 from llmgenie.observability.logging import get_logger
+from llmgenie.wrapper.environment import make_redactor
 
 _log = get_logger(__name__)
 SERVER_NAME = "llmgenie"
@@ -46,6 +51,7 @@ INSTRUCTIONS = (
 )
 
 RunListener = Callable[[RunEvent], None]
+T = TypeVar("T")
 
 
 class McpSession:
@@ -99,6 +105,14 @@ class McpSession:
         await loop.run_in_executor(self.app.index_pool, engine.index)
         assert folder is not None
         return folder
+
+    async def redacted(self, value: T) -> T:
+        """`value` with every string in it redacted (off the event loop: redaction is
+        linear, but answers can be long)."""
+        folder = self.app.registry.primary()
+        redactor = make_redactor(folder.settings if folder is not None else Settings())
+        redacted: T = await self.app.in_pool(functools.partial(redactor.redact_value, value))
+        return redacted
 
     def listen(self, run_id: str, listener: RunListener | None) -> None:
         if listener is None:
@@ -159,7 +173,7 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
             _, result = await session.app.search(query, k=k, focus=focus_path)
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
-        return result.model_dump(exclude={"chunks": {"__all__": {"text"}}})
+        return await session.redacted(result.model_dump(exclude={"chunks": {"__all__": {"text"}}}))
 
     @server.tool()
     async def repo_map(
@@ -172,9 +186,10 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
         try:
             focus_path = session.inside(focus)
             await session.folder()
-            return await session.app.repo_map(focus=focus_path, tokens=tokens)
+            outline = await session.app.repo_map(focus=focus_path, tokens=tokens)
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
+        return await session.redacted(outline)
 
     @server.tool()
     async def symbol_context(
@@ -186,7 +201,7 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
             found = await lookup.symbol_context(session.app, name)
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
-        return found.model_dump()
+        return await session.redacted(found.model_dump())
 
     @server.tool()
     async def definitions(
@@ -198,7 +213,9 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
             found = await lookup.definitions(session.app, name)
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
-        return {"name": name, "definitions": [d.model_dump() for d in found]}
+        return await session.redacted(
+            {"name": name, "definitions": [d.model_dump() for d in found]}
+        )
 
     @server.tool()
     async def references(
@@ -210,7 +227,7 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
             found = await lookup.references(session.app, name)
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
-        return {"name": name, "references": [r.model_dump() for r in found]}
+        return await session.redacted({"name": name, "references": [r.model_dump() for r in found]})
 
     @server.tool()
     async def localize(
@@ -234,7 +251,7 @@ def build_server(session: McpSession, host: str = "127.0.0.1", port: int = 0) ->
             )
         except (InvalidRequest, RequestFailed) as exc:
             raise _fail(exc) from exc
-        return found.model_dump()
+        return await session.redacted(found.model_dump())
 
     @server.tool()
     async def run_crew(
@@ -315,16 +332,18 @@ async def _result(
     for edit in result.edits:
         text = await session.app.in_pool(functools.partial(current, edit.path))
         edits.append({**edit.model_dump(), "diff": unified_diff(edit, text)})
-    return {
-        "run_id": run_id,
-        "message": result.message,
-        "edits": edits,
-        "findings": [f.model_dump() for f in result.findings],
-        "model": result.model,
-        "tokens": result.tokens,
-        "cost_usd": result.cost_usd,
-        "applied": False,
-    }
+    return await session.redacted(
+        {
+            "run_id": run_id,
+            "message": result.message,
+            "edits": edits,
+            "findings": [f.model_dump() for f in result.findings],
+            "model": result.model,
+            "tokens": result.tokens,
+            "cost_usd": result.cost_usd,
+            "applied": False,
+        }
+    )
 
 
 def parse_http(address: str) -> tuple[str, int]:
