@@ -188,3 +188,19 @@ def test_the_last_attempt_returns_whatever_is_usable(harness: Harness) -> None:
     assert len(harness.chat_bodies()) == VALIDATION_RETRIES + 1
     assert [e.old_text for e in result.edits] == [DOCSTRING_EDIT["old_text"]]
     assert "the model gave no summary" in result.message
+
+
+def test_a_stream_that_drops_mid_answer_is_said_and_the_next_model_answers(
+    harness: Harness,
+) -> None:
+    """The connection drops mid-answer (a local server that crashed): the user saw part of
+    it, is told it failed, and gets the fallback model's whole answer as the result."""
+    harness.models = ["openai/model-a", "openai/model-b"]
+    harness.server.script(Reply.cut(["`find_user` builds ", "its SQL"]), model="model-a")
+    harness.server.script(Reply.stream(["It builds SQL with an f-string."]), model="model-b")
+    result = execute_crew(harness.context("chat", prompt="What does it do?"), harness.env())
+
+    assert result.message == "It builds SQL with an f-string."
+    shown = harness.recorder.deltas()
+    assert shown.startswith("`find_user` builds its SQL\n\n(openai/model-a failed mid-answer")
+    assert shown.endswith("retrying)\n\nIt builds SQL with an f-string.")
