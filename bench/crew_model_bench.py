@@ -19,7 +19,8 @@ names the target's symbols. Recorded per run: prompt/completion tokens, time to 
 of the first model call, total time, the outcome, and for unusable runs why (the run's
 error, its "not kept" items, its last validation failure). A run longer than
 `--run-timeout` is cancelled. Options: `--crews a,b`, `--repeat N`, `--tool-protocol`,
-`--json-mode` (the `LLMGENIE_MODEL_*` knobs), `--workspace DIR`, `--json OUT`,
+`--json-mode` (the `LLMGENIE_MODEL_*` knobs), `--workspace DIR --targets FILE` (a real
+repository checked out at the commit its targets file names, see bench/targets/), `--json OUT`,
 `--no-extra-bufts` (serve without llama.cpp's repacking buffers: its AMX kernels crash where
 the CPU reports AMX but the sandbox does not grant it).
 """
@@ -30,6 +31,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -250,6 +252,96 @@ def token_counts() -> tuple[int, int]:
 
 assert set(TARGETS) == set(CREW_IDS), "every crew needs a target"
 
+_TARGET_KEYS = {"path", "lines", "expect", "symbols", "prompt", "diagnostic"}
+_EXPECT = {"edit", "finding", "message"}
+
+
+class BadTargets(ValueError):
+    """A targets file that cannot be used: says what is wrong with which crew."""
+
+
+def load_targets(path: Path) -> tuple[dict[str, Target], dict[str, str]]:
+    """(targets by crew, the file's other top-level fields) from a targets file: the same
+    table as TARGETS for another workspace, a real repository at a known commit.
+
+    ```json
+    {"repository": "https://github.com/OWNER/NAME", "commit": "SHA",
+     "targets": {"explain": {"path": "pkg/mod.py", "lines": [10, 30], "expect": ["message"],
+                             "symbols": ["func"]}}}
+    ```
+    """
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadTargets(f"{path}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("targets"), dict):
+        raise BadTargets(f"{path}: expected an object with a 'targets' object")
+    targets: dict[str, Target] = {}
+    for crew, spec in data["targets"].items():
+        if crew not in CREW_IDS:
+            raise BadTargets(f"{path}: unknown crew {crew!r}; known: {', '.join(CREW_IDS)}")
+        if not isinstance(spec, dict) or set(spec) - _TARGET_KEYS:
+            extra = sorted(set(spec) - _TARGET_KEYS) if isinstance(spec, dict) else spec
+            raise BadTargets(f"{path}: {crew}: unknown field(s) {extra}")
+        expect = tuple(spec.get("expect") or ())
+        if not expect or set(expect) - _EXPECT:
+            raise BadTargets(f"{path}: {crew}: expect must be some of {sorted(_EXPECT)}")
+        symbols = tuple(spec.get("symbols") or ())
+        if "message" in expect and not symbols:
+            raise BadTargets(f"{path}: {crew}: a message target needs the symbols it must name")
+        lines = spec.get("lines")
+        if lines is not None and (
+            len(lines) != 2
+            or not all(isinstance(n, int) and n >= 1 for n in lines)
+            or lines[0] > lines[1]
+        ):
+            raise BadTargets(f"{path}: {crew}: lines must be [first, last], 1-based")
+        targets[crew] = Target(
+            path=spec.get("path"),
+            lines=(lines[0], lines[1]) if lines else None,
+            expect=expect,
+            symbols=symbols,
+            prompt=str(spec.get("prompt") or ""),
+            diagnostic=spec.get("diagnostic"),
+        )
+    about = {k: str(v) for k, v in data.items() if k != "targets"}
+    return targets, about
+
+
+def checked_out_commit(workspace: Path) -> str | None:
+    """The commit a git checkout is at, or None (not a checkout, or no git)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(workspace), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def target_problems(
+    targets: dict[str, Target], workspace: Path, commit: str | None = None
+) -> list[str]:
+    """What does not match `workspace`: another commit than the targets' (their lines would
+    point elsewhere), a target file missing, or lines past its end."""
+    problems: list[str] = []
+    if commit:
+        head = checked_out_commit(workspace)
+        if head is not None and not head.startswith(commit):
+            problems.append(f"{workspace} is at {head[:12]}, the targets are for {commit[:12]}")
+    for crew, target in targets.items():
+        if target.path is None:
+            continue
+        file = workspace / target.path
+        if not file.is_file():
+            problems.append(f"{crew}: {target.path} is not a file of {workspace}")
+        elif target.lines and target.lines[1] > len(file.read_text(errors="replace").splitlines()):
+            problems.append(f"{crew}: {target.path} has fewer than {target.lines[1]} lines")
+    return problems
+
 
 def run_crew(root: Path, crew: str, target: Target, model: str, timeout_s: float) -> Outcome:
     """One crew run as `llmgenie run` does it: settings, engine + index, RunService."""
@@ -387,17 +479,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-base", help="an OpenAI-compatible base URL")
     parser.add_argument("--model", help="litellm model (default with --serve: openai/STEM)")
     parser.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE)
-    parser.add_argument("--crews", default=",".join(CREW_IDS))
+    parser.add_argument(
+        "--targets",
+        type=Path,
+        help="a targets file for --workspace (a real repository; see bench/targets/)",
+    )
+    parser.add_argument("--crews", help="comma-separated (default: every crew with a target)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--tool-protocol", choices=("auto", "native", "text"))
     parser.add_argument("--json-mode", choices=("auto", "on", "off"))
     parser.add_argument("--run-timeout", type=float, default=360.0, help="seconds per run")
     parser.add_argument("--json", type=Path, help="write the JSON report here")
     args = parser.parse_args(args_list)
-    crews = [c.strip() for c in args.crews.split(",") if c.strip()]
-    unknown = [c for c in crews if c not in TARGETS]
+    targets, about = dict(TARGETS), {"repository": "examples/sample-workspace"}
+    if args.targets is not None:
+        if args.workspace == DEFAULT_WORKSPACE:
+            parser.error("--targets needs --workspace: the checkout the targets are for")
+        try:
+            targets, about = load_targets(args.targets)
+        except BadTargets as exc:
+            parser.error(str(exc))
+    problems = target_problems(targets, args.workspace, about.get("commit"))
+    if problems:
+        parser.error("targets not in the workspace: " + "; ".join(problems))
+    crews = [c.strip() for c in (args.crews or ",".join(targets)).split(",") if c.strip()]
+    unknown = [c for c in crews if c not in targets]
     if unknown:
-        parser.error(f"unknown crew(s) {unknown}; known: {', '.join(CREW_IDS)}")
+        parser.error(f"no target for crew(s) {unknown}; with targets: {', '.join(targets)}")
     if args.serve is None and not args.model:
         parser.error("give --serve GGUF, or --model (and --api-base for a custom endpoint)")
     model = args.model or f"openai/{args.serve.stem}"
@@ -421,9 +529,9 @@ def main(argv: list[str] | None = None) -> int:
         for crew in crews:
             for n in range(args.repeat):
                 root = Path(tmp) / f"{crew}-{n}"
-                shutil.copytree(args.workspace, root)
+                shutil.copytree(args.workspace, root, ignore=shutil.ignore_patterns(".git"))
                 print(f"{crew} (run {n + 1}/{args.repeat})", file=sys.stderr, flush=True)
-                outcome = run_crew(root.resolve(), crew, TARGETS[crew], model, args.run_timeout)
+                outcome = run_crew(root.resolve(), crew, targets[crew], model, args.run_timeout)
                 print(f"  → {json.dumps(asdict(outcome))}", file=sys.stderr, flush=True)
                 outcomes.append(outcome)
     report = {
@@ -438,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             "workspace": args.workspace.name,
             "no_extra_bufts": args.no_extra_bufts,
         },
-        "targets": {c: asdict(TARGETS[c]) for c in crews},
+        "workspace": about,
+        "targets": {c: asdict(targets[c]) for c in crews},
         "runs": [asdict(o) for o in outcomes],
         "usable": sum(o.usable for o in outcomes),
     }

@@ -42,7 +42,8 @@ def test_edit_that_does_not_match_is_sent_back_then_fixed(harness: Harness) -> N
 
 def test_invalid_output_every_time_fails_the_run_clearly(harness: Harness) -> None:
     attempts = VALIDATION_RETRIES + 1
-    harness.server.script(Reply.plain('{"message": 42'), repeat=attempts)
+    # A trailing comma: broken JSON, not merely cut off (that one is asked for briefly).
+    harness.server.script(Reply.plain('{"message": 42,}'), repeat=attempts)
     with pytest.raises(CrewRunFailed) as failure:
         execute_crew(harness.context("explain"), harness.env())
 

@@ -124,6 +124,22 @@ def test_with_json_mode_a_text_tool_call_is_a_bare_json_object(harness: Harness)
     assert "def find_user(conn, name):" in _user_text(second)
 
 
+def test_a_cut_off_text_tool_call_in_json_mode_gets_the_tool_error_back(harness: Harness) -> None:
+    """The bare JSON call stops mid-arguments: the model reads the tool's complaint in the
+    replayed text and answers; the broken call is never the user's answer."""
+    harness.client_options = {"tool_protocol": "text"}
+    harness.server.script(
+        Reply.plain('{"name": "read_file", "arguments": {"path": "app/db.py", "start_'),
+        final("`find_user` runs a query."),
+    )
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == "`find_user` runs a query."
+    assert harness.recorder.actions("tool_called") == []
+    second = harness.chat_bodies()[1]
+    assert "Please provide valid JSON arguments for the 'read_file' tool" in _user_text(second)
+
+
 def test_two_runs_with_text_tools_send_byte_identical_system_prompts(harness: Harness) -> None:
     """Servers cache the prompt prefix: the tool description must not vary between runs."""
     harness.client_options = {"tool_protocol": "text"}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 from llmgenie.agents.crews import VALIDATION_RETRIES, execute_crew
+from llmgenie.agents.report_guard import ITEM_CUT_NOTE
+from llmgenie.agents.results import CUT_OFF_NOTE
 from tests.agents.conftest import SQL_LINE, Harness
 from tests.support.model_server import Reply
 
@@ -101,8 +103,40 @@ def test_an_answer_cut_off_mid_edit_keeps_only_its_complete_edits(harness: Harne
     result = execute_crew(harness.context("document"), harness.env())
 
     assert [e.old_text for e in result.edits] == [DOCSTRING_EDIT["old_text"]]
-    assert result.message == "Documented both."
+    assert result.message == "Documented both." + ITEM_CUT_NOTE  # the lost edit is told
     assert len(harness.chat_bodies()) == 1
+
+
+def test_an_explanation_stopped_by_the_output_limit_is_kept_and_marked_as_cut(
+    harness: Harness,
+) -> None:
+    """The model ran out of output tokens mid-sentence: the user gets what it wrote, told
+    that it stops there, without a second (slow) call."""
+    cut = '{"message": "`find_user` builds its SQL with an f-string, so a name like x\' OR 1=1 re'
+    harness.server.script(Reply.plain(cut, finish_reason="length"))
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == (
+        "`find_user` builds its SQL with an f-string, so a name like x' OR 1=1 re" + CUT_OFF_NOTE
+    )
+    assert len(harness.chat_bodies()) == 1
+    assert "validation_failed" not in stages(harness)
+
+
+def test_an_answer_cut_off_before_anything_usable_is_asked_again_briefly(
+    harness: Harness,
+) -> None:
+    cut = '{"findings": [{"path": "app/db.py", "start_line": 12, "message": "f-string SQL'
+    harness.server.script(
+        Reply.plain(cut, finish_reason="length"),
+        Reply.plain(json.dumps({"message": "One injection.", "findings": [SQL_FINDING]})),
+    )
+    result = execute_crew(harness.context("security"), harness.env())
+
+    assert [(f.rule, f.start_line) for f in result.findings] == [("CWE-89", SQL_LINE)]
+    retry = str(harness.chat_bodies()[1]["messages"])
+    assert "Your answer was cut off before it ended; answer more briefly." in retry
+    assert "escape newlines" not in retry  # nothing was wrong with its JSON but the end
 
 
 def test_valid_items_are_kept_and_invalid_ones_reported_not_dropped(harness: Harness) -> None:
@@ -154,3 +188,19 @@ def test_the_last_attempt_returns_whatever_is_usable(harness: Harness) -> None:
     assert len(harness.chat_bodies()) == VALIDATION_RETRIES + 1
     assert [e.old_text for e in result.edits] == [DOCSTRING_EDIT["old_text"]]
     assert "the model gave no summary" in result.message
+
+
+def test_a_stream_that_drops_mid_answer_is_said_and_the_next_model_answers(
+    harness: Harness,
+) -> None:
+    """The connection drops mid-answer (a local server that crashed): the user saw part of
+    it, is told it failed, and gets the fallback model's whole answer as the result."""
+    harness.models = ["openai/model-a", "openai/model-b"]
+    harness.server.script(Reply.cut(["`find_user` builds ", "its SQL"]), model="model-a")
+    harness.server.script(Reply.stream(["It builds SQL with an f-string."]), model="model-b")
+    result = execute_crew(harness.context("chat", prompt="What does it do?"), harness.env())
+
+    assert result.message == "It builds SQL with an f-string."
+    shown = harness.recorder.deltas()
+    assert shown.startswith("`find_user` builds its SQL\n\n(openai/model-a failed mid-answer")
+    assert shown.endswith("retrying)\n\nIt builds SQL with an f-string.")

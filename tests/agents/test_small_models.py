@@ -105,3 +105,23 @@ def test_a_malformed_tool_call_is_answered_with_an_error_and_the_run_goes_on(
     [told] = tool_messages(bodies[1])
     assert "Please provide valid JSON arguments for the 'read_file' tool" in told
     assert harness.recorder.actions("tool_called") == []  # nothing ran on half arguments
+
+
+def test_a_malformed_text_tool_call_is_answered_with_an_error_not_shown_as_the_answer(
+    harness: Harness,
+) -> None:
+    """A small model's textual tool call cut off mid-arguments: the model is told, as for a
+    native call, and the user never sees the broken call as the explanation."""
+    broken = (
+        "I need the code first.\n<tool_call>\n"
+        '{"name": "read_file", "arguments": {"path": "app/db.py", "start_line": 1'
+    )
+    harness.server.script(Reply.plain(broken), final("`find_user` runs a query."))
+    result = execute_crew(harness.context("explain"), harness.env())
+
+    assert result.message == "`find_user` runs a query."
+    bodies = harness.chat_bodies()
+    assert len(bodies) == 2
+    [told] = tool_messages(bodies[1])
+    assert "Please provide valid JSON arguments for the 'read_file' tool" in told
+    assert harness.recorder.actions("tool_called") == []  # nothing ran on half arguments

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench.crew_model_bench import DEFAULT_WORKSPACE, TARGETS, markdown, score
+from bench.crew_model_bench import (
+    DEFAULT_WORKSPACE,
+    TARGETS,
+    BadTargets,
+    load_targets,
+    main,
+    markdown,
+    score,
+    target_problems,
+)
 
 from llmgenie.agents.workspace_view import WorkspaceView
 from llmgenie.config import load_settings
@@ -23,6 +34,10 @@ from llmgenie.contracts.runs import (
     RunStatus,
 )
 from llmgenie.engine import WorkspaceEngine
+from tests.support.fixtures import DUMMY_API_KEY, SCRIPTED_MODEL
+from tests.support.model_server import ModelServer, Reply
+
+SHIPPED_TARGETS = sorted((Path(__file__).parents[2] / "bench" / "targets").glob("*.json"))
 
 
 @pytest.fixture
@@ -144,3 +159,96 @@ def test_why_keeps_what_went_wrong_and_drops_the_instructions_to_the_model(
         "Still missing: this task must propose at least one edit. Not kept: edit to "
         "inventory/api.py: new_text: Field required."
     )
+
+
+# --- real repositories: a targets file per repository, checked against the checkout -------
+
+REPO_CODE = """\
+def clamp(value, low, high):
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+"""
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "maths.py").write_text(REPO_CODE)
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "clamp")
+    return root
+
+
+def _targets_file(tmp_path: Path, commit: str, **explain: object) -> Path:
+    spec = {"path": "pkg/maths.py", "lines": [1, 6], "expect": ["message"]}
+    spec["symbols"] = ["clamp"]
+    spec.update(explain)
+    path = tmp_path / "targets.json"
+    path.write_text(
+        json.dumps({"repository": "repo", "commit": commit, "targets": {"explain": spec}})
+    )
+    return path
+
+
+def test_the_shipped_real_repository_targets_load_and_pin_a_commit() -> None:
+    assert len(SHIPPED_TARGETS) >= 2
+    for path in SHIPPED_TARGETS:
+        targets, about = load_targets(path)
+        assert about["repository"].startswith("https://github.com/")
+        assert len(about["commit"]) == 40
+        assert set(targets) <= set(CREW_IDS) and len(targets) >= 5
+
+
+def test_a_targets_file_is_refused_when_it_does_not_fit_the_checkout(
+    repo: Path, tmp_path: Path
+) -> None:
+    head = _git(repo, "rev-parse", "HEAD")
+    targets, _ = load_targets(_targets_file(tmp_path, head))
+    assert target_problems(targets, repo, head) == []
+
+    assert "the targets are for 000000000000" in target_problems(targets, repo, "0" * 40)[0]
+    past_end, _ = load_targets(_targets_file(tmp_path, head, lines=[1, 60]))
+    assert "fewer than 60 lines" in target_problems(past_end, repo, head)[0]
+    with pytest.raises(BadTargets, match="needs the symbols"):
+        load_targets(_targets_file(tmp_path, head, symbols=[]))
+    with pytest.raises(BadTargets, match="unknown field"):
+        load_targets(_targets_file(tmp_path, head, line=3))
+
+
+def test_the_benchmark_runs_a_crew_on_another_repository_from_its_targets_file(
+    repo: Path, tmp_path: Path, model_server: ModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path of a real-model run, the model scripted: targets file, checkout,
+    RunService, scoring, the JSON report naming the repository and commit."""
+    for key in ("LLMGENIE_LLM__MODEL", "LLMGENIE_LLM__API_BASE", "LLMGENIE_LLM__API_KEY"):
+        monkeypatch.setenv(key, "")  # main() sets them; restored after the test
+    monkeypatch.setenv("LLMGENIE_LLM__API_KEY", DUMMY_API_KEY)
+    model_server.script(Reply.plain(json.dumps({"message": "`clamp` bounds a value."})))
+    head = _git(repo, "rev-parse", "HEAD")
+    out = tmp_path / "out.json"
+    argv = [
+        "--model", SCRIPTED_MODEL, "--api-base", model_server.url, "--workspace", str(repo),
+        "--targets", str(_targets_file(tmp_path, head)), "--json", str(out),
+    ]  # fmt: skip
+    assert main(argv) == 0
+
+    report = json.loads(out.read_text())
+    assert report["workspace"] == {"repository": "repo", "commit": head}
+    [run] = report["runs"]
+    assert (run["crew"], run["usable"], run["message_names"]) == ("explain", True, ["clamp"])
+    assert report["usable"] == 1

@@ -57,6 +57,28 @@ def test_chat_run_prints_the_record_as_json_with_live_progress(
     assert verify.stdout.startswith("audit chain OK (")
 
 
+def test_explain_returns_an_answer_with_an_undocumented_key_on_the_first_attempt(
+    scripted_llm_env: ModelServer, workspace: Path
+) -> None:
+    """The answer of issue 13: one key more than documented ("summary"). It is the user's
+    answer at once, not two re-asks and a failed run ("Extra inputs are not permitted")."""
+    answer = {
+        "message": "`total` adds the items up and returns the sum.",
+        "summary": "sums a list",
+        "edits": [],
+        "findings": [],
+    }
+    scripted_llm_env.script(Reply.plain(json.dumps(answer)))
+    result = _run("explain", str(workspace), "--file", "app.py", "--range", "13:17", "--json")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(result.stdout)
+    assert record["status"] == "succeeded"
+    assert record["result"]["message"] == "`total` adds the items up and returns the sum."
+    assert len(scripted_llm_env.chat_requests()) == 1
+    assert "Extra inputs" not in result.stderr and "answer incomplete" not in result.stderr
+
+
 def test_failing_models_exit_1_naming_the_error(
     scripted_llm_env: ModelServer, workspace: Path
 ) -> None:

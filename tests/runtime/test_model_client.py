@@ -311,6 +311,8 @@ def test_a_stalled_stream_hits_the_idle_deadline(model_server: ModelServer) -> N
         model_server, "model-a", "model-b", timeout_s=1.0, first_token_timeout_s=30.0
     ).complete(HELLO)
     assert completion.model == "openai/model-b"
+    stalled = model_server.wait_for_disconnect(timeout=5)  # the server can stop generating
+    assert (stalled.model, stalled.chunks_sent > 0) == ("model-a", True)
 
 
 def test_local_models_wait_longer_for_the_first_token() -> None:

@@ -72,6 +72,7 @@ class Reply:
     stream_tool_calls: bool = False
     cut_after_chunks: str = ""  # "close": drop the connection; "done": [DONE], no finish
     content_type: str = ""  # a malformed reply's Content-Type (default application/json)
+    finish_reason: str = ""  # the model's reason to stop when not "stop": "length" (output limit)
 
     @classmethod
     def plain(
@@ -81,22 +82,32 @@ class Reply:
         delay: float = 0.0,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
+        finish_reason: str = "",
     ) -> Reply:
-        """A plain assistant message (sent as one chunk if the request streams)."""
+        """A plain assistant message (sent as one chunk if the request streams);
+        `finish_reason="length"` is a model stopped by the output-token limit mid-answer."""
         return cls(
             kind="text",
             text=text,
             delay=delay,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            finish_reason=finish_reason,
         )
 
     @classmethod
     def stream(
-        cls, chunks: list[str], *, delay: float = 0.0, hang: bool = False, first_delay: float = 0.0
+        cls,
+        chunks: list[str],
+        *,
+        delay: float = 0.0,
+        hang: bool = False,
+        first_delay: float = 0.0,
+        finish_reason: str = "",
     ) -> Reply:
         """A streamed answer, `delay` seconds between chunks; `hang` keeps the stream open
-        after the last chunk (no [DONE]) until the client disconnects."""
+        after the last chunk (no [DONE]) until the client disconnects; `finish_reason` as
+        in `plain`."""
         return cls(
             kind="stream",
             chunks=list(chunks),
@@ -104,6 +115,7 @@ class Reply:
             chunk_delay=delay,
             delay=first_delay,
             hang_after_chunks=hang,
+            finish_reason=finish_reason,
         )
 
     @classmethod
@@ -388,7 +400,7 @@ def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
 
 def _completion_body(reply: Reply, body: dict[str, Any], cid: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
-    finish = "stop"
+    finish = reply.finish_reason or "stop"
     if reply.tool_calls:
         message["tool_calls"] = reply.tool_calls
         finish = "tool_calls"
@@ -423,7 +435,7 @@ def _stream_events(
     pieces = reply.chunks if reply.kind == "stream" else ([reply.text] if reply.text else [])
     for i, piece in enumerate(pieces):
         yield _chunk(cid, model, {"content": piece}, None), (reply.chunk_delay if i else 0.0)
-    finish = "stop"
+    finish = reply.finish_reason or "stop"
     if reply.tool_calls:
         finish = "tool_calls"
         for i, call in enumerate(reply.tool_calls):

@@ -107,3 +107,57 @@ def recover_truncated(text: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
     return None
+
+
+def cut_off_string(text: str) -> tuple[str, str] | None:
+    """(key, the text so far) when `text` is a JSON object that stopped inside one of its
+    top-level string values — a model that ran out of output tokens mid-sentence — or None.
+
+    The value is decoded as far as it goes (an escape cut in half is dropped); nothing is
+    added to it. The scan is recover_truncated's, tracking the last top-level key.
+    """
+    start = text.find("{")
+    if start == -1:
+        return None
+    body = text[start:]
+    depth = 0
+    in_string = escaped = False
+    string_start = 0
+    previous = ""
+    key = ""  # the last top-level key, as its JSON literal
+    value_of: str | None = None  # the key whose string value is open, if any
+    for index, char in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                if depth == 1 and value_of is None:
+                    key = body[string_start : index + 1]
+            continue
+        if char.isspace():
+            continue
+        if char == '"':
+            in_string = True
+            string_start = index
+            value_of = key if depth == 1 and previous == ":" else None
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth <= 0:
+                return None  # complete, or unbalanced: not cut off inside a value
+        previous = char
+    if not in_string or value_of is None:
+        return None
+    partial = body[string_start + 1 :]
+    for trim in range(7):  # at most a cut "\uXXXX" escape to drop
+        try:
+            value = json.loads('"' + partial[: len(partial) - trim] + '"', strict=False)
+            name = json.loads(value_of, strict=False)
+        except json.JSONDecodeError:
+            continue
+        return (name, value) if isinstance(name, str) and isinstance(value, str) else None
+    return None

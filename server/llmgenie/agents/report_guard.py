@@ -6,8 +6,8 @@ valid ones across attempts. Only when something the crew needs is missing (the m
 a message crew, the edits of an editing crew, or anything usable at all) does it send the
 model back, with a request for exactly that; what was kept stays kept. On the last attempt
 whatever is usable is accepted. Items that were never kept are listed under "**Not kept**"
-in the message, announced as a run event and audited: the user sees them, nothing is
-silently dropped.
+in the message, announced as a run event and audited, and an answer cut off mid-item says
+so in the message: the user sees them, nothing is silently dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from llmgenie.agents.results import (
+    CUT_OFF_NOTE,
     Answer,
     CrewReport,
     Rejection,
@@ -39,6 +40,10 @@ MISSING_EDITS = (
 )
 MISSING_MESSAGE = "the message: your answer for the user, in Markdown"
 MISSING_ANYTHING = "a usable answer: one JSON object with message, edits and findings"
+ITEM_CUT_NOTE = (
+    "\n\n*(The model's answer was cut off before it ended, most likely by its output limit: "
+    "an edit or finding it was still writing is not included.)*"
+)
 
 
 class ReportGuard:
@@ -62,6 +67,7 @@ class ReportGuard:
         self.report: CrewReport | None = None
         self.failures: list[str] = []
         self.attempts = 0
+        self.cut_off = False  # the last answer read stopped before it ended
         self._kept_at: list[tuple[int, str, str]] = []  # (attempt, kind, path)
         self._rejected: list[tuple[int, Rejection]] = []
         self._lock = threading.Lock()
@@ -90,6 +96,7 @@ class ReportGuard:
             self._rejected += [(attempt, r) for r in checked.rejected]
             if answer.message:
                 self.message = answer.message
+            self.cut_off = answer.truncated
             have_items = bool(self.edits or self.findings or recorded_edits or recorded_findings)
             missing = self._missing(have_items, bool(self.edits or recorded_edits))
             if not missing:
@@ -190,6 +197,8 @@ class ReportGuard:
 
     def _accept(self) -> tuple[bool, Any]:
         message = self.message or _synthesised(len(self.edits), len(self.findings))
+        if self.cut_off and not message.endswith(CUT_OFF_NOTE):
+            message += ITEM_CUT_NOTE
         rejected = self._still_rejected()
         if rejected:
             message += "\n\n**Not kept** (the model proposed these, but they did not check out):\n"

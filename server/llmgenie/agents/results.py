@@ -5,8 +5,9 @@ sloppy, so reading it is lenient where leniency is harmless and strict where it 
 
 - lenient: extra keys are ignored; the message may come under another name (`summary`,
   `answer`, ...); the JSON may sit in a fence, in prose, after reasoning or after "Final
-  Answer:"; an answer cut off mid-object keeps its complete items; for crews whose result
-  is a message, plain Markdown is the message.
+  Answer:"; an answer cut off mid-object keeps its complete items, and a message cut off
+  mid-sentence is kept as written, marked as cut off; for crews whose result is a message,
+  plain Markdown is the message.
 - strict, per item: every edit must be an exact replacement that applies to the current
   file text exactly once (so it can become an LSP WorkspaceEdit) without overlapping
   another, inside the workspace; every finding must point at real lines. An invalid item
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmgenie.agents.lenient_json import (
     answer_text,
+    cut_off_string,
     json_values,
     recover_truncated,
 )
@@ -39,6 +41,9 @@ from llmgenie.llm.text_protocol import strip_reasoning
 MAX_EDIT_CHARS = 256_000
 
 _CWE = re.compile(r"^CWE-\d{1,4}$")
+
+# Ends a message the model stopped writing mid-way (its output limit): the user sees it.
+CUT_OFF_NOTE = "\n\n*(cut off: the model stopped before finishing this answer)*"
 
 # One source of truth for the names models use instead of ours (first match wins).
 MESSAGE_KEYS = ("message", "summary", "answer", "explanation", "response", "result", "text")
@@ -195,15 +200,33 @@ def parse_answer(raw: str, policy: ReportPolicy) -> Answer:
         if bare is not None:
             return bare
     recovered = recover_truncated(text)
-    if recovered is not None and _looks_like_report(recovered):
-        return _as_answer(recovered, truncated=True)
+    answer = (
+        _as_answer(recovered, truncated=True)
+        if recovered is not None and _looks_like_report(recovered)
+        else None
+    )
+    cut = cut_off_string(text)
+    if cut is not None and cut[0] in MESSAGE_KEYS and cut[1].strip():
+        # Stopped mid-message (the output limit): what was written is the user's, marked
+        # as cut; nothing is guessed.
+        answer = answer or Answer(truncated=True)
+        if answer.message is None:
+            answer.message = cut[1].rstrip() + CUT_OFF_NOTE
+    if answer is not None:
+        return answer
     prose = answer_text(text)
     if policy.message_crew and prose and not prose.lstrip().startswith(("{", "[")):
         return Answer(message=prose)
     if "{" in text:
+        candidate = text[text.find("{") :].rstrip()
         try:
-            json.loads(text[text.find("{") :], strict=False)
+            json.loads(candidate, strict=False)
         except json.JSONDecodeError as exc:
+            if exc.msg.startswith("Unterminated string") or exc.pos >= len(candidate):
+                return Answer(
+                    problem="Your final answer stops before its JSON object ends.",
+                    truncated=True,
+                )
             return Answer(
                 problem=f"Your final answer is not valid JSON ({exc.msg} at line {exc.lineno} "
                 f"column {exc.colno}); escape newlines and quotes inside strings."

@@ -33,11 +33,40 @@ def strip_reasoning(text: str) -> str:
     return text.strip()
 
 
+# A call whose JSON is broken (cut off, an extra brace) but whose tool is named up front.
+_BROKEN_CALL = re.compile(
+    r'^\s*\{\s*"name"\s*:\s*"(?P<name>[^"\\]+)"\s*'
+    r'(?:,\s*"(?:arguments|parameters)"\s*:\s*(?P<arguments>.*))?$',
+    re.DOTALL,
+)
+_DECODER = json.JSONDecoder(strict=False)
+
+
+def _broken_call(body: str, names: Collection[str]) -> dict[str, Any] | None:
+    """A textual call to a tool on offer whose JSON does not parse: its arguments object
+    when that much is whole, else the raw text, so the tool answers that the arguments are
+    invalid (as for a native call with broken arguments) and the model can try again."""
+    match = _BROKEN_CALL.match(body)
+    if match is None or match.group("name") not in names:
+        return None  # only a tool on offer: otherwise it may be an answer about tools
+    raw = (match.group("arguments") or "").strip()
+    try:
+        arguments, _ = _DECODER.raw_decode(raw)
+        encoded = json.dumps(arguments) if isinstance(arguments, dict) else raw
+    except json.JSONDecodeError:
+        encoded = raw
+    return {
+        "id": f"call_{uuid.uuid4().hex[:12]}",
+        "type": "function",
+        "function": {"name": match.group("name"), "arguments": encoded},
+    }
+
+
 def _call_from(body: str, names: Collection[str]) -> dict[str, Any] | None:
     try:
         data = json.loads(body, strict=False)
     except json.JSONDecodeError:
-        return None
+        return _broken_call(body, names)
     if not isinstance(data, dict):
         return None
     name = data.get("name")
