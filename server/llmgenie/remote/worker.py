@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,6 +30,7 @@ from llmgenie.config import ConfigError, Settings
 from llmgenie.locations import data_root
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import SERVER_ONLY, serve_metrics
+from llmgenie.observability.tracing import carrier
 from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
 from llmgenie.remote.ledger import Ledger
@@ -80,11 +82,15 @@ class CeleryQueue:
         self.app = celery_app(broker_url)
 
     def enqueue(self, run_id: str) -> None:
+        """Ring for `run_id`; the message's headers carry the caller's trace context (W3C
+        `traceparent`), which the worker continues (none from the reaper: the worker then
+        continues the trace the run's ledger row keeps)."""
         try:
             self.app.send_task(
                 TASK,
                 args=[run_id],
                 queue=QUEUE,
+                headers=carrier() or None,
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
             )
@@ -96,6 +102,20 @@ class CeleryQueue:
 
     def close(self) -> None:
         self.app.close()
+
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def register_run_task(
+    app: Celery, execute: Callable[[str, Mapping[str, str] | None], None]
+) -> None:
+    """The doorbell's task: `execute(run_id, trace headers of the message, or None)`."""
+
+    @app.task(name=TASK, bind=True)  # type: ignore[untyped-decorator]
+    def run(task: Any, run_id: str) -> None:
+        headers = {k: str(v) for k in TRACE_HEADERS if (v := task.request.get(k))}
+        execute(run_id, headers or None)
 
 
 def worker_id() -> str:
@@ -273,9 +293,7 @@ def run_worker(
         repository_channel=lambda repository_id: RedisRepositoryChannel(redis_url, repository_id),
     )
 
-    @app.task(name=TASK)  # type: ignore[untyped-decorator]
-    def run(run_id: str) -> None:
-        runner.execute(run_id)
+    register_run_task(app, runner.execute)
 
     def shutting_down(**_: Any) -> None:
         _log.info("worker_draining", worker=ident, running=runner.running(), grace_s=team.drain_s)

@@ -42,7 +42,7 @@ from llmgenie.contracts.errors import (
 )
 from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
-from llmgenie.observability.logging import get_logger
+from llmgenie.observability.logging import get_logger, logging_run
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
 from llmgenie.observability.tracing import current_ids, tracer
 from llmgenie.store.audit import ChainReport
@@ -339,7 +339,10 @@ class RunService:
         """Execute the run inside a `run.execute` span; its record names the trace (when
         tracing is configured) so that `llmgenie runs` can point at it."""
         attributes = {"llmgenie.run_id": record.run_id, "llmgenie.crew": record.request.crew}
-        with tracer().start_as_current_span("run.execute", attributes=attributes):
+        with (
+            tracer().start_as_current_span("run.execute", attributes=attributes),
+            logging_run(record.run_id),
+        ):
             trace_id = current_ids().get("trace_id")
             if trace_id:
                 record = record.model_copy(update={"trace_id": trace_id})
