@@ -4,12 +4,14 @@ a live team server serves on /metrics after it ran a crew."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import get_args
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
 
 from llmgenie.runs.outcome import Outcome
 from tests.deploy.support import (
@@ -231,3 +233,30 @@ def test_a_live_team_server_exports_every_referenced_metric(
         for p in problems(expr, samples, buckets)
     ]
     assert not found, "\n".join(found)
+
+
+def _gauge(server: TeamServerProcess, name: str) -> float:
+    page = httpx.get(server.url + "/metrics", timeout=10).text
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    raise AssertionError(f"{name} is not on /metrics")
+
+
+@pytest.mark.integration
+def test_websocket_connections_are_counted_while_open(team_server: TeamServerProcess) -> None:
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    before = _gauge(team_server, "llmgenie_websocket_sessions")
+    with connect(
+        team_server.ws_url,
+        additional_headers={"Authorization": "Bearer " + team_server.admin_token},
+        open_timeout=30,
+    ) as ws:
+        ws.send(json.dumps(hello))
+        assert "result" in json.loads(ws.recv(timeout=30))
+        assert _gauge(team_server, "llmgenie_websocket_sessions") == before + 1
+    deadline = time.monotonic() + 30  # the server notices the close on its own time
+    while _gauge(team_server, "llmgenie_websocket_sessions") != before:
+        assert time.monotonic() < deadline, "the closed connection is still counted"
+        time.sleep(0.1)
