@@ -98,11 +98,15 @@ class RunRunner:
         with self._lock:
             return len(self._tokens)
 
+    def stop_claiming(self) -> None:
+        """About to stop (a pod's preStop): claim nothing more; the runs in progress go on."""
+        self._draining.set()
+
     def drain(self, grace_s: float = 0.0) -> None:
         """Shutting down: claim nothing more, let the runs still working finish for up to
         `grace_s`, then hand back the rest (queued again, for another worker, with nothing
         of theirs recorded as ended)."""
-        self._draining.set()
+        self.stop_claiming()
         with self._idle:
             self._idle.wait_for(lambda: not self._tokens, timeout=grace_s)
             tokens = list(self._tokens.values())

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
@@ -252,16 +253,35 @@ def _warm_up() -> None:
     _log.info("worker_warmed_up", seconds=round(time.monotonic() - started, 2))
 
 
+def watch_stop_file(
+    path: Path, on_stop: Callable[[], None], interval_s: float = 0.5
+) -> threading.Thread:
+    """Call `on_stop` once, as soon as `path` exists (a Kubernetes preStop hook creates it:
+    the worker stops claiming before the SIGTERM that drains it)."""
+
+    def watch() -> None:
+        while not path.exists():
+            time.sleep(interval_s)
+        _log.info("worker_stops_claiming", reason=f"{path} appeared")
+        on_stop()
+
+    thread = threading.Thread(target=watch, name="llmgenie-stop-file", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_worker(
     team: TeamServerSettings,
     settings: Settings,
     concurrency: int,
     loglevel: str = "INFO",
     metrics: tuple[str, int] | None = None,
+    stop_file: Path | None = None,
 ) -> None:
     """Start a worker and block until it is told to stop (SIGTERM: claim nothing more, let
     running runs finish for up to `drain_s`, hand back the rest, then exit).
-    With `metrics` (host, port) it serves Prometheus /metrics and /healthz there."""
+    With `metrics` (host, port) it serves Prometheus /metrics and /healthz there; once
+    `stop_file` exists it claims nothing more (its runs in progress go on)."""
     if not team.broker_url:
         raise ConfigError("no broker: set LLMGENIE_TEAM_BROKER_URL (amqp://user:pass@host//)")
     if not team.redis_url:
@@ -300,6 +320,8 @@ def run_worker(
         runner.drain(team.drain_s)
 
     signals.worker_shutting_down.connect(shutting_down, weak=False)
+    if stop_file is not None:
+        watch_stop_file(stop_file, runner.stop_claiming)
     beat = WorkerBeat(redis_url, ident, concurrency, runner)
     beat.start()
     sweeper = Sweeper(runner.ledger, runner, concurrency, team.stale_queued_s)
