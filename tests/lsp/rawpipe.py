@@ -21,9 +21,12 @@ class RawServer:
         self.requests: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, env: dict[str, str] | None = None) -> RawServer:
+    async def start(
+        cls, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> RawServer:
         proc = await asyncio.create_subprocess_exec(
             *SERVER_COMMAND,
+            *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,

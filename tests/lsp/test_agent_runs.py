@@ -357,3 +357,53 @@ async def test_runs_cancel_request_stops_a_running_crew(
     await asyncio.to_thread(model_server.wait_for_disconnect, 30)
     runs = await editor.request("llmgenie/runs/list", {})
     assert next(r for r in runs["runs"] if r["run_id"] == run_id)["status"] == "cancelled"
+
+
+def _spans(traces: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for f in traces.glob("*.jsonl") for line in f.read_text().splitlines()]
+
+
+async def test_a_run_joins_the_editor_s_trace(
+    workspace: Path, model_server: ModelServer, tmp_path: Path
+) -> None:
+    """The editor sends its trace context with runCrew; the run's spans continue it."""
+    options = {"model": MODEL, "apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    traces = tmp_path / "traces"
+    # This test process imported CrewAI, which sets OTEL_SDK_DISABLED: an editor's server
+    # runs without it.
+    env = {
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LLMGENIE_TRACE_DIR": str(traces),
+        "OTEL_SDK_DISABLED": "false",
+    }
+    trace_id, editor_span = "5bd66ef5095369c7b0d1f8f4bd33716a", "c532cb4098ac3dd2"
+    model_server.script(final("`Invoice` holds line items and sums them."))
+    async with start_editor(workspace, options=options, env=env) as editor:
+        started = await editor.command(
+            "llmgenie.runCrew",
+            {
+                "crew": "explain",
+                "uri": editor.uri("billing.py"),
+                "remote": False,
+                "traceparent": f"00-{trace_id}-{editor_span}-01",
+            },
+        )
+        run_id = started["runId"]
+        await editor.wait_until(lambda: bool(_events(editor, run_id, "result")), 120, "result")
+        # A span is written when it ends: run.execute ends just after the result is sent.
+        await editor.wait_until(
+            lambda: any(s["name"] == "run.execute" for s in _spans(traces)), 30, "the span"
+        )
+    spans = _spans(traces)
+    [execute] = [s for s in spans if s["name"] == "run.execute"]
+    assert execute["attributes"]["llmgenie.run_id"] == run_id
+    assert (execute["trace_id"], execute["parent_id"]) == (trace_id, editor_span)
+    assert any(s["name"] == "model.call" and s["trace_id"] == trace_id for s in spans)
+
+
+async def test_a_malformed_traceparent_is_invalid_params(agent_editor: EditorClient) -> None:
+    with pytest.raises(JsonRpcException) as raised:
+        await agent_editor.command(
+            "llmgenie.runCrew", {"crew": "explain", "traceparent": "not-a-trace"}
+        )
+    assert raised.value.code == -32602, raised.value

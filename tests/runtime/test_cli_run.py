@@ -116,6 +116,7 @@ def test_llmgenie_runs_names_the_trace_of_a_traced_run(
     traces = tmp_path / "traces"
     env = {k: v for k, v in os.environ.items() if k != "OTEL_SDK_DISABLED"}  # CrewAI's opt-out
     env["LLMGENIE_TRACE_DIR"] = str(traces)
+    env["LLMGENIE_LOG_LEVEL"] = "debug"  # the run's own log events, on stderr
     ran = subprocess.run(
         [sys.executable, "-m", "llmgenie", "run", "chat", str(workspace), "--prompt", "hi",
          "--json", "--quiet"],
@@ -130,6 +131,11 @@ def test_llmgenie_runs_names_the_trace_of_a_traced_run(
     assert execute["service"] == "llmgenie-cli"
     assert execute["attributes"]["llmgenie.run_id"] == run_id
     assert any(s["name"] == "model.call" and s["trace_id"] == execute["trace_id"] for s in spans)
+    # What the run logged (any module's events) names its trace and its run.
+    logged = [json.loads(x) for x in ran.stderr.splitlines() if x.startswith("{")]
+    in_run = [e for e in logged if e.get("trace_id") == execute["trace_id"]]
+    assert in_run, ran.stderr[-3000:]
+    assert all(e.get("run_id") == run_id for e in in_run), in_run
 
     def runs(*args: str) -> str:
         listed = subprocess.run(

@@ -27,6 +27,7 @@ from tests.team.conftest import (
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SECRET = "Pg!s3cr3t-Wh4le#2024"
+EDITOR_TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 APP = f'''"""Orders API."""
 
 import sqlite3
@@ -190,7 +191,8 @@ async def test_one_trace_from_the_language_server_into_the_team_server(
             )
             uri = editor.open("app.py")
             started = await editor.command(
-                "llmgenie.runCrew", {"crew": "explain", "uri": uri, "remote": True}
+                "llmgenie.runCrew",
+                {"crew": "explain", "uri": uri, "remote": True, "traceparent": EDITOR_TRACE},
             )
             await editor.wait_until(
                 lambda: any(
@@ -203,6 +205,7 @@ async def test_one_trace_from_the_language_server_into_the_team_server(
         # The language server wrote its span at shutdown at the latest.
         [delegate] = [s for s in _spans(editor_traces) if s["name"] == "run.delegate"]
         trace_id = delegate["trace_id"]
+        assert f"00-{trace_id}-{delegate['parent_id']}-01" == EDITOR_TRACE, "the editor's trace"
 
         def submitted() -> bool:
             return any(

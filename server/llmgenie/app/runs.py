@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from llmgenie.app.documents import Offload
 from llmgenie.app.events import (
@@ -37,6 +37,7 @@ from llmgenie.config import Settings
 from llmgenie.contracts.errors import NO_MODEL_MESSAGE, NoModelConfigured
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.tracing import continued
 
 if TYPE_CHECKING:
     from llmgenie.engine import WorkspaceEngine
@@ -103,14 +104,24 @@ class RunRegistry:
             return False
         return asked if asked is not None else request.crew in self._settings().team.crews
 
-    async def start(self, request: RunRequest, *, deliver: bool, remote: bool | None = None) -> str:
+    async def start(
+        self,
+        request: RunRequest,
+        *,
+        deliver: bool,
+        remote: bool | None = None,
+        trace: Mapping[str, str] | None = None,
+    ) -> str:
         """Start a run in the background; returns its id at once (failures arrive as
-        events). With `deliver`, its result is announced as RunCompleted for the editor."""
+        events). With `deliver`, its result is announced as RunCompleted for the editor.
+        `trace`: the editor's trace context (W3C headers); the run's spans continue it."""
         loop = asyncio.get_running_loop()
         live = _Live(request=request, deliver=deliver, done=loop.create_future())
         self._live[request.run_id] = live
-        if self.delegates(request, remote) and await self._start_remote(live):
-            return request.run_id
+        if self.delegates(request, remote):
+            with continued(trace):
+                if await self._start_remote(live):
+                    return request.run_id
         if not self._settings().llm.model:
             self._fail_locally(request, self._no_model_message(), "no_model_configured")
             return request.run_id
@@ -127,7 +138,7 @@ class RunRegistry:
             loop.call_soon_threadsafe(self._on_event, event)
 
         try:
-            await self._run(lambda: service.start(request, on_event))
+            await self._run(lambda: _in_trace(trace, lambda: service.start(request, on_event)))
         except NoModelConfigured:
             self._fail_locally(request, self._no_model_message(), "no_model_configured")
         except Exception as exc:
@@ -332,3 +343,13 @@ class RunRegistry:
         live.done.set_result(result)
         if live.deliver:
             self._emit(RunCompleted(live.request, result))
+
+
+T = TypeVar("T")
+
+
+def _in_trace(trace: Mapping[str, str] | None, call: Callable[[], T]) -> T:
+    """`call()` with `trace` as the current trace context (an executor thread starts
+    without the caller's)."""
+    with continued(trace):
+        return call()

@@ -116,9 +116,18 @@ def worker_command(
         str | None,
         typer.Option("--metrics", metavar="HOST:PORT", help="Serve /metrics and /healthz."),
     ] = None,
+    stop_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--stop-file",
+            metavar="PATH",
+            help="Once this file exists, claim no more runs (a preStop hook creates it).",
+        ),
+    ] = None,
 ) -> None:
     """Run team runs from the queue (needs the broker, Redis and the database the server
-    uses). SIGTERM hands the runs in progress back to the queue, then exits."""
+    uses). SIGTERM lets the runs in progress finish for up to drain_s, hands the rest back
+    to the queue, then exits."""
     from llmgenie.lsp.entry import host_port
     from llmgenie.observability.logging import configure_logging
     from llmgenie.observability.tracing import configure_tracing
@@ -133,7 +142,7 @@ def worker_command(
         raise _fail(str(exc)) from exc
     try:
         team, settings = load_team_settings(config)
-        run_worker(team, settings, concurrency, log_level, address)
+        run_worker(team, settings, concurrency, log_level, address, stop_file)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
 

@@ -69,6 +69,9 @@ CODE_ACTION_KINDS: tuple[str, ...] = (
     "source.llmgenie",
 )  # fmt: skip
 
+# A W3C trace context (version-traceid-parentid-flags), as a run request carries it.
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
 # workspace/executeCommand: things a user does (any LSP client can bind them).
 COMMAND_RUN_CREW = "llmgenie.runCrew"
 COMMAND_REINDEX = "llmgenie.reindex"

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmgenie.contracts.errors import InvalidRequest
-from llmgenie.contracts.ids import CrewName
+from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName
 
 
 class _Params(BaseModel):
@@ -56,6 +56,11 @@ class RunCrewArgs(_Params):
     prompt: str = ""
     remote: bool | None = Field(
         None, description="run on the team server (true) or here (false); default: settings"
+    )
+    traceparent: str | None = Field(
+        None,
+        pattern=TRACEPARENT_PATTERN,
+        description="the editor's W3C trace context: the run's spans join that trace",
     )
 
 

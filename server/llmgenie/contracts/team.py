@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from llmgenie.contracts.agents import AnalyzedContext
-from llmgenie.contracts.ids import CrewName, RunEventKind
+from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName, RunEventKind
 from llmgenie.contracts.runs import LineRange, RunRequest, RunResult, RunStatus
 from llmgenie.contracts.search import SearchResult
 
@@ -45,7 +45,7 @@ class RunSubmission(BaseModel):
     )
     traceparent: str | None = Field(
         None,
-        pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        pattern=TRACEPARENT_PATTERN,
         description="the submitter's W3C trace context: the run joins that trace",
     )
 

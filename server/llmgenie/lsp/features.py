@@ -298,7 +298,9 @@ async def run_crew(ls: LlmgenieServer, *args: Any) -> dict[str, Any]:
         prompt=a.prompt,
         diagnostic=_diagnostic_text(a.diagnostic),
     )
-    return {"runId": await ls.app.runs.start(request, deliver=True, remote=a.remote)}
+    trace = {"traceparent": a.traceparent} if a.traceparent else None
+    run_id = await ls.app.runs.start(request, deliver=True, remote=a.remote, trace=trace)
+    return {"runId": run_id}
 
 
 @answers

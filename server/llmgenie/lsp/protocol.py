@@ -6,12 +6,14 @@ InvalidRequest for messages that are not JSON-RPC 2.0 (or arrive after shutdown)
 InvalidParams for params that do not match the method's schema, and
 ServerNotInitialized for requests before `initialize`. Omitted `params` mean none (JSON-RPC
 allows it). Error replies never carry a Python traceback (it goes to the log). The server
-keeps running.
+keeps running. Each request it handles is timed, from receipt to reply, under its method
+(`llmgenie_lsp_request_latency_seconds`; a method the server does not know is "other").
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import attrs
@@ -26,6 +28,7 @@ from llmgenie.lsp.errors import (
     SERVER_NOT_INITIALIZED,
 )
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import LSP_REQUEST_LATENCY
 
 _log = get_logger(__name__)
 
@@ -54,6 +57,13 @@ class LlmgenieProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initialize_received = False
+        self._received: dict[int | str, tuple[str, float]] = {}  # request id: method, when
+
+    def _metric_method(self, method: str) -> str:
+        """The method as a label value: one the server handles, else "other" (a client
+        may send any string)."""
+        known = method in self.fm.features or method in self.fm.builtin_features
+        return method if known else "other"
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" not in data:
@@ -131,6 +141,8 @@ class LlmgenieProtocol(LanguageServerProtocol):
                 )
                 return
             self.initialize_received = True
+        if is_request and isinstance(method, str) and isinstance(message.id, int | str):
+            self._received[message.id] = (self._metric_method(method), time.perf_counter())
         super().handle_message(message)
 
     def refuse_frame(self, reason: str) -> None:
@@ -141,6 +153,10 @@ class LlmgenieProtocol(LanguageServerProtocol):
         self, msg_id: Any, result: Any | None = None, error: types.ResponseError | None = None
     ) -> None:
         """pygls puts a traceback into internal errors' data: log it, never send it."""
+        received = self._received.pop(msg_id, None) if isinstance(msg_id, int | str) else None
+        if received is not None:
+            method, started = received
+            LSP_REQUEST_LATENCY.labels(method).observe(time.perf_counter() - started)
         if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
             _log.error(
                 "request_crashed", id=msg_id, error=error.message, traceback=error.data["traceback"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 import structlog
@@ -57,3 +59,11 @@ def get_logger(name: str) -> Any:
     if not _configured:
         configure_logging()
     return structlog.get_logger(name)
+
+
+@contextmanager
+def logging_run(run_id: str) -> Iterator[None]:
+    """Every event logged in this thread meanwhile names the run (`run_id`), whichever code
+    logs it (agents, model calls); the trace and span ids come from the active span."""
+    with structlog.contextvars.bound_contextvars(run_id=run_id):
+        yield

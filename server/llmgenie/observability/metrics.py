@@ -149,7 +149,9 @@ API_LATENCY = Histogram(
     registry=REGISTRY,
 )
 WEBSOCKET_SESSIONS = Gauge(
-    "llmgenie_websocket_sessions", "Open authenticated WebSocket sessions", registry=REGISTRY
+    "llmgenie_websocket_sessions",
+    "Open WebSocket connections to /lsp (editors; counted from the handshake)",
+    registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge(
     "llmgenie_queue_depth",

@@ -3,8 +3,9 @@
 Off unless configured: the standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) exports over OTLP/HTTP; `LLMGENIE_TRACE_DIR` writes
 each process's finished spans as JSON lines to `<dir>/<service>-<pid>.jsonl` (tests, and a
-look without a collector). A run carries its trace context (W3C `traceparent`) in its
-ledger row, so the worker that claims it, on any host, continues the submit's trace.
+look without a collector). A run carries its trace context (W3C `traceparent`) in the
+doorbell's Celery message headers and in its ledger row, so the worker that claims it, on
+any host, continues the submit's trace (a re-ring by the reaper carries none: the row's).
 
 `configure_tracing` must run before CrewAI is imported: CrewAI's opt-out sets
 `OTEL_SDK_DISABLED`, which a tracer provider created afterwards would obey.

@@ -266,8 +266,9 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        API_LATENCY.labels(template, request.method, str(response.status_code)).observe(
+        template = getattr(route, "path", "unmatched")  # never the path itself: ids in it
+        method = request.method if request.method in _HTTP_METHODS else "other"
+        API_LATENCY.labels(template, method, str(response.status_code)).observe(
             time.perf_counter() - started
         )
         return response
@@ -301,6 +302,9 @@ def create_app(team: TeamServerSettings, settings: Settings) -> FastAPI:
 
     return app
 
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The `method` label's values besides "other" (a client may send any token as a method)."""
 
 _WORDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +21,7 @@ from llmgenie.config import Settings
 from llmgenie.contracts.agents import AnalyzedContext
 from llmgenie.contracts.progress import CancelToken
 from llmgenie.contracts.runs import RunEvent, RunResult, RunStatus
-from llmgenie.observability.logging import get_logger
+from llmgenie.observability.logging import get_logger, logging_run
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
 from llmgenie.observability.tracing import continued, tracer
 from llmgenie.remote.blobs import BlobStore, load_files
@@ -98,31 +98,39 @@ class RunRunner:
         with self._lock:
             return len(self._tokens)
 
+    def stop_claiming(self) -> None:
+        """About to stop (a pod's preStop): claim nothing more; the runs in progress go on."""
+        self._draining.set()
+
     def drain(self, grace_s: float = 0.0) -> None:
         """Shutting down: claim nothing more, let the runs still working finish for up to
         `grace_s`, then hand back the rest (queued again, for another worker, with nothing
         of theirs recorded as ended)."""
-        self._draining.set()
+        self.stop_claiming()
         with self._idle:
             self._idle.wait_for(lambda: not self._tokens, timeout=grace_s)
             tokens = list(self._tokens.values())
         for token in tokens:
             token.cancel()
 
-    def execute(self, run_id: str) -> None:
+    def execute(self, run_id: str, trace: Mapping[str, str] | None = None) -> None:
         """Run `run_id` to its end (a run that already ended is left alone), in the trace
-        its submit started."""
+        of `trace` (the doorbell's headers: the submit, or a worker that handed the run
+        back), else in the trace its submit started (kept in the run's ledger row)."""
         if self._draining.is_set():
             return  # the doorbell goes unanswered: the reaper rings it again elsewhere
-        try:
-            headers = (self.ledger.context_of(run_id) or {}).get("trace")
-        except Exception:  # the claim below reports a real problem
-            headers = None
+        headers = trace
+        if not headers:
+            try:
+                headers = (self.ledger.context_of(run_id) or {}).get("trace")
+            except Exception:  # the claim below reports a real problem
+                headers = None
         with (
             continued(headers),
             tracer().start_as_current_span(
                 "run.execute", attributes={"llmgenie.run_id": run_id, "llmgenie.worker": self.owner}
             ),
+            logging_run(run_id),
         ):
             self._execute(run_id)
 

@@ -167,10 +167,10 @@ class TeamService:
         ):
             run, created = self._submit(principal, team_id, submission, request, idempotency_key)
             span.set_attribute("llmgenie.run_id", run.run_id)
-        if channel is not None:
-            self.attach(run.run_id, channel)
-        if created:
-            self.queue.enqueue(run.run_id)
+            if channel is not None:
+                self.attach(run.run_id, channel)
+            if created:
+                self.queue.enqueue(run.run_id)  # in the span: the message carries its trace
         return run, created
 
     def _submit(

@@ -20,7 +20,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
@@ -29,6 +31,7 @@ from llmgenie.config import ConfigError, Settings
 from llmgenie.locations import data_root
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import SERVER_ONLY, serve_metrics
+from llmgenie.observability.tracing import carrier
 from llmgenie.remote import migrate
 from llmgenie.remote.db import Database
 from llmgenie.remote.ledger import Ledger
@@ -80,11 +83,15 @@ class CeleryQueue:
         self.app = celery_app(broker_url)
 
     def enqueue(self, run_id: str) -> None:
+        """Ring for `run_id`; the message's headers carry the caller's trace context (W3C
+        `traceparent`), which the worker continues (none from the reaper: the worker then
+        continues the trace the run's ledger row keeps)."""
         try:
             self.app.send_task(
                 TASK,
                 args=[run_id],
                 queue=QUEUE,
+                headers=carrier() or None,
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
             )
@@ -96,6 +103,20 @@ class CeleryQueue:
 
     def close(self) -> None:
         self.app.close()
+
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def register_run_task(
+    app: Celery, execute: Callable[[str, Mapping[str, str] | None], None]
+) -> None:
+    """The doorbell's task: `execute(run_id, trace headers of the message, or None)`."""
+
+    @app.task(name=TASK, bind=True)  # type: ignore[untyped-decorator]
+    def run(task: Any, run_id: str) -> None:
+        headers = {k: str(v) for k in TRACE_HEADERS if (v := task.request.get(k))}
+        execute(run_id, headers or None)
 
 
 def worker_id() -> str:
@@ -232,16 +253,35 @@ def _warm_up() -> None:
     _log.info("worker_warmed_up", seconds=round(time.monotonic() - started, 2))
 
 
+def watch_stop_file(
+    path: Path, on_stop: Callable[[], None], interval_s: float = 0.5
+) -> threading.Thread:
+    """Call `on_stop` once, as soon as `path` exists (a Kubernetes preStop hook creates it:
+    the worker stops claiming before the SIGTERM that drains it)."""
+
+    def watch() -> None:
+        while not path.exists():
+            time.sleep(interval_s)
+        _log.info("worker_stops_claiming", reason=f"{path} appeared")
+        on_stop()
+
+    thread = threading.Thread(target=watch, name="llmgenie-stop-file", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_worker(
     team: TeamServerSettings,
     settings: Settings,
     concurrency: int,
     loglevel: str = "INFO",
     metrics: tuple[str, int] | None = None,
+    stop_file: Path | None = None,
 ) -> None:
     """Start a worker and block until it is told to stop (SIGTERM: claim nothing more, let
     running runs finish for up to `drain_s`, hand back the rest, then exit).
-    With `metrics` (host, port) it serves Prometheus /metrics and /healthz there."""
+    With `metrics` (host, port) it serves Prometheus /metrics and /healthz there; once
+    `stop_file` exists it claims nothing more (its runs in progress go on)."""
     if not team.broker_url:
         raise ConfigError("no broker: set LLMGENIE_TEAM_BROKER_URL (amqp://user:pass@host//)")
     if not team.redis_url:
@@ -273,15 +313,15 @@ def run_worker(
         repository_channel=lambda repository_id: RedisRepositoryChannel(redis_url, repository_id),
     )
 
-    @app.task(name=TASK)  # type: ignore[untyped-decorator]
-    def run(run_id: str) -> None:
-        runner.execute(run_id)
+    register_run_task(app, runner.execute)
 
     def shutting_down(**_: Any) -> None:
         _log.info("worker_draining", worker=ident, running=runner.running(), grace_s=team.drain_s)
         runner.drain(team.drain_s)
 
     signals.worker_shutting_down.connect(shutting_down, weak=False)
+    if stop_file is not None:
+        watch_stop_file(stop_file, runner.stop_claiming)
     beat = WorkerBeat(redis_url, ident, concurrency, runner)
     beat.start()
     sweeper = Sweeper(runner.ledger, runner, concurrency, team.stale_queued_s)

@@ -42,9 +42,9 @@ from llmgenie.contracts.errors import (
 )
 from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
-from llmgenie.observability.logging import get_logger
+from llmgenie.observability.logging import get_logger, logging_run
 from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
-from llmgenie.observability.tracing import current_ids, tracer
+from llmgenie.observability.tracing import carrier, continued, current_ids, tracer
 from llmgenie.store.audit import ChainReport
 from llmgenie.store.store import AgentStore
 from llmgenie.wrapper.environment import make_redactor, require_model
@@ -202,7 +202,7 @@ class RunService:
         )
         thread = threading.Thread(
             target=self._run,
-            args=(handle, record, store, on_event, trusted),
+            args=(handle, record, store, on_event, trusted, carrier()),
             name=f"run:{request.crew}:{request.run_id[:8]}",
             daemon=True,
         )
@@ -335,11 +335,17 @@ class RunService:
         store: AgentStore,
         on_event: EventCallback | None,
         trusted: bool,
+        parent: dict[str, str],
     ) -> None:
-        """Execute the run inside a `run.execute` span; its record names the trace (when
+        """Execute the run inside a `run.execute` span (a child of `parent`, the trace
+        context `start` was called in: an editor's, say); its record names the trace (when
         tracing is configured) so that `llmgenie runs` can point at it."""
         attributes = {"llmgenie.run_id": record.run_id, "llmgenie.crew": record.request.crew}
-        with tracer().start_as_current_span("run.execute", attributes=attributes):
+        with (
+            continued(parent),
+            tracer().start_as_current_span("run.execute", attributes=attributes),
+            logging_run(record.run_id),
+        ):
             trace_id = current_ids().get("trace_id")
             if trace_id:
                 record = record.model_copy(update={"trace_id": trace_id})

@@ -111,6 +111,8 @@ export interface RunCrewArgs {
   prompt?: string;
   /** true: run on the team server; false: here; absent: the server's team.crews setting. */
   remote?: boolean;
+  /** The editor's W3C trace context: the run's spans join that trace (core/trace.ts). */
+  traceparent?: string;
 }
 
 export interface SearchHitFile {

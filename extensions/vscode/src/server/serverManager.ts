@@ -17,6 +17,7 @@ import { DEFAULT_BACKOFF, RestartBackoff, formatDelay } from '../core/backoff';
 import { buildInitializationOptions, redactOptions, type ExtensionSettings } from '../core/initOptions';
 import { serverArgs } from '../core/interpreter';
 import { Methods, ServerCommands, type RunCrewArgs, type RunEventParams, type ServerStatus } from '../core/protocol';
+import { traceIdOf, withTrace } from '../core/trace';
 import { describeEdit, makeReviewable, withoutConfirmation, type LspWorkspaceEdit } from '../core/reviewableEdit';
 import type { ClientPhase } from '../core/statusText';
 import { InterpreterError, resolveInterpreter } from './pythonResolver';
@@ -126,9 +127,12 @@ export class ServerManager implements vscode.Disposable {
             await configureModel(setup);
             return setup;
           }
-          const result: unknown = await next(command, args);
+          // A run (a code action's, a palette command's) carries the editor's trace context.
+          const isRun = command === ServerCommands.runCrew && args[0] !== undefined;
+          const sent = isRun ? [withTrace(args[0] as RunCrewArgs), ...args.slice(1)] : args;
+          const result: unknown = await next(command, sent);
           if (command === ServerCommands.runCrew) {
-            this.noteRunStarted(args[0] as RunCrewArgs | undefined, result);
+            this.noteRunStarted(sent[0] as RunCrewArgs | undefined, result);
           }
           return result;
         },
@@ -169,6 +173,8 @@ export class ServerManager implements vscode.Disposable {
   private noteRunStarted(args: RunCrewArgs | undefined, result: unknown): void {
     const runId = (result as { runId?: unknown } | undefined)?.runId;
     if (typeof runId === 'string' && args) {
+      const trace = traceIdOf(args.traceparent);
+      this.log.appendLine(`[client] run ${runId} (${args.crew})${trace ? ` trace ${trace}` : ''}`);
       this.runStartedEmitter.fire({ runId, crew: args.crew, uri: args.uri });
     }
   }
@@ -251,9 +257,10 @@ export class ServerManager implements vscode.Disposable {
   /** workspace/executeCommand on the server with one argument object (the protocol's convention). */
   async executeCommand<R>(command: string, arg: object = {}): Promise<R> {
     const client = this.requireClient();
-    const result = (await client.sendRequest('workspace/executeCommand', { command, arguments: [arg] })) as R;
+    const sent = command === ServerCommands.runCrew ? withTrace(arg as RunCrewArgs) : arg;
+    const result = (await client.sendRequest('workspace/executeCommand', { command, arguments: [sent] })) as R;
     if (command === ServerCommands.runCrew) {
-      this.noteRunStarted(arg as RunCrewArgs, result);
+      this.noteRunStarted(sent as RunCrewArgs, result);
     }
     return result;
   }
