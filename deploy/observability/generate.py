@@ -540,10 +540,28 @@ def business() -> Board:
         ],
         w=24,
     )
-    b.text(
-        "User feedback",
-        "The chat panel does not collect feedback on answers yet, so no metric exists for it; "
-        "this dashboard gains a panel when it does.",
+    b.panel(
+        "bargauge",
+        "User feedback on answers, last 7 days",
+        [
+            (
+                "sum by (crew, verdict) (increase(llmgenie_answer_feedback_total[7d]))",
+                "{{crew}} {{verdict}}",
+            )
+        ],
+        description="The chat's thumbs up (helpful) and down (unhelpful) on agent answers.",
+    )
+    b.panel(
+        "timeseries",
+        "Share of answers rated helpful, by crew (24 h)",
+        [
+            (
+                'sum by (crew) (increase(llmgenie_answer_feedback_total{verdict="helpful"}[24h]))'
+                " / sum by (crew) (increase(llmgenie_answer_feedback_total[24h]))",
+                "{{crew}}",
+            )
+        ],
+        unit="percentunit",
     )
     return b
 

@@ -109,6 +109,7 @@ BOUNDED_LABELS = {
     "method": "LSP methods the server handles; HTTP methods, else other",
     "route": "route templates, never paths",
     "status": "HTTP status codes",
+    "verdict": "ids.FEEDBACK_VERDICTS: helpful or unhelpful (validated before counting)",
 }
 
 

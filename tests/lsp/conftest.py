@@ -244,12 +244,16 @@ async def start_editor(
     env: dict[str, str] | None = None,
     initialize: bool = True,
     change_annotations: bool = True,
+    args: tuple[str, ...] = (),
 ) -> AsyncIterator[EditorClient]:
-    """Launch the server, initialize it on `root`, and shut it down cleanly afterwards."""
+    """Launch the server (`args` after `serve --stdio`), initialize it on `root`, and shut it
+    down cleanly afterwards."""
     # No Ollama unless a test serves one: a developer's own must not change what they see.
     server_env = {**os.environ, "OLLAMA_HOST": "127.0.0.1:9", **(env or {})}
     config = ClientServerConfig(
-        server_command=SERVER_COMMAND, server_env=server_env, client_factory=_make_client
+        server_command=[*SERVER_COMMAND, *args],
+        server_env=server_env,
+        client_factory=_make_client,
     )
     client = await config.start()
     assert isinstance(client, LanguageClient)

@@ -95,12 +95,15 @@ async def test_a_security_review_runs_on_the_team_server(
         team_runs = (await editor.request("llmgenie/team/runs", {}))["runs"]
         assert team_runs[0]["crew"] == "security" and team_runs[0]["status"] == "succeeded"
         assert team_runs[0]["result"]["findings"][0]["rule"] == "CWE-89"
+        # The chat's thumbs on a delegated answer reach the team server, where it ran.
+        verdict = {"runId": run_id, "verdict": "helpful"}
+        assert await editor.request("llmgenie/runs/feedback", verdict) == {"recorded": True}
 
     with team_server.api() as api:
         report = api.get(f"/teams/{team_server.team_id}/audit/verify").json()
         assert report["ok"] is True and report["records"] >= 3
         actions = [a["action"] for a in api.get(f"/teams/{team_server.team_id}/audit").json()]
-        assert {"run_started", "tool_called", "run_finished"} <= set(actions)
+        assert {"run_started", "tool_called", "run_finished", "answer_feedback"} <= set(actions)
         listed = api.get(f"/teams/{team_server.team_id}/runs").json()
         assert any(r["status"] == "succeeded" and r["crew"] == "security" for r in listed)
 

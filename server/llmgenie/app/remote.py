@@ -47,6 +47,10 @@ class RemoteRuns(Protocol):
         """Cancel a run started here (by its local id) or any team run (by its id)."""
         ...
 
+    async def feedback(self, run_id: str, verdict: str, comment: str | None) -> None:
+        """Record a user's verdict on a delegated run's answer with the team server."""
+        ...
+
     async def runs(self, limit: int) -> list[dict[str, Any]]:
         """The team's runs, newest first (the team server's records)."""
         ...

@@ -35,6 +35,7 @@ from llmgenie.app.folders import FolderRegistry
 from llmgenie.app.remote import RemoteRuns, analyzed_for_delegation
 from llmgenie.config import Settings
 from llmgenie.contracts.errors import NO_MODEL_MESSAGE, NoModelConfigured
+from llmgenie.contracts.ids import FeedbackVerdict
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.tracing import continued
@@ -245,6 +246,22 @@ class RunRegistry:
             await self._run(lambda: service.record_edit_applied(run_id, paths, applied))
         except Exception as exc:
             _log.warning("record_edit_applied_failed", run_id=run_id, error=str(exc))
+
+    async def record_feedback(
+        self, run_id: str, verdict: FeedbackVerdict, comment: str | None = None
+    ) -> bool:
+        """A user's verdict on a run's answer, audited and counted where the run ran (the
+        team server for a delegated one); False for a run no open folder knows."""
+        live = self._live.get(run_id)
+        if live is not None and live.remote and self.remote is not None:
+            await self.remote.feedback(run_id, verdict, comment)
+            return True
+        record = await self.record(run_id)
+        service = await self._get_service()
+        if record is None or service is None:
+            return False
+        await self._run(lambda: service.record_feedback(record, verdict, comment))
+        return True
 
     async def close(self) -> None:
         """Cancel every live local run, then close the service (shutdown). Delegated runs

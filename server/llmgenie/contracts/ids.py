@@ -94,10 +94,16 @@ METHOD_RUNS_CANCEL = "llmgenie/runs/cancel"
 METHOD_HEALTH = "llmgenie/health"
 METHOD_TEAM_RUNS = "llmgenie/team/runs"
 METHOD_LOCALIZE = "llmgenie/localize"
+METHOD_RUNS_FEEDBACK = "llmgenie/runs/feedback"
 REQUESTS: tuple[str, ...] = (
     METHOD_CHAT, METHOD_SEARCH, METHOD_CONTEXT, METHOD_REPO_MAP, METHOD_RUNS_LIST,
     METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH, METHOD_TEAM_RUNS, METHOD_LOCALIZE,
+    METHOD_RUNS_FEEDBACK,
 )  # fmt: skip
+
+# A user's verdict on an agent's answer (the chat's thumbs): a metric label, so a fixed set.
+FeedbackVerdict = Literal["helpful", "unhelpful"]
+FEEDBACK_VERDICTS: tuple[FeedbackVerdict, ...] = get_args(FeedbackVerdict)
 
 # The team server's protocol (docs/team-server.md): the same methods as above over a
 # WebSocket, plus these. Requests a client sends to the team server:
@@ -155,10 +161,12 @@ def catalog() -> dict[str, object]:
             "health": METHOD_HEALTH,
             "teamRuns": METHOD_TEAM_RUNS,
             "localize": METHOD_LOCALIZE,
+            "runsFeedback": METHOD_RUNS_FEEDBACK,
             "status": NOTIFY_STATUS,
             "runEvent": NOTIFY_RUN_EVENT,
         },
         "runEventKinds": list(RUN_EVENT_KINDS),
+        "feedbackVerdicts": list(FEEDBACK_VERDICTS),
     }
 
 
@@ -188,6 +196,7 @@ def typescript() -> str:
         ("commands", "SERVER_COMMANDS", None),
         ("methods", "METHODS", None),
         ("runEventKinds", "RUN_EVENT_KINDS", None),
+        ("feedbackVerdicts", "FEEDBACK_VERDICTS", None),
     ):
         body = json.dumps(data[key], indent=2)
         if ts_type is None:
@@ -196,6 +205,7 @@ def typescript() -> str:
             lines.append(f"export const {ts_name}: {ts_type} = {body};")
         lines.append("")
     lines.append("export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];")
+    lines.append("export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];")
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmgenie.contracts.errors import InvalidRequest
-from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName
+from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName, FeedbackVerdict
 
 
 class _Params(BaseModel):
@@ -87,6 +87,13 @@ class TeamRunsArgs(_Params):
 
 class RunIdArgs(_Params):
     run_id: str = Field(alias="runId", min_length=1)
+
+
+class FeedbackArgs(RunIdArgs):
+    """A user's verdict on a run's answer (the chat's thumbs up or down)."""
+
+    verdict: FeedbackVerdict
+    comment: str | None = Field(None, max_length=2000)
 
 
 class ContextArgs(_Params):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from llmgenie.contracts.agents import AnalyzedContext
-from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName, RunEventKind
+from llmgenie.contracts.ids import TRACEPARENT_PATTERN, CrewName, FeedbackVerdict, RunEventKind
 from llmgenie.contracts.runs import LineRange, RunRequest, RunResult, RunStatus
 from llmgenie.contracts.search import SearchResult
 
@@ -48,6 +48,15 @@ class RunSubmission(BaseModel):
         pattern=TRACEPARENT_PATTERN,
         description="the submitter's W3C trace context: the run joins that trace",
     )
+
+
+class AnswerFeedback(BaseModel):
+    """A member's verdict on a run's answer (the chat's thumbs up or down)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: FeedbackVerdict
+    comment: str | None = Field(None, max_length=2000)
 
 
 class TeamRun(BaseModel):

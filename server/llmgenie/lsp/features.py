@@ -23,6 +23,7 @@ from llmgenie.contracts.protocol import (
     ChatArgs,
     ConfigureModelArgs,
     ContextArgs,
+    FeedbackArgs,
     LocalizeArgs,
     NoArgs,
     RepoMapArgs,
@@ -429,6 +430,15 @@ async def runs_cancel(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
 
 
 @answers
+async def runs_feedback(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
+    """A user's verdict on a run's answer (the chat's thumbs): audited and counted."""
+    a = parse_params(FeedbackArgs, params, ids.METHOD_RUNS_FEEDBACK)
+    if not await ls.app.runs.record_feedback(a.run_id, a.verdict, a.comment):
+        raise RequestFailed(f"Unknown run {a.run_id}", "unknown_run", runId=a.run_id)
+    return {"recorded": True}
+
+
+@answers
 async def team_runs(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
     """The team server's runs (for the editor's team runs view)."""
     a = parse_params(TeamRunsArgs, params, ids.METHOD_TEAM_RUNS)
@@ -468,6 +478,7 @@ REQUESTS = {
     ids.METHOD_HEALTH: health,
     ids.METHOD_TEAM_RUNS: team_runs,
     ids.METHOD_LOCALIZE: localize,
+    ids.METHOD_RUNS_FEEDBACK: runs_feedback,
 }
 
 

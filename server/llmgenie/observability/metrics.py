@@ -76,6 +76,12 @@ LLM_TOKENS = Counter(
 )
 LLM_COST = Counter("llmgenie_llm_cost_usd_total", "Model cost in USD", ["model"], registry=REGISTRY)
 ACTIVE_RUNS = Gauge("llmgenie_active_runs", "Agent runs in progress", registry=REGISTRY)
+ANSWER_FEEDBACK = Counter(
+    "llmgenie_answer_feedback_total",
+    "Users' verdicts on agent answers (the chat's thumbs), by crew and verdict",
+    ["crew", "verdict"],
+    registry=REGISTRY,
+)
 
 
 def render_metrics(without: frozenset[str] = frozenset()) -> bytes:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from llmgenie.contracts.errors import InvalidRequest
 from llmgenie.contracts.team import (
     REPO_NAME,
+    AnswerFeedback,
     AuditEntry,
     AuditReport,
     CreatedToken,
@@ -253,6 +254,18 @@ def build_router(service: TeamService) -> APIRouter:
     async def cancel(principal: Caller, team_id: TeamId, run_id: RunId) -> TeamRun:
         """Acknowledged at once; the run reaches `cancelled` within seconds."""
         return await call(lambda: service.cancel(principal, team_id, run_id))
+
+    @router.post(
+        "/teams/{team_id}/runs/{run_id}/feedback",
+        response_model=TeamRun,
+        responses=_errors(403, 404),
+        tags=["runs"],
+    )
+    async def feedback(
+        principal: Caller, team_id: TeamId, run_id: RunId, body: AnswerFeedback
+    ) -> TeamRun:
+        """A member's verdict on the run's answer (audited, counted by crew and verdict)."""
+        return await call(lambda: service.feedback(principal, team_id, run_id, body))
 
     @router.get(
         "/teams/{team_id}/runs/{run_id}/events",

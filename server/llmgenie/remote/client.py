@@ -146,6 +146,14 @@ class TeamClient:
         answer = await rpc.request(ids.METHOD_RUNS_CANCEL, {"runId": server_id}, REQUEST_TIMEOUT_S)
         return bool(answer.get("cancelled"))
 
+    async def feedback(self, run_id: str, verdict: str, comment: str | None) -> None:
+        server_id = self._by_local.get(run_id, run_id)
+        rpc = await self._connected()
+        params: dict[str, Any] = {"runId": server_id, "verdict": verdict}
+        if comment:
+            params["comment"] = comment
+        await rpc.request(ids.METHOD_RUNS_FEEDBACK, params, REQUEST_TIMEOUT_S)
+
     async def runs(self, limit: int) -> list[dict[str, Any]]:
         rpc = await self._connected()
         answer = await rpc.request(ids.METHOD_RUNS_LIST, {"limit": limit}, REQUEST_TIMEOUT_S)

@@ -20,6 +20,7 @@ from llmgenie.contracts.errors import PermissionDenied
 from llmgenie.contracts.runs import RunRequest
 from llmgenie.contracts.search import SearchResult
 from llmgenie.contracts.team import (
+    AnswerFeedback,
     AuditEntry,
     AuditReport,
     CreatedToken,
@@ -38,6 +39,7 @@ from llmgenie.contracts.team import (
     TokenInfo,
 )
 from llmgenie.observability.logging import get_logger
+from llmgenie.observability.metrics import ANSWER_FEEDBACK
 from llmgenie.observability.tracing import carrier, continued, tracer
 from llmgenie.remote.auth import Authenticator, Principal
 from llmgenie.remote.blobs import BlobStore, store_files
@@ -306,6 +308,22 @@ class TeamService:
         self.ledger.audit(
             team_id, "run_cancel_requested", {}, actor=principal.user_id, run_id=run_id
         )
+        return run
+
+    def feedback(
+        self, principal: Principal, team_id: str | None, run_id: str, feedback: AnswerFeedback
+    ) -> TeamRun:
+        """A member's verdict on a run's answer: audited with the run and counted by crew and
+        verdict (the business dashboard's feedback panel)."""
+        run, role = self.ledger.visible_run(principal.user_id, run_id, team_id)
+        require(role, "viewer", "giving feedback on a run")
+        data: dict[str, object] = {"verdict": feedback.verdict}
+        if feedback.comment:
+            data["comment"] = feedback.comment
+        self.ledger.audit(
+            run.team_id, "answer_feedback", data, actor=principal.user_id, run_id=run_id
+        )
+        ANSWER_FEEDBACK.labels(run.crew, feedback.verdict).inc()
         return run
 
     def events(

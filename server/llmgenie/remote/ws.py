@@ -28,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from llmgenie import __version__
 from llmgenie.contracts import ids
 from llmgenie.contracts.errors import InvalidRequest, RequestFailed
+from llmgenie.contracts.ids import FeedbackVerdict
 from llmgenie.contracts.runs import RunStatus
-from llmgenie.contracts.team import RunSubmission
+from llmgenie.contracts.team import AnswerFeedback, RunSubmission
 from llmgenie.observability.logging import get_logger
 from llmgenie.remote.auth import AuthError, Principal
 from llmgenie.remote.ledger import NotFound
@@ -54,6 +55,11 @@ class _Params(BaseModel):
 
 class RunIdParams(_Params):
     run_id: str = Field(alias="runId", min_length=1, max_length=64)
+
+
+class FeedbackParams(RunIdParams):
+    verdict: FeedbackVerdict
+    comment: str | None = Field(None, max_length=2000)
 
 
 class AfterParams(RunIdParams):
@@ -127,6 +133,7 @@ class TeamSession:
             ids.METHOD_RUNS_LIST: self.runs_list,
             ids.METHOD_RUNS_STATUS: self.runs_status,
             ids.METHOD_RUNS_CANCEL: self.runs_cancel,
+            ids.METHOD_RUNS_FEEDBACK: self.runs_feedback,
             ids.METHOD_RUNS_EVENTS: self.runs_events,
             ids.METHOD_RUNS_SUBSCRIBE: self.runs_subscribe,
             ids.METHOD_HEALTH: self.health,
@@ -192,6 +199,14 @@ class TeamSession:
         p = _parse(RunIdParams, params, ids.METHOD_RUNS_CANCEL)
         run = await self._in_thread(lambda: self.service.cancel(self.principal, None, p.run_id))
         return {"cancelled": run.status.value not in _TERMINAL, "status": run.status.value}
+
+    async def runs_feedback(self, params: Any) -> dict[str, Any]:
+        p = _parse(FeedbackParams, params, ids.METHOD_RUNS_FEEDBACK)
+        verdict = AnswerFeedback(verdict=p.verdict, comment=p.comment)
+        await self._in_thread(
+            lambda: self.service.feedback(self.principal, None, p.run_id, verdict)
+        )
+        return {"recorded": True}
 
     async def runs_events(self, params: Any) -> dict[str, Any]:
         p = _parse(AfterParams, params, ids.METHOD_RUNS_EVENTS)

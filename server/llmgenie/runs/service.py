@@ -40,10 +40,16 @@ from llmgenie.contracts.errors import (
     PathEscapeError,
     PermissionDenied,
 )
+from llmgenie.contracts.ids import FeedbackVerdict
 from llmgenie.contracts.progress import Cancelled, CancelToken
 from llmgenie.contracts.runs import RunEvent, RunRecord, RunRequest, RunResult, RunStatus
 from llmgenie.observability.logging import get_logger, logging_run
-from llmgenie.observability.metrics import ACTIVE_RUNS, AGENT_RESPONSE_TIME, AGENT_TASKS
+from llmgenie.observability.metrics import (
+    ACTIVE_RUNS,
+    AGENT_RESPONSE_TIME,
+    AGENT_TASKS,
+    ANSWER_FEEDBACK,
+)
 from llmgenie.observability.tracing import carrier, continued, current_ids, tracer
 from llmgenie.store.audit import ChainReport
 from llmgenie.store.store import AgentStore
@@ -289,6 +295,19 @@ class RunService:
         files = [paths] if isinstance(paths, str) else list(paths)
         action = "edit_applied" if applied else "edit_not_applied"
         self._audit(self._store(root), run_id, action, {"paths": files}, actor="user")
+
+    def record_feedback(
+        self, record: RunRecord, verdict: FeedbackVerdict, comment: str | None = None
+    ) -> None:
+        """Audit a user's verdict on the run's answer (`answer_feedback`) and count it by crew
+        and verdict (the business dashboard's feedback panel)."""
+        data: dict[str, object] = {"verdict": verdict}
+        if comment:
+            data["comment"] = comment
+        store = self._store(Path(record.request.workspace))
+        self._audit(store, record.run_id, "answer_feedback", data, actor="user")
+        ANSWER_FEEDBACK.labels(record.request.crew, verdict).inc()
+        log.info("answer_feedback_recorded", run_id=record.run_id, verdict=verdict)
 
     def verify_audit(self, workspace: Path) -> ChainReport:
         return self._store(workspace).audit.verify_chain()

@@ -35,6 +35,7 @@ AuditAction = Literal[
     "tool_called",
     "edit_proposed",
     "edit_applied",
+    "answer_feedback",
     "model_used",
     "permission_denied",
     "run_crashed",

@@ -133,6 +133,7 @@ export const METHODS = {
   "health": "llmgenie/health",
   "teamRuns": "llmgenie/team/runs",
   "localize": "llmgenie/localize",
+  "runsFeedback": "llmgenie/runs/feedback",
   "status": "llmgenie/status",
   "runEvent": "llmgenie/runEvent"
 } as const;
@@ -146,4 +147,10 @@ export const RUN_EVENT_KINDS = [
   "error"
 ] as const;
 
+export const FEEDBACK_VERDICTS = [
+  "helpful",
+  "unhelpful"
+] as const;
+
 export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
+export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
