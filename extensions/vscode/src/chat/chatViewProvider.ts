@@ -16,6 +16,7 @@ import {
   type ChatState,
 } from '../core/chatState';
 import { extractCodeBlocks } from '../core/codeBlocks';
+import { planMerge } from '../core/codeMerge';
 import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
 import { parseSlash } from '../core/slashCommands';
 import type { RunStarted, ServerManager } from '../server/serverManager';
@@ -308,15 +309,28 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       await editor.edit((b) => b.replace(editor.selection, block.code));
       return;
     }
-    // Apply: replace the selection (or the whole file) through the refactor preview
+    // Apply: the selection is replaced; with none the block is merged where it belongs
+    // (core/codeMerge.ts). Either way through the refactor preview, to accept or discard.
     const doc = editor.document;
-    const range = editor.selection.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : editor.selection;
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, range, block.code, {
-      label: 'llmgenie: apply code from chat',
-      description: editor.selection.isEmpty ? 'replaces the whole file' : 'replaces the selection',
-      needsConfirmation: true,
-    });
+    if (!editor.selection.isEmpty) {
+      edit.replace(doc.uri, editor.selection, block.code, {
+        label: 'llmgenie: apply code from chat',
+        description: 'replaces the selection',
+        needsConfirmation: true,
+      });
+    } else {
+      const cursor = editor.selection.active;
+      const plan = planMerge(doc.getText(), block.code, { line: cursor.line, character: cursor.character });
+      if (plan.edits.length === 0) {
+        return;
+      }
+      const annotation = { label: 'llmgenie: apply code from chat', description: plan.description, needsConfirmation: true };
+      for (const e of plan.edits) {
+        const range = new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character);
+        edit.replace(doc.uri, range, e.newText, annotation);
+      }
+    }
     await vscode.workspace.applyEdit(edit, { isRefactoring: true });
   }
 
