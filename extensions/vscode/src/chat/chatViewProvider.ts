@@ -19,6 +19,8 @@ import { extractCodeBlocks } from '../core/codeBlocks';
 import { planMerge } from '../core/codeMerge';
 import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
 import { parseSlash } from '../core/slashCommands';
+import { parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
+import { MentionSource } from './mentionSource';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
 import { firstExisting, foldersToTry } from '../core/folders';
@@ -36,6 +38,7 @@ export interface AskOptions {
 type FromWebview =
   | { type: 'ready' }
   | { type: 'ask'; prompt: string }
+  | { type: 'complete'; seq: number; kind?: MentionKind; query: string }
   | { type: 'stop' }
   | { type: 'clear' }
   | { type: 'codeAction'; action: 'copy' | 'insert' | 'apply'; messageId: string; index: number }
@@ -53,12 +56,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly mentions: MentionSource;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly server: ServerManager,
   ) {
     this.state = fromPersisted(context.workspaceState.get(STATE_KEY));
+    this.mentions = new MentionSource(server);
     this.disposables.push(
       server.onRunEvent((e) => this.onRunEvent(e)),
       server.onRunStarted((e) => this.onRunStarted(e)),
@@ -130,6 +135,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case 'ask':
         await this.ask(m.prompt);
         return;
+      case 'complete':
+        void this.post({ type: 'completions', seq: m.seq, items: await this.mentions.complete(m.kind, m.query) });
+        return;
       case 'stop':
         await this.stop();
         return;
@@ -178,9 +186,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const userId = newId('user');
     const assistantId = newId('answer');
     const uri = options.uri?.toString();
-    this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri });
+    // @file/@folder/@symbol: their content goes with the question, shown as chips on it
+    const attachments = await this.mentions.resolve(parseMentions(text));
+    const chips = attachments
+      .filter((a) => !a.missing)
+      .map((a) => ({ label: a.kind === 'symbol' ? a.name : a.path.split('/').pop() || a.path, path: a.path, startLine: a.startLine }));
+    this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri, context: chips });
     const c2p = this.server.code2Protocol;
-    const params: ChatParams = { prompt: text, history };
+    const params: ChatParams = { prompt: promptWithAttachments(text, attachments), history };
     if (uri) {
       params.uri = uri;
     }
@@ -366,6 +379,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       });
     }
     if (!uri) {
+      return;
+    }
+    const isFolder = await Promise.resolve(vscode.workspace.fs.stat(uri)).then(
+      (s) => (s.type & vscode.FileType.Directory) !== 0,
+      () => false,
+    );
+    if (isFolder) {
+      await vscode.commands.executeCommand('revealInExplorer', uri); // an @folder chip
       return;
     }
     const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
