@@ -46,6 +46,9 @@ class ChatArgs(_Params):
     uri: str | None = None
     range: WireRange | None = None
     history: list[HistoryMessage] = Field(default_factory=list)
+    model: str | None = Field(
+        None, pattern=r"^\S+$", description="this turn's model (tried first, then the chain)"
+    )
 
 
 class RunCrewArgs(_Params):

@@ -347,6 +347,7 @@ async def chat(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
         lines=_lines(a.range),
         prompt=a.prompt,
         history=[ChatTurn(m.role, m.content) for m in a.history],
+        model=a.model,
     )
     runs = ls.app.runs
     run_id = await runs.start(request, deliver=False)
