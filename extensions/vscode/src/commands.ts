@@ -343,6 +343,7 @@ export function registerCommands(
     }),
   );
   reg('llmgenie.ui.clearChat', () => chat.clear());
+  reg('llmgenie.ui.pickChatModel', () => chat.pickModel());
 
   reg('llmgenie.ui.showStatus', async () => {
     const view = computeStatus(server.phase, server.status);

@@ -21,11 +21,14 @@ import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type 
 import { parseSlash } from '../core/slashCommands';
 import { parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
 import { MentionSource } from './mentionSource';
+import { chosenModel, modelButtonLabel, pickerItems } from '../core/modelPicker';
+import { validModelName, type ModelSetup } from '../core/modelSetup';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
 import { firstExisting, foldersToTry } from '../core/folders';
 
 const STATE_KEY = 'llmgenie.chat.v1';
+const MODEL_KEY = 'llmgenie.chat.model';
 const REQUEST_CANCELLED = -32800;
 
 export interface AskOptions {
@@ -40,6 +43,7 @@ type FromWebview =
   | { type: 'ask'; prompt: string }
   | { type: 'complete'; seq: number; kind?: MentionKind; query: string }
   | { type: 'stop' }
+  | { type: 'pickModel' }
   | { type: 'clear' }
   | { type: 'codeAction'; action: 'copy' | 'insert' | 'apply'; messageId: string; index: number }
   | { type: 'openChip'; path: string; line?: number }
@@ -57,6 +61,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly mentions: MentionSource;
+  /** The model picked in the chat for its turns (undefined: the configured one). */
+  private chatModel: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -64,9 +70,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   ) {
     this.state = fromPersisted(context.workspaceState.get(STATE_KEY));
     this.mentions = new MentionSource(server);
+    this.chatModel = context.workspaceState.get<string>(MODEL_KEY) || undefined;
     this.disposables.push(
       server.onRunEvent((e) => this.onRunEvent(e)),
       server.onRunStarted((e) => this.onRunStarted(e)),
+      server.onStatus(() => this.postModel()),
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e) {
           this.lastEditor = e;
@@ -131,6 +139,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     switch (m.type) {
       case 'ready':
         this.postState();
+        this.postModel();
+        return;
+      case 'pickModel':
+        await this.pickModel();
         return;
       case 'ask':
         await this.ask(m.prompt);
@@ -194,6 +206,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri, context: chips });
     const c2p = this.server.code2Protocol;
     const params: ChatParams = { prompt: promptWithAttachments(text, attachments), history };
+    if (this.chatModel) {
+      params.model = this.chatModel;
+    }
     if (uri) {
       params.uri = uri;
     }
@@ -212,6 +227,48 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.cancellers.delete(assistantId);
       cancel.dispose();
     }
+  }
+
+  private postModel(): void {
+    const configured = this.server.status?.model.model;
+    void this.post({ type: 'model', label: modelButtonLabel(this.chatModel, configured), picked: this.chatModel !== undefined });
+  }
+
+  /** The chat's model picker: the next turns go to the chosen model (sent with each
+   * llmgenie/chat request), with no restart and no settings change. */
+  async pickModel(): Promise<void> {
+    const status = this.server.status?.model;
+    const agentModels = vscode.workspace.getConfiguration('llmgenie').get<Record<string, string>>('agentModels', {});
+    const items = (async () => {
+      let suggested: string | null = null;
+      if (this.server.running) {
+        try {
+          suggested = (await this.server.executeCommand<ModelSetup>(ServerCommands.configureModel, { quiet: true })).suggested;
+        } catch (err) {
+          this.server.log.appendLine(`[chat] looking for a local model failed: ${String(err)}`);
+        }
+      }
+      return pickerItems({ configured: status?.model, fallbacks: status?.fallbacks, agentModels, suggested, current: this.chatModel });
+    })();
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'llmgenie: model for this chat',
+      placeHolder: 'The chat answers with this model from the next question on (nothing restarts)',
+    });
+    if (!pick) {
+      return;
+    }
+    let model: string | undefined;
+    if (pick.action === 'use') {
+      model = pick.model;
+    } else if (pick.action === 'enter') {
+      model = await vscode.window.showInputBox({ title: 'llmgenie: model for this chat', placeHolder: 'openai/gpt-4o-mini', validateInput: validModelName });
+      if (model === undefined) {
+        return;
+      }
+    }
+    this.chatModel = chosenModel(model, status?.model);
+    await this.context.workspaceState.update(MODEL_KEY, this.chatModel);
+    this.postModel();
   }
 
   /** `/crew request`: run that crew on the active editor's selection (else its file); its

@@ -23,6 +23,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
   <ul id="mentions" role="listbox" aria-label="Mention" hidden></ul>
   <textarea id="prompt" rows="3" placeholder="Ask llmgenie, @file, @folder, @symbol to attach; /explain, /fix …, /help (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
   <div class="composer-buttons">
+    <button type="button" id="model" class="secondary model-button" title="Choose the model this chat answers with">model</button>
     <button type="button" id="stop" class="secondary" hidden title="Stop the running answer">Stop</button>
     <button type="submit" id="send" title="Send">Send</button>
   </div>

@@ -16,7 +16,8 @@ type ToWebview =
   | { type: 'upsert'; message: ChatMessage }
   | { type: 'busy'; busy: boolean }
   | { type: 'focusInput' }
-  | { type: 'completions'; seq: number; items: MentionItem[] };
+  | { type: 'completions'; seq: number; items: MentionItem[] }
+  | { type: 'model'; label: string; picked: boolean };
 
 const vscode = acquireVsCodeApi();
 const list = document.getElementById('messages') as HTMLElement;
@@ -25,6 +26,7 @@ const form = document.getElementById('composer') as HTMLFormElement;
 const input = document.getElementById('prompt') as HTMLTextAreaElement;
 const stop = document.getElementById('stop') as HTMLButtonElement;
 const popup = document.getElementById('mentions') as HTMLUListElement;
+const modelButton = document.getElementById('model') as HTMLButtonElement;
 
 const messages = new Map<string, ChatMessage>();
 const pendingRender = new Set<string>();
@@ -143,6 +145,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'focusInput':
       input.focus();
       break;
+    case 'model':
+      modelButton.textContent = msg.label;
+      modelButton.classList.toggle('picked', msg.picked);
+      break;
     case 'completions':
       if (msg.seq === completion.seq && completion.query) {
         showItems(msg.items);
@@ -254,6 +260,7 @@ input.addEventListener('keydown', (e) => {
   }
 });
 stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
+modelButton.addEventListener('click', () => vscode.postMessage({ type: 'pickModel' }));
 
 list.addEventListener('click', (e) => {
   const target = e.target as HTMLElement;
