@@ -35,6 +35,10 @@ export interface AskOptions {
   uri?: vscode.Uri;
   range?: vscode.Range;
   title?: string;
+  /** Sent after the prompt but not shown in the chat (e.g. how to format the answer). */
+  instructions?: string;
+  /** Cancels the request (e.g. a progress notification's Cancel). */
+  token?: vscode.CancellationToken;
 }
 
 /** Messages the webview sends. */
@@ -179,20 +183,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.dispatch({ type: 'clear' });
   }
 
-  /** Sends a chat request; the answer streams in through llmgenie/runEvent deltas. */
-  async ask(prompt: string, options: AskOptions = {}): Promise<void> {
+  /** Sends a chat request; the answer streams in through llmgenie/runEvent deltas. Returns
+   * the result (undefined when it failed, or for a slash command). */
+  async ask(prompt: string, options: AskOptions = {}): Promise<ChatResult | undefined> {
     const text = prompt.trim();
     if (!text) {
-      return;
+      return undefined;
     }
     const slash = options.uri ? undefined : parseSlash(text, CREWS);
     if (slash?.kind === 'crew') {
       await this.runSlash(slash.crew.id, slash.prompt);
-      return;
+      return undefined;
     }
     if (slash) {
       this.note(text, slash.text);
-      return;
+      return undefined;
     }
     const history = historyFor(this.state);
     const userId = newId('user');
@@ -205,7 +210,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       .map((a) => ({ label: a.kind === 'symbol' ? a.name : a.path.split('/').pop() || a.path, path: a.path, startLine: a.startLine }));
     this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri, context: chips });
     const c2p = this.server.code2Protocol;
-    const params: ChatParams = { prompt: promptWithAttachments(text, attachments), history };
+    const params: ChatParams = { prompt: promptWithAttachments(text, attachments) + (options.instructions ?? ''), history };
     if (this.chatModel) {
       params.model = this.chatModel;
     }
@@ -217,13 +222,17 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
     const cancel = new vscode.CancellationTokenSource();
     this.cancellers.set(assistantId, cancel);
+    const linked = options.token?.onCancellationRequested(() => cancel.cancel());
     try {
       const result = await this.server.request<ChatResult>(Methods.chat, params, cancel.token);
       this.dispatch({ type: 'chatCompleted', assistantId, result });
+      return result;
     } catch (err) {
       const cancelled = cancel.token.isCancellationRequested || (err instanceof ResponseError && err.code === REQUEST_CANCELLED);
       this.dispatch({ type: 'chatFailed', assistantId, error: err instanceof Error ? err.message : String(err), cancelled });
+      return undefined;
     } finally {
+      linked?.dispose();
       this.cancellers.delete(assistantId);
       cancel.dispose();
     }
