@@ -39,6 +39,8 @@ interface Def {
   /** Last line, inclusive. */
   end: number;
   indent: string;
+  /** For a member merged on its own: the block's definition it is in (which elides code). */
+  container?: Def;
 }
 
 // A definition header and its name. Order matters: the first pattern that matches wins.
@@ -148,7 +150,7 @@ function mergeUnits(all: Def[], block: string[], within?: Def): Def[] {
   const units: Def[] = [];
   for (const d of topLevel(inside)) {
     const elides = block.slice(d.header + 1, d.end + 1).some((l) => ELISION.test(l.trim()));
-    units.push(...(elides ? mergeUnits(all, block, d) : [d]));
+    units.push(...(elides ? mergeUnits(all, block, d) : [within ? { ...d, container: within } : d]));
   }
   return units;
 }
@@ -159,6 +161,16 @@ function reindent(lines: string[], from: string, to: string): string[] {
     return lines;
   }
   return lines.map((l) => (isBlank(l) ? '' : l.startsWith(from) ? to + l.slice(from.length) : l));
+}
+
+function commonIndent(lines: string[]): string {
+  let common: string | undefined;
+  for (const l of lines) {
+    if (isBlank(l)) continue;
+    const i = indentOf(l);
+    if (common === undefined || i.length < common.length) common = i;
+  }
+  return common ?? '';
 }
 
 function splitLines(text: string): { lines: string[]; eol: string } {
@@ -258,12 +270,18 @@ function planDefinitions(file: string[], block: string[], cursorLine: number, eo
   if (!lastReplaced) {
     return undefined;
   }
-  // The block's other lines: its new definitions go after the last one replaced, new imports
-  // after the file's imports; lines the file already has (or elisions) are dropped.
+  // The block's other lines: its new definitions go after the last one replaced (a new member
+  // of a class whose body the block elides: at the end of that class), new imports after the
+  // file's imports, any other new lines after the last one replaced; lines the file already
+  // has and elisions are dropped.
   const inDefs = new Set<number>();
   for (const d of blockDefs) for (let i = d.start; i <= d.end; i++) inDefs.add(i);
   const fileLines = new Set(file.map((l) => l.trim()));
-  const newImports = block.filter((l, i) => !inDefs.has(i) && IMPORT.test(l.trim()) && !fileLines.has(l.trim())).map((l) => l.trim());
+  const rest = block
+    .map((l, i) => ({ l, i }))
+    .filter(({ l, i }) => !inDefs.has(i) && !isBlank(l) && !fileLines.has(l.trim()) && !ELISION.test(l.trim()));
+  const newImports = rest.filter(({ l }) => IMPORT.test(l.trim())).map(({ l }) => l.trim());
+  const other = rest.filter(({ l }) => !IMPORT.test(l.trim())).map(({ l }) => l);
   if (newImports.length) {
     let lastImport = -1;
     file.forEach((l, i) => {
@@ -271,18 +289,33 @@ function planDefinitions(file: string[], block: string[], cursorLine: number, eo
     });
     edits.push(insertAfter(file, lastImport, newImports, eol, lastImport < 0));
   }
-  if (added.length) {
-    const text: string[] = [];
-    for (const d of added) {
-      if (text.length) text.push('');
-      text.push(...reindent(block.slice(d.start, d.end + 1), d.indent, lastReplaced.indent));
+  const after = new Map<number, { indent: string; text: string[] }>();
+  const place = (line: number, indent: string, text: string[]): void => {
+    const at = after.get(line) ?? { indent, text: [] };
+    if (at.text.length) at.text.push('');
+    at.text.push(...text);
+    after.set(line, at);
+  };
+  for (const d of added) {
+    const home = d.container ? nearest(fileDefs.filter((f) => f.name === d.container?.name), cursorLine) : undefined;
+    if (d.container && home) {
+      const indent = home.indent + d.indent.slice(d.container.indent.length);
+      place(home.end, indent, reindent(block.slice(d.start, d.end + 1), d.indent, indent));
+    } else {
+      place(lastReplaced.end, lastReplaced.indent, reindent(block.slice(d.start, d.end + 1), d.indent, lastReplaced.indent));
     }
-    edits.push(insertAfter(file, lastReplaced.end, text, eol, true));
+  }
+  if (other.length) {
+    place(lastReplaced.end, lastReplaced.indent, reindent(other, commonIndent(other), lastReplaced.indent));
+  }
+  for (const [line, { text }] of after) {
+    edits.push(insertAfter(file, line, text, eol, true));
   }
   edits.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   const parts = [`replaces ${replaced.join(', ')}`];
   if (added.length) parts.push(`adds ${added.map((d) => d.name).join(', ')}`);
   if (newImports.length) parts.push(`adds ${newImports.length} import${newImports.length === 1 ? '' : 's'}`);
+  if (other.length) parts.push(`adds ${other.length} other line${other.length === 1 ? '' : 's'}`);
   return { kind: 'definitions', edits, description: parts.join('; ') };
 }
 

@@ -86,6 +86,22 @@ describe('planMerge: definitions', () => {
     expect(out).toContain('\n\ndef total(items):');
   });
 
+  it('puts a new member of a class whose body the block elides at the end of that class', () => {
+    const block = 'import decimal\n\ndef compute_tax(amount, rate=0.2):\n    return amount * rate\n\nclass Cart:\n    # ... existing code ...\n\n    def clear(self):\n        self.items = []\n';
+    const plan = planMerge(BILLING, block, cursor);
+    expect(plan.description).toBe('replaces compute_tax; adds clear; adds 1 import');
+    const out = apply(BILLING, plan.edits);
+    expect(out.endsWith('        return total(self.items)\n\n    def clear(self):\n        self.items = []\n')).toBe(true);
+    expect(out).toContain('def compute_tax(amount, rate=0.2):\n    return amount * rate\n\n\ndef total(items):');
+  });
+
+  it("keeps the block's other new lines, after the definition replaced", () => {
+    const block = 'def compute_tax(amount, rate=0.2):\n    return amount * rate\n\nTAX_RATE = 0.2\n';
+    const plan = planMerge(BILLING, block, cursor);
+    expect(plan.description).toBe('replaces compute_tax; adds 1 other line');
+    expect(apply(BILLING, plan.edits)).toContain('    return amount * rate\n\nTAX_RATE = 0.2\n\n\ndef total(items):');
+  });
+
   it('replaces a TypeScript function and a method in braces, stopping at the closing brace', () => {
     const file = [
       'export function add(a: number, b: number): number {',
