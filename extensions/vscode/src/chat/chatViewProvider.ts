@@ -21,7 +21,7 @@ import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type 
 import { parseSlash } from '../core/slashCommands';
 import { parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
 import { MentionSource } from './mentionSource';
-import { chosenModel, modelButtonLabel, pickerItems } from '../core/modelPicker';
+import { chosenModel, modelButton, pickerItems } from '../core/modelPicker';
 import { validModelName, type ModelSetup } from '../core/modelSetup';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
@@ -240,7 +240,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   private postModel(): void {
     const configured = this.server.status?.model.model;
-    void this.post({ type: 'model', label: modelButtonLabel(this.chatModel, configured), picked: this.chatModel !== undefined });
+    void this.post({ type: 'model', ...modelButton(this.chatModel, configured), picked: this.chatModel !== undefined });
   }
 
   /** The chat's model picker: the next turns go to the chosen model (sent with each

@@ -56,7 +56,12 @@ export function chosenModel(model: string | undefined, configured: string | null
   return !m || m === configured ? undefined : m;
 }
 
-export function modelButtonLabel(current: string | undefined, configured: string | null | undefined): string {
-  if (current) return current;
-  return configured ? `${configured} (configured)` : 'no model';
+export function modelButton(current: string | undefined, configured: string | null | undefined): { label: string; title: string } {
+  if (current) {
+    return { label: current, title: `The chat answers with ${current} (chosen here). Click to change.` };
+  }
+  if (configured) {
+    return { label: configured, title: `The chat answers with the configured model, ${configured}, then its fallbacks. Click to change.` };
+  }
+  return { label: 'no model', title: 'No model is configured. Click to choose one.' };
 }

@@ -17,7 +17,7 @@ type ToWebview =
   | { type: 'busy'; busy: boolean }
   | { type: 'focusInput' }
   | { type: 'completions'; seq: number; items: MentionItem[] }
-  | { type: 'model'; label: string; picked: boolean };
+  | { type: 'model'; label: string; title: string; picked: boolean };
 
 const vscode = acquireVsCodeApi();
 const list = document.getElementById('messages') as HTMLElement;
@@ -147,6 +147,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'model':
       modelButton.textContent = msg.label;
+      modelButton.title = msg.title;
       modelButton.classList.toggle('picked', msg.picked);
       break;
     case 'completions':

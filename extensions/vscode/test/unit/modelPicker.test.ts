@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chosenModel, modelButtonLabel, pickerItems } from '../../src/core/modelPicker';
+import { chosenModel, modelButton, pickerItems } from '../../src/core/modelPicker';
 
 describe('pickerItems', () => {
   it('offers the configured model, its fallbacks, the agent models and a running local model, once each', () => {
@@ -43,9 +43,13 @@ describe('chosenModel and the button', () => {
     expect(chosenModel(' ollama/llama3.1 ', 'x')).toBe('ollama/llama3.1');
   });
 
-  it('says which model answers', () => {
-    expect(modelButtonLabel(undefined, 'openai/gpt-4o-mini')).toBe('openai/gpt-4o-mini (configured)');
-    expect(modelButtonLabel('ollama/llama3.1', 'openai/gpt-4o-mini')).toBe('ollama/llama3.1');
-    expect(modelButtonLabel(undefined, null)).toBe('no model');
+  it('says which model answers, and whether it was chosen here', () => {
+    expect(modelButton(undefined, 'openai/gpt-4o-mini')).toEqual({
+      label: 'openai/gpt-4o-mini',
+      title: 'The chat answers with the configured model, openai/gpt-4o-mini, then its fallbacks. Click to change.',
+    });
+    expect(modelButton('ollama/llama3.1', 'openai/gpt-4o-mini').label).toBe('ollama/llama3.1');
+    expect(modelButton('ollama/llama3.1', 'openai/gpt-4o-mini').title).toContain('chosen here');
+    expect(modelButton(undefined, null).label).toBe('no model');
   });
 });
