@@ -91,9 +91,11 @@ METHOD_RUNS_CANCEL = "llmgenie/runs/cancel"
 METHOD_HEALTH = "llmgenie/health"
 METHOD_TEAM_RUNS = "llmgenie/team/runs"
 METHOD_LOCALIZE = "llmgenie/localize"
+METHOD_KNOWLEDGE = "llmgenie/knowledge"
 REQUESTS: tuple[str, ...] = (
     METHOD_CHAT, METHOD_SEARCH, METHOD_CONTEXT, METHOD_REPO_MAP, METHOD_RUNS_LIST,
     METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH, METHOD_TEAM_RUNS, METHOD_LOCALIZE,
+    METHOD_KNOWLEDGE,
 )  # fmt: skip
 
 # The team server's protocol (docs/team-server.md): the same methods as above over a
@@ -152,6 +154,7 @@ def catalog() -> dict[str, object]:
             "health": METHOD_HEALTH,
             "teamRuns": METHOD_TEAM_RUNS,
             "localize": METHOD_LOCALIZE,
+            "knowledge": METHOD_KNOWLEDGE,
             "status": NOTIFY_STATUS,
             "runEvent": NOTIFY_RUN_EVENT,
         },

@@ -51,6 +51,12 @@ class ChatArgs(_Params):
     )
 
 
+class KnowledgeArgs(_Params):
+    query: str = Field(min_length=1)
+    k: int = Field(5, ge=1, le=20)
+    focus: str | None = None
+
+
 class RunCrewArgs(_Params):
     crew: CrewName
     uri: str | None = None

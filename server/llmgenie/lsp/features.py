@@ -23,6 +23,7 @@ from llmgenie.contracts.protocol import (
     ChatArgs,
     ConfigureModelArgs,
     ContextArgs,
+    KnowledgeArgs,
     LocalizeArgs,
     NoArgs,
     RepoMapArgs,
@@ -390,6 +391,21 @@ async def localize(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
 
 
 @answers
+async def knowledge(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
+    """Guidance passages (curated knowledge, then the workspace's docs) for a query; the
+    workspace's passages carry `uri`."""
+    a = parse_params(KnowledgeArgs, params, ids.METHOD_KNOWLEDGE)
+    folder, hits = await ls.app.knowledge(a.query, a.k, _path(a.focus))
+    out = []
+    for hit in hits:
+        data = hit.model_dump(mode="json")
+        if hit.source == "workspace":
+            data["uri"] = path_to_uri(folder.root / hit.path)
+        out.append(data)
+    return {"query": a.query, "hits": out}
+
+
+@answers
 async def context(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
     """PositionContext JSON for an LSP position."""
     a = parse_params(ContextArgs, params, ids.METHOD_CONTEXT)
@@ -467,6 +483,7 @@ REQUESTS = {
     ids.METHOD_HEALTH: health,
     ids.METHOD_TEAM_RUNS: team_runs,
     ids.METHOD_LOCALIZE: localize,
+    ids.METHOD_KNOWLEDGE: knowledge,
 }
 
 

@@ -133,6 +133,7 @@ export const METHODS = {
   "health": "llmgenie/health",
   "teamRuns": "llmgenie/team/runs",
   "localize": "llmgenie/localize",
+  "knowledge": "llmgenie/knowledge",
   "status": "llmgenie/status",
   "runEvent": "llmgenie/runEvent"
 } as const;
