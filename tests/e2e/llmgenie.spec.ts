@@ -284,6 +284,33 @@ test('@-mentions complete from the workspace and attach the file to the question
   expect(JSON.stringify(sent[0]?.body ?? '')).toContain('One line: the mean of the values and the values doubled.');
 });
 
+test('@knowledge attaches the knowledge base guidance on a subject', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  await model.script({ replies: [{ kind: 'text', text: 'Add a non-root USER to the image.' }], default: { kind: 'text', text: 'late' } });
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  await input.fill('');
+  await input.pressSequentially('How should my image run? @knowledge:non-root');
+  const popup = chat.locator('#mentions');
+  // the knowledge base is indexed on first use; its passages are offered by heading
+  const passage = popup.locator('li', { hasText: 'Dockerfile best practices' }).first();
+  await expect(passage).toBeVisible({ timeout: 60_000 });
+  await shot(page, '8c-knowledge-completion');
+  await passage.click();
+  await expect(input).toHaveValue('How should my image run? @knowledge:dockerfile-best-practices ');
+  await input.press('Enter');
+  const question = chat.locator('article.msg.user').last();
+  await expect(question.locator('.chip')).toHaveText(['knowledge: dockerfile best practices'], { timeout: 30_000 });
+  const answer = await lastAnswer(page);
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await shot(page, '8d-knowledge-attached');
+  const sent = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(JSON.stringify(sent[0]?.body ?? '')).toContain('[knowledge base] devops/container-images.md');
+});
+
 test('the model picker switches the chat to another model without a restart', async () => {
   test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
   await ready();

@@ -19,7 +19,7 @@ import { extractCodeBlocks } from '../core/codeBlocks';
 import { planMerge } from '../core/codeMerge';
 import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
 import { parseSlash } from '../core/slashCommands';
-import { parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
+import { chipLabel, parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
 import { MentionSource } from './mentionSource';
 import { chosenModel, modelButton, pickerItems } from '../core/modelPicker';
 import { validModelName, type ModelSetup } from '../core/modelSetup';
@@ -207,7 +207,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const attachments = await this.mentions.resolve(parseMentions(text));
     const chips = attachments
       .filter((a) => !a.missing)
-      .map((a) => ({ label: a.kind === 'symbol' ? a.name : a.path.split('/').pop() || a.path, path: a.path, startLine: a.startLine }));
+      .map((a) => ({ label: chipLabel(a), path: a.path, startLine: a.startLine }));
     this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri, context: chips });
     const c2p = this.server.code2Protocol;
     const params: ChatParams = { prompt: promptWithAttachments(text, attachments) + (options.instructions ?? ''), history };
@@ -423,6 +423,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private async openChip(p: string, line?: number): Promise<void> {
+    if (!p) {
+      return; // a chip with nothing to open (@knowledge)
+    }
     let uri: vscode.Uri | undefined;
     if (/^[a-z][a-z0-9+.-]+:\/\//i.test(p)) {
       uri = vscode.Uri.parse(p);

@@ -9,7 +9,11 @@ import {
   fileItems,
   foldersOf,
   kindItems,
+  knowledgeItems,
+  knowledgeQuery,
+  knowledgeText,
   symbolItems,
+  type KnowledgeHit,
   type Attachment,
   type Mention,
   type MentionItem,
@@ -53,6 +57,18 @@ export class MentionSource {
     }
   }
 
+  private async searchKnowledge(words: string, k: number): Promise<KnowledgeHit[]> {
+    if (!words.trim() || !this.server.running) {
+      return [];
+    }
+    try {
+      return (await this.server.request<{ hits: KnowledgeHit[] }>(Methods.knowledge, { query: words, k })).hits;
+    } catch (err) {
+      this.server.log.appendLine(`[chat] @knowledge search failed: ${String(err)}`);
+      return [];
+    }
+  }
+
   async complete(kind: MentionKind | undefined, query: string): Promise<MentionItem[]> {
     switch (kind) {
       case undefined:
@@ -63,6 +79,8 @@ export class MentionSource {
         return fileItems(foldersOf(await this.workspaceFiles()), query, 'folder');
       case 'symbol':
         return symbolItems(await this.searchSymbols(query), query);
+      case 'knowledge':
+        return knowledgeItems(query ? await this.searchKnowledge(knowledgeQuery(query), 8) : [], query);
     }
   }
 
@@ -81,6 +99,10 @@ export class MentionSource {
 
   private async attachment(kind: MentionKind, value: string): Promise<Attachment> {
     const missing: Attachment = { kind, name: value, path: value, text: '', missing: true };
+    if (kind === 'knowledge') {
+      const hits = await this.searchKnowledge(knowledgeQuery(value), 4);
+      return hits.length ? { kind, name: value, path: '', text: knowledgeText(hits) } : missing;
+    }
     if (kind === 'symbol') {
       const hits = await this.searchSymbols(value);
       const hit = hits.find((h) => h.symbol === value) ?? hits.find((h) => h.symbol?.endsWith(`.${value}`));

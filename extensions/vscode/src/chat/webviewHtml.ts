@@ -21,7 +21,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 <div id="empty" class="empty">Ask about your code. Select code and press <kbd>Ctrl+Alt+Shift+G</kbd>, or use the lightbulb (<kbd>Ctrl+.</kbd>) for the crew's actions.</div>
 <form id="composer">
   <ul id="mentions" role="listbox" aria-label="Mention" hidden></ul>
-  <textarea id="prompt" rows="3" placeholder="Ask llmgenie, @file, @folder, @symbol to attach; /explain, /fix …, /help (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
+  <textarea id="prompt" rows="3" placeholder="Ask llmgenie; @ attaches files, folders, symbols, knowledge; /explain, /fix …, /help (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
   <div class="composer-buttons">
     <button type="button" id="model" class="secondary model-button" title="Choose the model this chat answers with">model</button>
     <button type="button" id="stop" class="secondary" hidden title="Stop the running answer">Stop</button>

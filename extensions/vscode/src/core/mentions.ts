@@ -1,16 +1,18 @@
 /**
- * @-mentions in the chat input: `@file:src/billing.py`, `@folder:src`, `@symbol:compute_tax`
- * attach that file, folder listing or definition to the question. Pure: the webview uses it
+ * @-mentions in the chat input: `@file:src/billing.py`, `@folder:src`, `@symbol:compute_tax`,
+ * `@knowledge:non-root-container` attach that file, folder listing, definition or the
+ * knowledge base's passages for those words to the question. Pure: the webview uses it
  * to know what is being typed, the extension host to rank completions and to build the
  * prompt with the attachments.
  */
 
-export type MentionKind = 'file' | 'folder' | 'symbol';
+export type MentionKind = 'file' | 'folder' | 'symbol' | 'knowledge';
 
 export const MENTION_KINDS: ReadonlyArray<{ kind: MentionKind; detail: string }> = [
   { kind: 'file', detail: 'attach a file' },
   { kind: 'folder', detail: "attach a folder's file list" },
   { kind: 'symbol', detail: 'attach a function or class' },
+  { kind: 'knowledge', detail: "attach the knowledge base's guidance on a subject" },
 ];
 
 const KINDS = new Set<string>(MENTION_KINDS.map((k) => k.kind));
@@ -163,6 +165,60 @@ export function symbolItems(hits: ReadonlyArray<SymbolHit>, query: string, limit
   return found.slice(0, limit).map(({ name, hit }) => ({ label: name, detail: `${hit.path}:${hit.start_line}`, insert: `@symbol:${name}` }));
 }
 
+/** A passage of llmgenie/knowledge. */
+export interface KnowledgeHit {
+  source: 'knowledge' | 'workspace';
+  path: string;
+  start_line: number;
+  end_line: number;
+  heading?: string | null;
+  text: string;
+}
+
+/** The specialists' topics, offered after `@knowledge:` before anything is typed. */
+export const KNOWLEDGE_TOPICS = ['devops', 'security', 'performance', 'documentation'] as const;
+
+/** Words as a mention value: `Run as a non-root user` -> `run-as-a-non-root-user`. */
+export function slug(words: string): string {
+  return words
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** The search words of a `@knowledge:` value: `non-root_container` -> `non root container`. */
+export function knowledgeQuery(value: string): string {
+  return value.replace(/[-_]+/g, ' ').trim();
+}
+
+/** Completions for `@knowledge:que…`: the topics, else the passages found, by heading. */
+export function knowledgeItems(hits: ReadonlyArray<KnowledgeHit>, query: string, limit = 12): MentionItem[] {
+  if (!query) {
+    return KNOWLEDGE_TOPICS.map((t) => ({ label: t, detail: 'knowledge base', insert: `@knowledge:${t}` }));
+  }
+  const seen = new Set<string>();
+  const items: MentionItem[] = [];
+  for (const h of hits) {
+    const title = h.heading?.trim() || h.path;
+    const insert = `@knowledge:${slug(title) || slug(query)}`;
+    if (seen.has(insert)) continue;
+    seen.add(insert);
+    items.push({ label: title, detail: `${h.source === 'knowledge' ? 'knowledge' : 'docs'} · ${h.path}:${h.start_line}`, insert });
+  }
+  return items.slice(0, limit);
+}
+
+/** The passages of a @knowledge mention as one attachment text. */
+export function knowledgeText(hits: ReadonlyArray<KnowledgeHit>): string {
+  return hits
+    .map((h) => {
+      const origin = h.source === 'knowledge' ? 'knowledge base' : 'workspace';
+      const title = h.heading ? ` — ${h.heading}` : '';
+      return `[${origin}] ${h.path}:${h.start_line}-${h.end_line}${title}\n${h.text}`;
+    })
+    .join('\n\n');
+}
+
 /** Content attached to a question. */
 export interface Attachment {
   kind: MentionKind;
@@ -174,6 +230,18 @@ export interface Attachment {
   text: string;
   /** Could not be found: the model is told so. */
   missing?: boolean;
+}
+
+/** The chip an attachment shows on the question. */
+export function chipLabel(a: Attachment): string {
+  switch (a.kind) {
+    case 'symbol':
+      return a.name;
+    case 'knowledge':
+      return `knowledge: ${knowledgeQuery(a.name)}`;
+    default:
+      return a.path.split('/').pop() || a.path;
+  }
 }
 
 /** Characters of attached content per question (the rest is cut, with a note). */
@@ -194,9 +262,10 @@ export function promptWithAttachments(prompt: string, attachments: ReadonlyArray
   let left = budget;
   for (const a of attachments) {
     const where = a.startLine ? `${a.path}:${a.startLine}` : a.path;
-    const title = a.kind === 'symbol' ? `symbol ${a.name} (${where})` : `${a.kind} ${where}`;
+    const title =
+      a.kind === 'symbol' ? `symbol ${a.name} (${where})` : a.kind === 'knowledge' ? `knowledge on "${knowledgeQuery(a.name)}"` : `${a.kind} ${where}`;
     if (a.missing) {
-      parts.push('', `${a.kind} ${a.name}: not found in the workspace`);
+      parts.push('', `${a.kind} ${a.name}: ${a.kind === 'knowledge' ? 'nothing found in the knowledge base' : 'not found in the workspace'}`);
       continue;
     }
     let text = a.text;

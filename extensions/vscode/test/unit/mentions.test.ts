@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chipLabel,
   completeMention,
+  knowledgeItems,
+  knowledgeQuery,
+  knowledgeText,
+  slug,
   fileItems,
   foldersOf,
   kindItems,
@@ -60,7 +65,7 @@ describe('completion lists', () => {
   const files = ['src/billing.py', 'src/app/bill_view.ts', 'tests/test_billing.py', 'README.md', 'src/util/b_i_l_l.py'];
 
   it('offers the kinds matching what was typed', () => {
-    expect(kindItems('').map((i) => i.label)).toEqual(['@file', '@folder', '@symbol']);
+    expect(kindItems('').map((i) => i.label)).toEqual(['@file', '@folder', '@symbol', '@knowledge']);
     expect(kindItems('f').map((i) => i.insert)).toEqual(['@file:', '@folder:']);
   });
 
@@ -117,5 +122,37 @@ describe('promptWithAttachments', () => {
 
   it('fences content that itself holds a fence with a longer one', () => {
     expect(promptWithAttachments('q', [{ kind: 'file', name: 'a.md', path: 'a.md', text: '```py\nx\n```' }])).toContain('````\n```py\nx\n```\n````');
+  });
+});
+
+describe('@knowledge', () => {
+  const hits = [
+    { source: 'knowledge' as const, path: 'devops/container-images.md', start_line: 31, end_line: 34, heading: 'Run as a non-root user', text: 'Add a USER line.' },
+    { source: 'knowledge' as const, path: 'devops/container-images.md', start_line: 31, end_line: 34, heading: 'Run as a non-root user', text: 'Add a USER line.' },
+    { source: 'workspace' as const, path: 'README.md', start_line: 1, end_line: 3, heading: null, text: '# Project' },
+  ];
+
+  it('is a mention like the others, its words joined by dashes', () => {
+    expect(parseMentions('how should @knowledge:non-root-user apply here?')).toMatchObject([{ kind: 'knowledge', value: 'non-root-user' }]);
+    expect(knowledgeQuery('non-root_user')).toBe('non root user');
+    expect(slug('Run as a non-root user!')).toBe('run-as-a-non-root-user');
+  });
+
+  it('offers the topics first, then the passages found, by heading, once each', () => {
+    expect(knowledgeItems([], '').map((i) => i.insert)).toEqual(['@knowledge:devops', '@knowledge:security', '@knowledge:performance', '@knowledge:documentation']);
+    expect(knowledgeItems(hits, 'non-root')).toEqual([
+      { label: 'Run as a non-root user', detail: 'knowledge · devops/container-images.md:31', insert: '@knowledge:run-as-a-non-root-user' },
+      { label: 'README.md', detail: 'docs · README.md:1', insert: '@knowledge:readme-md' },
+    ]);
+  });
+
+  it('attaches the passages with where they come from, and says when nothing was found', () => {
+    expect(knowledgeText(hits.slice(1))).toBe(
+      '[knowledge base] devops/container-images.md:31-34 — Run as a non-root user\nAdd a USER line.\n\n[workspace] README.md:1-3\n# Project',
+    );
+    const a = { kind: 'knowledge' as const, name: 'non-root-user', path: '', text: 'x' };
+    expect(chipLabel(a)).toBe('knowledge: non root user');
+    expect(promptWithAttachments('q', [a])).toContain('knowledge on "non root user":\n```\nx\n```');
+    expect(promptWithAttachments('q', [{ ...a, missing: true }])).toContain('knowledge non-root-user: nothing found in the knowledge base');
   });
 });
