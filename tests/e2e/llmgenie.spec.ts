@@ -260,14 +260,18 @@ test('@-mentions complete from the workspace and attach the file to the question
   await runCommand(page, 'llmgenie: Chat');
   const chat = chatFrame(page);
   const input = chat.locator('#prompt');
+  // the command puts the cursor in the chat input
+  await expect(input).toBeFocused({ timeout: 30_000 });
   await input.fill('');
   await input.pressSequentially('What does @fi');
   const popup = chat.locator('#mentions');
+  await expect(popup).toBeVisible();
   await expect(popup.locator('li').first()).toContainText('@file');
   await input.press('Enter');
   await expect(input).toHaveValue('What does @file:');
   await input.pressSequentially('report');
   await expect(popup.locator('li').first()).toContainText('report.py', { timeout: 30_000 });
+  await expect(popup).toBeVisible();
   await shot(page, '8a-mention-completion');
   await input.press('Enter');
   await expect(input).toHaveValue('What does @file:calc/report.py ');
@@ -292,6 +296,8 @@ test('@knowledge attaches the knowledge base guidance on a subject', async () =>
   await runCommand(page, 'llmgenie: Chat');
   const chat = chatFrame(page);
   const input = chat.locator('#prompt');
+  // the command puts the cursor in the chat input
+  await expect(input).toBeFocused({ timeout: 30_000 });
   await input.fill('');
   await input.pressSequentially('How should my image run? @knowledge:non-root');
   const popup = chat.locator('#mentions');

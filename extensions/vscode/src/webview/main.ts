@@ -219,7 +219,15 @@ function accept(index: number): void {
 
 input.addEventListener('input', updateCompletion);
 input.addEventListener('click', updateCompletion);
-input.addEventListener('blur', () => setTimeout(hidePopup, 150));
+// clicking elsewhere closes the list; a blur that the input recovers from at once (the view
+// taking focus) does not
+input.addEventListener('blur', () =>
+  setTimeout(() => {
+    if (document.activeElement !== input) {
+      hidePopup();
+    }
+  }, 150),
+);
 popup.addEventListener('mousedown', (e) => {
   const li = (e.target as HTMLElement).closest('li');
   if (li) {
