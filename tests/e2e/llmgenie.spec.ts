@@ -1,6 +1,8 @@
 // The llmgenie extension in a real VS Code (code-server), checked as a user would: the
 // server starts and indexes, the lightbulb lists the crew's actions, Explain streams into
-// the chat panel, Document proposes a reviewable edit that applies, Stop cancels a slow run.
+// the chat panel, Document proposes a reviewable edit that applies, Stop cancels a slow run,
+// Apply merges a code block into the function it redefines, @-mentions complete and attach,
+// the model picker switches the chat's model, Ctrl+I proposes a diff that can be discarded.
 // Started by scripts/e2e.sh, which provides code-server, the .vsix and the model server.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
@@ -215,6 +217,165 @@ test('Stop cancels a slow run', async () => {
   expect(text).not.toContain('word59');
   // the model call itself was abandoned, not just hidden
   await expect.poll(async () => (await model.requests()).some((r) => r.disconnected), { timeout: 20_000 }).toBe(true);
+});
+
+test('Apply merges a chat code block into the function it redefines', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  const answerText = 'Return 0 for an empty list:\n\n```python\ndef mean(values: list[float]) -> float:\n    if not values:\n        return 0.0\n    return sum(values) / len(values)\n```\n';
+  await model.script({ replies: [{ kind: 'text', text: answerText }], default: { kind: 'text', text: answerText } });
+  await clickLine(editor, 'return a + b');
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  await input.fill('Make mean() safe for an empty list.');
+  await input.press('Enter');
+  const answer = await lastAnswer(page);
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await answer.locator('.code-block button.code-action', { hasText: 'Apply' }).first().click();
+  // not the whole file: only mean() changes, through the refactor preview
+  const preview = page.locator('.bulk-edit-panel').first();
+  await expect(preview).toContainText('ops.py', { timeout: 30_000 });
+  await shot(page, '7a-apply-merge-preview');
+  const fileBox = preview.getByRole('checkbox', { name: /ops\.py/ }).first().locator('.edit-checkbox').first();
+  await fileBox.click();
+  await expect(fileBox).toHaveAttribute('aria-checked', 'true');
+  await preview.locator('.monaco-button', { hasText: /^Apply$/ }).first().click();
+  await expect(editor.locator('.view-lines')).toContainText('if not values:', { timeout: 30_000 });
+  await page.keyboard.press('Control+S');
+  await expect.poll(() => fs.readFileSync(path.join(env.workspace, 'calc/ops.py'), 'utf8'), { timeout: 10_000 }).toContain('        return 0.0\n    return sum(values) / len(values)');
+  const saved = fs.readFileSync(path.join(env.workspace, 'calc/ops.py'), 'utf8');
+  expect(saved).toContain('def add(a: float, b: float) -> float:\n    return a + b');
+  expect(saved).toContain('def scale(');
+  expect(saved).not.toContain('total = add(total, v)');
+  await shot(page, '7b-apply-merged');
+});
+
+test('@-mentions complete from the workspace and attach the file to the question', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  await model.script({ replies: [{ kind: 'text', text: '`summary` formats the mean and the doubled values.' }], default: { kind: 'text', text: 'late' } });
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  // the command puts the cursor in the chat input
+  await expect(input).toBeFocused({ timeout: 30_000 });
+  await input.fill('');
+  await input.pressSequentially('What does @fi');
+  const popup = chat.locator('#mentions');
+  await expect(popup).toBeVisible();
+  await expect(popup.locator('li').first()).toContainText('@file');
+  await input.press('Enter');
+  await expect(input).toHaveValue('What does @file:');
+  await input.pressSequentially('report');
+  await expect(popup.locator('li').first()).toContainText('report.py', { timeout: 30_000 });
+  await expect(popup).toBeVisible();
+  await shot(page, '8a-mention-completion');
+  await input.press('Enter');
+  await expect(input).toHaveValue('What does @file:calc/report.py ');
+  await input.pressSequentially('do?');
+  await expect(popup).toBeHidden();
+  await input.press('Enter');
+  const question = chat.locator('article.msg.user').last();
+  await expect(question.locator('.chip')).toHaveText(['report.py'], { timeout: 30_000 });
+  const answer = await lastAnswer(page);
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await expect(answer.locator('.body')).toContainText('formats the mean');
+  await shot(page, '8b-mention-attached');
+  const sent = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(JSON.stringify(sent[0]?.body ?? '')).toContain('One line: the mean of the values and the values doubled.');
+});
+
+test('@knowledge attaches the knowledge base guidance on a subject', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  await model.script({ replies: [{ kind: 'text', text: 'Add a non-root USER to the image.' }], default: { kind: 'text', text: 'late' } });
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const input = chat.locator('#prompt');
+  // the command puts the cursor in the chat input
+  await expect(input).toBeFocused({ timeout: 30_000 });
+  await input.fill('');
+  await input.pressSequentially('How should my image run? @knowledge:non-root');
+  const popup = chat.locator('#mentions');
+  // the knowledge base is indexed on first use; its passages are offered by heading
+  const passage = popup.locator('li', { hasText: 'Dockerfile best practices' }).first();
+  await expect(passage).toBeVisible({ timeout: 60_000 });
+  await shot(page, '8c-knowledge-completion');
+  await passage.click();
+  await expect(input).toHaveValue('How should my image run? @knowledge:dockerfile-best-practices ');
+  await input.press('Enter');
+  const question = chat.locator('article.msg.user').last();
+  await expect(question.locator('.chip')).toHaveText(['knowledge: dockerfile best practices'], { timeout: 30_000 });
+  const answer = await lastAnswer(page);
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await shot(page, '8d-knowledge-attached');
+  const sent = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(JSON.stringify(sent[0]?.body ?? '')).toContain('[knowledge base] devops/container-images.md');
+});
+
+test('the model picker switches the chat to another model without a restart', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  await model.script({ replies: [{ kind: 'text', text: 'Answered by the picked model.' }], default: { kind: 'text', text: 'late' } });
+  await runCommand(page, 'llmgenie: Chat');
+  const chat = chatFrame(page);
+  const button = chat.locator('#model');
+  await expect(button).toHaveText('openai/scripted');
+  await expect(button).toHaveAttribute('title', /configured model/);
+  await button.click();
+  const quick = page.locator('.quick-input-widget');
+  const other = quick.locator('.monaco-list-row', { hasText: 'Other model…' }).first();
+  await expect(other).toBeVisible();
+  await shot(page, '9a-model-picker');
+  await other.click();
+  await quick.locator('input[placeholder="openai/gpt-4o-mini"]').fill('openai/picked');
+  await page.keyboard.press('Enter');
+  await expect(button).toHaveText('openai/picked');
+  const input = chat.locator('#prompt');
+  await input.fill('Which model are you?');
+  await input.press('Enter');
+  const answer = await lastAnswer(page);
+  await expect(answer).toHaveClass(/status-done/, { timeout: 120_000 });
+  await expect(answer.locator('footer .model')).toHaveText('openai/picked');
+  await shot(page, '9b-model-picked');
+  const sent = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
+  expect(sent.map((r) => r.model)).toEqual(['picked']);
+  // back to the configured model
+  await button.click();
+  await quick.locator('.monaco-list-row', { hasText: 'Configured model' }).first().click();
+  await expect(button).toHaveText('openai/scripted');
+});
+
+test('Ctrl+I on a selection proposes a diff that can be discarded', async () => {
+  test.skip(!env.hasModelServer, 'tests/support/model_server.py is not available');
+  await ready();
+  await model.reset();
+  const reply = 'Documented:\n\n```python\ndef add(a: float, b: float) -> float:\n    """Sum of a and b."""\n    return a + b\n```\n';
+  await model.script({ replies: [{ kind: 'text', text: reply }], default: { kind: 'text', text: reply } });
+  await clickLine(editor, 'def add');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Control+I');
+  const quick = page.locator('.quick-input-widget');
+  await expect(quick).toContainText('llmgenie: edit calc/ops.py:4-5');
+  await quick.locator('input').fill('add a docstring');
+  await page.keyboard.press('Enter');
+  const preview = page.locator('.bulk-edit-panel').first();
+  await expect(preview).toContainText('Sum of a and b.', { timeout: 120_000 });
+  await shot(page, '10a-inline-edit-diff');
+  await preview.locator('.monaco-button', { hasText: /^Discard$/ }).first().click();
+  await expect(preview).toBeHidden({ timeout: 30_000 });
+  await expect(editor.locator('.view-lines')).not.toContainText('Sum of a and b.');
+  // the exchange is in the chat
+  const question = chatFrame(page).locator('article.msg.user').last();
+  await expect(question).toContainText('add a docstring');
+  await shot(page, '10b-inline-edit-discarded');
 });
 
 /** A crew's final answer as the agents expect it from the model (agents/results.py CrewReport). */

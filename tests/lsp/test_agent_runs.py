@@ -73,6 +73,37 @@ async def test_chat_streams_deltas_and_returns_the_answer(
     assert "What does compute_tax do?" in sent and "def compute_tax" in sent
 
 
+async def test_chat_answers_with_the_model_picked_for_it(
+    agent_editor: EditorClient, model_server: ModelServer
+) -> None:
+    """The chat's model picker: one turn with another model, no restart, no settings change."""
+    model_server.script(Reply.stream(["picked"]), Reply.stream(["configured"]))
+    picked = await agent_editor.request(
+        "llmgenie/chat", {"prompt": "Hi", "model": "openai/picked-model"}, timeout=120
+    )
+    assert picked["model"] == "openai/picked-model" and picked["text"] == "picked"
+    again = await agent_editor.request("llmgenie/chat", {"prompt": "Hi"}, timeout=120)
+    assert again["model"] == MODEL and again["text"] == "configured"
+    sent = [r.body["model"] for r in model_server.chat_requests()]
+    assert sent == ["picked-model", "scripted-model"]
+
+
+async def test_a_picked_model_answers_when_none_is_configured(
+    workspace: Path, model_server: ModelServer
+) -> None:
+    """A local model the picker found (e.g. a running Ollama) works with no llmgenie.model."""
+    options = {"apiBase": model_server.url, "apiKey": "sk-test-scripted-0000"}
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    async with start_editor(workspace, options=options, env=env) as editor:
+        with pytest.raises(JsonRpcException):
+            await editor.request("llmgenie/chat", {"prompt": "Hi"}, timeout=60)
+        model_server.script(Reply.stream(["hello"]))
+        result = await editor.request(
+            "llmgenie/chat", {"prompt": "Hi", "model": "openai/local-model"}, timeout=120
+        )
+        assert result == {"runId": result["runId"], "text": "hello", "model": "openai/local-model"}
+
+
 async def test_localize_follows_the_model_to_a_function(
     agent_editor: EditorClient, model_server: ModelServer
 ) -> None:

@@ -114,6 +114,32 @@ async def test_chat_request_without_model(shared_editor: EditorClient) -> None:
     assert info.value.data["reason"] == "no_model_configured"
 
 
+async def test_knowledge_request_finds_curated_guidance_then_workspace_docs(
+    shared_editor: EditorClient,
+) -> None:
+    """What the chat's @knowledge mention attaches: the specialists' curated passages first,
+    then the workspace's own docs (those with a uri to open)."""
+    await shared_editor.wait_indexed()
+    result = await shared_editor.request(
+        "llmgenie/knowledge", {"query": "billing service: run the container as non-root"}, 60
+    )
+    sources = [h["source"] for h in result["hits"]]
+    assert sources == sorted(sources), "curated knowledge comes before workspace docs"
+    curated = [h for h in result["hits"] if h["source"] == "knowledge"]
+    assert any(
+        h["path"] == "devops/container-images.md" and "non-root" in h["text"].lower()
+        for h in curated
+    )
+    assert all("uri" not in h for h in curated)
+    docs = [h for h in result["hits"] if h["source"] == "workspace"]
+    assert [h["path"] for h in docs] == ["README.md"]
+    assert docs[0]["uri"] == shared_editor.uri("README.md")
+    assert "Billing service and web client." in docs[0]["text"]
+    with pytest.raises(JsonRpcException) as info:
+        await shared_editor.request("llmgenie/knowledge", {"query": ""})
+    assert info.value.code == -32602
+
+
 async def test_context_request_for_a_position(shared_editor: EditorClient) -> None:
     await shared_editor.wait_indexed()
     uri = shared_editor.open("billing.py")

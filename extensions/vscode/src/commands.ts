@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ChatViewProvider } from './chat/chatViewProvider';
+import { inlineEdit } from './chat/inlineEdit';
 import { computeStatus } from './core/statusText';
 import { normalizeServerUrl, passwordGrant, revokeToken, type Fetch } from './core/teamSignIn';
 import type { TeamRun, TeamRunsView } from './team/teamRunsView';
@@ -343,6 +344,8 @@ export function registerCommands(
     }),
   );
   reg('llmgenie.ui.clearChat', () => chat.clear());
+  reg('llmgenie.ui.pickChatModel', () => chat.pickModel());
+  reg('llmgenie.ui.inlineEdit', () => inlineEdit(chat));
 
   reg('llmgenie.ui.showStatus', async () => {
     const view = computeStatus(server.phase, server.status);

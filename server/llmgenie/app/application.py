@@ -43,6 +43,7 @@ from llmgenie.observability.logging import get_logger
 from llmgenie.workspace.traits import workspace_traits
 
 if TYPE_CHECKING:
+    from llmgenie.agents.knowledge import GuidanceHit
     from llmgenie.engine import WorkspaceEngine
 
 _log = get_logger(__name__)
@@ -267,6 +268,20 @@ class Application:
         await self.documents.flush_all()
         result = await self.in_pool(lambda: engine.search(query, k=k, focus=rel))
         return folder, result
+
+    async def knowledge(
+        self, query: str, k: int = 5, focus: Path | None = None
+    ) -> tuple[Folder, list[GuidanceHit]]:
+        """The specialists' curated guidance, then the focus folder's own docs, for `query`
+        (what the agents' search_knowledge tool sees; the chat's @knowledge mention)."""
+        folder, _ = self.locate(focus) if focus is not None else (self.registry.primary(), None)
+        engine = await self.engine(folder)
+        assert folder is not None
+        await self.documents.flush_all()
+        from llmgenie.agents.knowledge import KnowledgeBase  # indexes knowledge/ on first use
+
+        base = KnowledgeBase(engine)
+        return folder, await self.in_pool(lambda: base.search(query, k=k))
 
     async def repo_map(self, focus: Path | None = None, tokens: int = 1024) -> str:
         folder, rel = self.locate(focus) if focus is not None else (self.registry.primary(), None)

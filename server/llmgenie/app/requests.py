@@ -39,6 +39,7 @@ def build_run_request(
     prompt: str = "",
     diagnostic: str | None = None,
     history: Sequence[ChatTurn] = (),
+    model: str | None = None,
 ) -> RunRequest:
     """The request for `crew` on `path` (or the first open folder when there is none).
 
@@ -64,4 +65,5 @@ def build_run_request(
         range=line_range,
         prompt=prompt_with_history(prompt, history),
         diagnostic=diagnostic,
+        model=model,
     )

@@ -123,7 +123,7 @@ class RunRegistry:
             with continued(trace):
                 if await self._start_remote(live):
                     return request.run_id
-        if not self._settings().llm.model:
+        if not (request.model or self._settings().llm.model):
             self._fail_locally(request, self._no_model_message(), "no_model_configured")
             return request.run_id
         service = await self._get_service()

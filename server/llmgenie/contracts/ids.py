@@ -95,10 +95,11 @@ METHOD_HEALTH = "llmgenie/health"
 METHOD_TEAM_RUNS = "llmgenie/team/runs"
 METHOD_LOCALIZE = "llmgenie/localize"
 METHOD_RUNS_FEEDBACK = "llmgenie/runs/feedback"
+METHOD_KNOWLEDGE = "llmgenie/knowledge"
 REQUESTS: tuple[str, ...] = (
     METHOD_CHAT, METHOD_SEARCH, METHOD_CONTEXT, METHOD_REPO_MAP, METHOD_RUNS_LIST,
     METHOD_RUNS_STATUS, METHOD_RUNS_CANCEL, METHOD_HEALTH, METHOD_TEAM_RUNS, METHOD_LOCALIZE,
-    METHOD_RUNS_FEEDBACK,
+    METHOD_RUNS_FEEDBACK, METHOD_KNOWLEDGE,
 )  # fmt: skip
 
 # A user's verdict on an agent's answer (the chat's thumbs): a metric label, so a fixed set.
@@ -162,6 +163,7 @@ def catalog() -> dict[str, object]:
             "teamRuns": METHOD_TEAM_RUNS,
             "localize": METHOD_LOCALIZE,
             "runsFeedback": METHOD_RUNS_FEEDBACK,
+            "knowledge": METHOD_KNOWLEDGE,
             "status": NOTIFY_STATUS,
             "runEvent": NOTIFY_RUN_EVENT,
         },

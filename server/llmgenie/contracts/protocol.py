@@ -46,6 +46,15 @@ class ChatArgs(_Params):
     uri: str | None = None
     range: WireRange | None = None
     history: list[HistoryMessage] = Field(default_factory=list)
+    model: str | None = Field(
+        None, pattern=r"^\S+$", description="this turn's model (tried first, then the chain)"
+    )
+
+
+class KnowledgeArgs(_Params):
+    query: str = Field(min_length=1)
+    k: int = Field(5, ge=1, le=20)
+    focus: str | None = None
 
 
 class RunCrewArgs(_Params):

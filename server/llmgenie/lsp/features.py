@@ -24,6 +24,7 @@ from llmgenie.contracts.protocol import (
     ConfigureModelArgs,
     ContextArgs,
     FeedbackArgs,
+    KnowledgeArgs,
     LocalizeArgs,
     NoArgs,
     RepoMapArgs,
@@ -350,6 +351,7 @@ async def chat(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
         lines=_lines(a.range),
         prompt=a.prompt,
         history=[ChatTurn(m.role, m.content) for m in a.history],
+        model=a.model,
     )
     runs = ls.app.runs
     run_id = await runs.start(request, deliver=False)
@@ -389,6 +391,21 @@ async def localize(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
     for hit in data["hits"]:
         hit["uri"] = path_to_uri(folder.root / hit["path"])
     return data
+
+
+@answers
+async def knowledge(ls: LlmgenieServer, params: Any) -> dict[str, Any]:
+    """Guidance passages (curated knowledge, then the workspace's docs) for a query; the
+    workspace's passages carry `uri`."""
+    a = parse_params(KnowledgeArgs, params, ids.METHOD_KNOWLEDGE)
+    folder, hits = await ls.app.knowledge(a.query, a.k, _path(a.focus))
+    out = []
+    for hit in hits:
+        data = hit.model_dump(mode="json")
+        if hit.source == "workspace":
+            data["uri"] = path_to_uri(folder.root / hit.path)
+        out.append(data)
+    return {"query": a.query, "hits": out}
 
 
 @answers
@@ -479,6 +496,7 @@ REQUESTS = {
     ids.METHOD_TEAM_RUNS: team_runs,
     ids.METHOD_LOCALIZE: localize,
     ids.METHOD_RUNS_FEEDBACK: runs_feedback,
+    ids.METHOD_KNOWLEDGE: knowledge,
 }
 
 

@@ -16,26 +16,38 @@ import {
   type ChatState,
 } from '../core/chatState';
 import { extractCodeBlocks } from '../core/codeBlocks';
+import { planMerge } from '../core/codeMerge';
 import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
 import { parseSlash } from '../core/slashCommands';
+import { chipLabel, parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
+import { MentionSource } from './mentionSource';
+import { chosenModel, modelButton, pickerItems } from '../core/modelPicker';
+import { validModelName, type ModelSetup } from '../core/modelSetup';
 import type { RunStarted, ServerManager } from '../server/serverManager';
 import { webviewHtml } from './webviewHtml';
 import { firstExisting, foldersToTry } from '../core/folders';
 
 const STATE_KEY = 'llmgenie.chat.v1';
+const MODEL_KEY = 'llmgenie.chat.model';
 const REQUEST_CANCELLED = -32800;
 
 export interface AskOptions {
   uri?: vscode.Uri;
   range?: vscode.Range;
   title?: string;
+  /** Sent after the prompt but not shown in the chat (e.g. how to format the answer). */
+  instructions?: string;
+  /** Cancels the request (e.g. a progress notification's Cancel). */
+  token?: vscode.CancellationToken;
 }
 
 /** Messages the webview sends. */
 type FromWebview =
   | { type: 'ready' }
   | { type: 'ask'; prompt: string }
+  | { type: 'complete'; seq: number; kind?: MentionKind; query: string }
   | { type: 'stop' }
+  | { type: 'pickModel' }
   | { type: 'clear' }
   | { type: 'codeAction'; action: 'copy' | 'insert' | 'apply'; messageId: string; index: number }
   | { type: 'openChip'; path: string; line?: number }
@@ -52,15 +64,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly mentions: MentionSource;
+  /** The model picked in the chat for its turns (undefined: the configured one). */
+  private chatModel: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly server: ServerManager,
   ) {
     this.state = fromPersisted(context.workspaceState.get(STATE_KEY));
+    this.mentions = new MentionSource(server);
+    this.chatModel = context.workspaceState.get<string>(MODEL_KEY) || undefined;
     this.disposables.push(
       server.onRunEvent((e) => this.onRunEvent(e)),
       server.onRunStarted((e) => this.onRunStarted(e)),
+      server.onStatus(() => this.postModel()),
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e) {
           this.lastEditor = e;
@@ -125,9 +143,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     switch (m.type) {
       case 'ready':
         this.postState();
+        this.postModel();
+        return;
+      case 'pickModel':
+        await this.pickModel();
         return;
       case 'ask':
         await this.ask(m.prompt);
+        return;
+      case 'complete':
+        void this.post({ type: 'completions', seq: m.seq, items: await this.mentions.complete(m.kind, m.query) });
         return;
       case 'stop':
         await this.stop();
@@ -158,28 +183,37 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.dispatch({ type: 'clear' });
   }
 
-  /** Sends a chat request; the answer streams in through llmgenie/runEvent deltas. */
-  async ask(prompt: string, options: AskOptions = {}): Promise<void> {
+  /** Sends a chat request; the answer streams in through llmgenie/runEvent deltas. Returns
+   * the result (undefined when it failed, or for a slash command). */
+  async ask(prompt: string, options: AskOptions = {}): Promise<ChatResult | undefined> {
     const text = prompt.trim();
     if (!text) {
-      return;
+      return undefined;
     }
     const slash = options.uri ? undefined : parseSlash(text, CREWS);
     if (slash?.kind === 'crew') {
       await this.runSlash(slash.crew.id, slash.prompt);
-      return;
+      return undefined;
     }
     if (slash) {
       this.note(text, slash.text);
-      return;
+      return undefined;
     }
     const history = historyFor(this.state);
     const userId = newId('user');
     const assistantId = newId('answer');
     const uri = options.uri?.toString();
-    this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri });
+    // @file/@folder/@symbol: their content goes with the question, shown as chips on it
+    const attachments = await this.mentions.resolve(parseMentions(text));
+    const chips = attachments
+      .filter((a) => !a.missing)
+      .map((a) => ({ label: chipLabel(a), path: a.path, startLine: a.startLine }));
+    this.dispatch({ type: 'userAsked', userId, assistantId, prompt: text, title: options.title, uri, context: chips });
     const c2p = this.server.code2Protocol;
-    const params: ChatParams = { prompt: text, history };
+    const params: ChatParams = { prompt: promptWithAttachments(text, attachments) + (options.instructions ?? ''), history };
+    if (this.chatModel) {
+      params.model = this.chatModel;
+    }
     if (uri) {
       params.uri = uri;
     }
@@ -188,16 +222,62 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
     const cancel = new vscode.CancellationTokenSource();
     this.cancellers.set(assistantId, cancel);
+    const linked = options.token?.onCancellationRequested(() => cancel.cancel());
     try {
       const result = await this.server.request<ChatResult>(Methods.chat, params, cancel.token);
       this.dispatch({ type: 'chatCompleted', assistantId, result });
+      return result;
     } catch (err) {
       const cancelled = cancel.token.isCancellationRequested || (err instanceof ResponseError && err.code === REQUEST_CANCELLED);
       this.dispatch({ type: 'chatFailed', assistantId, error: err instanceof Error ? err.message : String(err), cancelled });
+      return undefined;
     } finally {
+      linked?.dispose();
       this.cancellers.delete(assistantId);
       cancel.dispose();
     }
+  }
+
+  private postModel(): void {
+    const configured = this.server.status?.model.model;
+    void this.post({ type: 'model', ...modelButton(this.chatModel, configured), picked: this.chatModel !== undefined });
+  }
+
+  /** The chat's model picker: the next turns go to the chosen model (sent with each
+   * llmgenie/chat request), with no restart and no settings change. */
+  async pickModel(): Promise<void> {
+    const status = this.server.status?.model;
+    const agentModels = vscode.workspace.getConfiguration('llmgenie').get<Record<string, string>>('agentModels', {});
+    const items = (async () => {
+      let suggested: string | null = null;
+      if (this.server.running) {
+        try {
+          suggested = (await this.server.executeCommand<ModelSetup>(ServerCommands.configureModel, { quiet: true })).suggested;
+        } catch (err) {
+          this.server.log.appendLine(`[chat] looking for a local model failed: ${String(err)}`);
+        }
+      }
+      return pickerItems({ configured: status?.model, fallbacks: status?.fallbacks, agentModels, suggested, current: this.chatModel });
+    })();
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'llmgenie: model for this chat',
+      placeHolder: 'The chat answers with this model from the next question on (nothing restarts)',
+    });
+    if (!pick) {
+      return;
+    }
+    let model: string | undefined;
+    if (pick.action === 'use') {
+      model = pick.model;
+    } else if (pick.action === 'enter') {
+      model = await vscode.window.showInputBox({ title: 'llmgenie: model for this chat', placeHolder: 'openai/gpt-4o-mini', validateInput: validModelName });
+      if (model === undefined) {
+        return;
+      }
+    }
+    this.chatModel = chosenModel(model, status?.model);
+    await this.context.workspaceState.update(MODEL_KEY, this.chatModel);
+    this.postModel();
   }
 
   /** `/crew request`: run that crew on the active editor's selection (else its file); its
@@ -308,15 +388,28 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       await editor.edit((b) => b.replace(editor.selection, block.code));
       return;
     }
-    // Apply: replace the selection (or the whole file) through the refactor preview
+    // Apply: the selection is replaced; with none the block is merged where it belongs
+    // (core/codeMerge.ts). Either way through the refactor preview, to accept or discard.
     const doc = editor.document;
-    const range = editor.selection.isEmpty ? new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)) : editor.selection;
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, range, block.code, {
-      label: 'llmgenie: apply code from chat',
-      description: editor.selection.isEmpty ? 'replaces the whole file' : 'replaces the selection',
-      needsConfirmation: true,
-    });
+    if (!editor.selection.isEmpty) {
+      edit.replace(doc.uri, editor.selection, block.code, {
+        label: 'llmgenie: apply code from chat',
+        description: 'replaces the selection',
+        needsConfirmation: true,
+      });
+    } else {
+      const cursor = editor.selection.active;
+      const plan = planMerge(doc.getText(), block.code, { line: cursor.line, character: cursor.character });
+      if (plan.edits.length === 0) {
+        return;
+      }
+      const annotation = { label: 'llmgenie: apply code from chat', description: plan.description, needsConfirmation: true };
+      for (const e of plan.edits) {
+        const range = new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character);
+        edit.replace(doc.uri, range, e.newText, annotation);
+      }
+    }
     await vscode.workspace.applyEdit(edit, { isRefactoring: true });
   }
 
@@ -330,6 +423,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private async openChip(p: string, line?: number): Promise<void> {
+    if (!p) {
+      return; // a chip with nothing to open (@knowledge)
+    }
     let uri: vscode.Uri | undefined;
     if (/^[a-z][a-z0-9+.-]+:\/\//i.test(p)) {
       uri = vscode.Uri.parse(p);
@@ -352,6 +448,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       });
     }
     if (!uri) {
+      return;
+    }
+    const isFolder = await Promise.resolve(vscode.workspace.fs.stat(uri)).then(
+      (s) => (s.type & vscode.FileType.Directory) !== 0,
+      () => false,
+    );
+    if (isFolder) {
+      await vscode.commands.executeCommand('revealInExplorer', uri); // an @folder chip
       return;
     }
     const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);

@@ -20,8 +20,10 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 <main id="messages" aria-live="polite"></main>
 <div id="empty" class="empty">Ask about your code. Select code and press <kbd>Ctrl+Alt+Shift+G</kbd>, or use the lightbulb (<kbd>Ctrl+.</kbd>) for the crew's actions.</div>
 <form id="composer">
-  <textarea id="prompt" rows="3" placeholder="Ask llmgenie, or /explain, /fix …, /help (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
+  <ul id="mentions" role="listbox" aria-label="Mention" hidden></ul>
+  <textarea id="prompt" rows="3" placeholder="Ask llmgenie; @ attaches files, folders, symbols, knowledge; /explain, /fix …, /help (Enter to send, Shift+Enter for a new line)" aria-label="Message"></textarea>
   <div class="composer-buttons">
+    <button type="button" id="model" class="secondary model-button" title="Choose the model this chat answers with">model</button>
     <button type="button" id="stop" class="secondary" hidden title="Stop the running answer">Stop</button>
     <button type="submit" id="send" title="Send">Send</button>
   </div>

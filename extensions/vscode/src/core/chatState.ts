@@ -43,7 +43,7 @@ export interface ChatState {
 }
 
 export type ChatAction =
-  | { type: 'userAsked'; userId: string; assistantId: string; prompt: string; title?: string; uri?: string }
+  | { type: 'userAsked'; userId: string; assistantId: string; prompt: string; title?: string; uri?: string; context?: ContextChip[] }
   | { type: 'runStarted'; runId: string; assistantId?: string; title?: string; uri?: string; newId?: string }
   | { type: 'runEvent'; event: RunEventParams; newId?: string }
   | { type: 'chatCompleted'; assistantId: string; result: ChatResult }
@@ -179,7 +179,7 @@ function applyEvent(m: ChatMessage, ev: RunEventParams): ChatMessage {
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'userAsked': {
-      const user: ChatMessage = { id: action.userId, role: 'user', text: action.prompt, status: 'done', context: [], uri: action.uri };
+      const user: ChatMessage = { id: action.userId, role: 'user', text: action.prompt, status: 'done', context: action.context ?? [], uri: action.uri };
       const assistant: ChatMessage = {
         id: action.assistantId,
         role: 'assistant',

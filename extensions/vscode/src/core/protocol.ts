@@ -94,6 +94,8 @@ export interface ChatParams {
   uri?: string;
   range?: WireRange;
   history?: ChatTurn[];
+  /** This turn's model (the chat's picker): tried first, then the configured chain. */
+  model?: string;
 }
 export interface ChatResult {
   runId: string;

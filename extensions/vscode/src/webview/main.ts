@@ -4,6 +4,7 @@
  */
 import type { ChatMessage } from '../core/chatState';
 import { escapeHtml, renderMarkdown } from '../core/markdown';
+import { completeMention, kindItems, mentionAt, type MentionItem, type MentionQuery } from '../core/mentions';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -14,7 +15,9 @@ type ToWebview =
   | { type: 'state'; messages: ChatMessage[]; busy: boolean }
   | { type: 'upsert'; message: ChatMessage }
   | { type: 'busy'; busy: boolean }
-  | { type: 'focusInput' };
+  | { type: 'focusInput' }
+  | { type: 'completions'; seq: number; items: MentionItem[] }
+  | { type: 'model'; label: string; title: string; picked: boolean };
 
 const vscode = acquireVsCodeApi();
 const list = document.getElementById('messages') as HTMLElement;
@@ -22,6 +25,8 @@ const empty = document.getElementById('empty') as HTMLElement;
 const form = document.getElementById('composer') as HTMLFormElement;
 const input = document.getElementById('prompt') as HTMLTextAreaElement;
 const stop = document.getElementById('stop') as HTMLButtonElement;
+const popup = document.getElementById('mentions') as HTMLUListElement;
+const modelButton = document.getElementById('model') as HTMLButtonElement;
 
 const messages = new Map<string, ChatMessage>();
 const pendingRender = new Set<string>();
@@ -140,6 +145,94 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'focusInput':
       input.focus();
       break;
+    case 'model':
+      modelButton.textContent = msg.label;
+      modelButton.title = msg.title;
+      modelButton.classList.toggle('picked', msg.picked);
+      break;
+    case 'completions':
+      if (msg.seq === completion.seq && completion.query) {
+        showItems(msg.items);
+      }
+      break;
+  }
+});
+
+// @-mention completion: the kinds are known here; files, folders and symbols come from the host.
+const completion: { seq: number; query?: MentionQuery; items: MentionItem[]; active: number } = { seq: 0, items: [], active: 0 };
+
+function hidePopup(): void {
+  popup.hidden = true;
+  completion.query = undefined;
+  completion.items = [];
+}
+
+function showItems(items: MentionItem[]): void {
+  completion.items = items;
+  completion.active = 0;
+  if (items.length === 0) {
+    popup.hidden = true;
+    return;
+  }
+  popup.innerHTML = items
+    .map(
+      (it, i) =>
+        `<li role="option" id="mention-${i}" data-index="${i}" aria-selected="${i === 0}"><span class="label">${escapeHtml(it.label)}</span>${it.detail ? ` <span class="detail">${escapeHtml(it.detail)}</span>` : ''}</li>`,
+    )
+    .join('');
+  popup.hidden = false;
+}
+
+function moveActive(delta: number): void {
+  const n = completion.items.length;
+  completion.active = (completion.active + delta + n) % n;
+  popup.querySelectorAll('li').forEach((li, i) => li.setAttribute('aria-selected', String(i === completion.active)));
+  popup.querySelector(`#mention-${completion.active}`)?.scrollIntoView({ block: 'nearest' });
+}
+
+function updateCompletion(): void {
+  const q = mentionAt(input.value, input.selectionStart ?? input.value.length);
+  completion.seq++;
+  completion.query = q;
+  if (!q) {
+    hidePopup();
+  } else if (!q.kind) {
+    showItems(kindItems(q.query));
+  } else {
+    vscode.postMessage({ type: 'complete', seq: completion.seq, kind: q.kind, query: q.query });
+  }
+}
+
+function accept(index: number): void {
+  const item = completion.items[index];
+  const q = completion.query;
+  if (!item || !q) {
+    return;
+  }
+  const next = completeMention(input.value, q, item.insert);
+  input.value = next.text;
+  input.setSelectionRange(next.cursor, next.cursor);
+  input.focus();
+  hidePopup();
+  updateCompletion(); // after `@file:` the files come next
+}
+
+input.addEventListener('input', updateCompletion);
+input.addEventListener('click', updateCompletion);
+// clicking elsewhere closes the list; a blur that the input recovers from at once (the view
+// taking focus) does not
+input.addEventListener('blur', () =>
+  setTimeout(() => {
+    if (document.activeElement !== input) {
+      hidePopup();
+    }
+  }, 150),
+);
+popup.addEventListener('mousedown', (e) => {
+  const li = (e.target as HTMLElement).closest('li');
+  if (li) {
+    e.preventDefault();
+    accept(Number(li.dataset.index));
   }
 });
 
@@ -149,15 +242,34 @@ form.addEventListener('submit', (e) => {
   if (prompt) {
     vscode.postMessage({ type: 'ask', prompt });
     input.value = '';
+    hidePopup();
   }
 });
 input.addEventListener('keydown', (e) => {
+  if (!popup.hidden && completion.items.length > 0) {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      moveActive(e.key === 'ArrowDown' ? 1 : -1);
+      return;
+    }
+    if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      accept(completion.active);
+      return;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      hidePopup();
+      return;
+    }
+  }
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     form.requestSubmit();
   }
 });
 stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
+modelButton.addEventListener('click', () => vscode.postMessage({ type: 'pickModel' }));
 
 list.addEventListener('click', (e) => {
   const target = e.target as HTMLElement;

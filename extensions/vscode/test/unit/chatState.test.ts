@@ -37,6 +37,13 @@ describe('chatReducer', () => {
     expect(activeRun(done)).toBeUndefined();
   });
 
+  it("shows what the user attached (@-mentions) as chips on the user's message", () => {
+    const chip = { label: 'billing.py', path: 'src/billing.py' };
+    const s = run([{ type: 'userAsked', userId: 'u', assistantId: 'a', prompt: 'see @file:src/billing.py', context: [chip] }]);
+    expect(s.messages[0]?.context).toEqual([chip]);
+    expect(s.messages[1]?.context).toEqual([]);
+  });
+
   it('shows runs started elsewhere (a code action) as their own message', () => {
     const s = run([
       ev('crew1', 'status', 'reading', { crew: 'explain' }),

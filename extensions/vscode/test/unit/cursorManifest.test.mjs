@@ -14,6 +14,12 @@ describe('deriveCursorManifest', () => {
     expect(m.publisher).toBe(base.publisher);
     expect(m.contributes.commands).toEqual(base.contributes.commands);
   });
+  it("leaves Ctrl+I to Cursor's own agent: inline edit has no key there", () => {
+    const inline = (manifest) => manifest.contributes.keybindings.filter((k) => k.command === 'llmgenie.ui.inlineEdit');
+    expect(inline(base).map((k) => k.key)).toEqual(['ctrl+i']);
+    expect(inline(m)).toEqual([]);
+    expect(m.contributes.keybindings.length).toBe(base.contributes.keybindings.length - 1);
+  });
   it('keeps the same settings', () => {
     expect(m.contributes.configuration.properties).toEqual(base.contributes.configuration.properties);
   });

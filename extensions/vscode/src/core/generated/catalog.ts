@@ -134,6 +134,7 @@ export const METHODS = {
   "teamRuns": "llmgenie/team/runs",
   "localize": "llmgenie/localize",
   "runsFeedback": "llmgenie/runs/feedback",
+  "knowledge": "llmgenie/knowledge",
   "status": "llmgenie/status",
   "runEvent": "llmgenie/runEvent"
 } as const;
