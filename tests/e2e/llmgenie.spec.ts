@@ -126,6 +126,10 @@ test('Explain streams an answer into the chat panel', async () => {
   await shot(page, '3b-explain-done');
   const chats = (await model.requests()).filter((r) => r.path.endsWith('/chat/completions'));
   expect(chats.length).toBeGreaterThan(0);
+  // the thumbs under the answer: the server records the verdict, the panel says so
+  await answer.locator('button.thumb[data-verdict="helpful"]').click();
+  await expect(answer.locator('.feedback-given')).toHaveText('Thanks: marked helpful', { timeout: 30_000 });
+  await shot(page, '3c-explain-rated');
 });
 
 test('Document produces a reviewable edit that applies', async () => {

@@ -8,6 +8,7 @@ import { ResponseError } from 'vscode-languageclient/node';
 import {
   activeRun,
   chatReducer,
+  feedbackTarget,
   fromPersisted,
   historyFor,
   toPersisted,
@@ -17,6 +18,7 @@ import {
 } from '../core/chatState';
 import { extractCodeBlocks } from '../core/codeBlocks';
 import { planMerge } from '../core/codeMerge';
+import { FEEDBACK_VERDICTS } from '../core/generated/catalog';
 import { CREWS, Methods, ServerCommands, type ChatParams, type ChatResult, type RunCrewArgs, type RunEventParams, type WireRange } from '../core/protocol';
 import { parseSlash } from '../core/slashCommands';
 import { chipLabel, parseMentions, promptWithAttachments, type MentionKind } from '../core/mentions';
@@ -51,7 +53,8 @@ type FromWebview =
   | { type: 'clear' }
   | { type: 'codeAction'; action: 'copy' | 'insert' | 'apply'; messageId: string; index: number }
   | { type: 'openChip'; path: string; line?: number }
-  | { type: 'openLink'; href: string };
+  | { type: 'openLink'; href: string }
+  | { type: 'feedback'; messageId: string; verdict: string };
 
 let counter = 0;
 const newId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -165,6 +168,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case 'openChip':
         await this.openChip(m.path, m.line);
+        return;
+      case 'feedback':
+        await this.feedback(m.messageId, m.verdict);
         return;
       case 'openLink':
         if (/^https?:/i.test(m.href)) {
@@ -318,6 +324,24 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
     await this.cancelMessage(run);
     return true;
+  }
+
+  /** The thumbs on an answer: recorded by the server (audited, counted) where the run ran. */
+  private async feedback(messageId: string, verdict: string): Promise<void> {
+    const runId = feedbackTarget(this.state, messageId);
+    const known = FEEDBACK_VERDICTS.find((v) => v === verdict);
+    if (!runId || !known) {
+      return;
+    }
+    try {
+      await this.server.request<{ recorded: boolean }>(Methods.runsFeedback, { runId, verdict: known });
+      this.dispatch({ type: 'feedbackRecorded', id: messageId, verdict: known });
+    } catch (err) {
+      this.server.log.appendLine(`[chat] llmgenie/runs/feedback failed: ${String(err)}`);
+      void vscode.window.showWarningMessage(`llmgenie: the feedback was not recorded (${String(err)})`);
+      const m = this.state.messages.find((x) => x.id === messageId);
+      if (m) void this.post({ type: 'upsert', message: m }); // re-enables the thumbs
+    }
   }
 
   async cancelRunId(runId: string): Promise<boolean> {

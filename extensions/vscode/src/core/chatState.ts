@@ -3,6 +3,7 @@
  * The extension host owns the state (and persists it per workspace); the webview only
  * renders snapshots. Runs started elsewhere (a code action, the palette) show up here too.
  */
+import type { FeedbackVerdict } from './generated/catalog';
 import type { ChatResult, ChatTurn, RunEventParams, RunResult } from './protocol';
 
 export type MessageStatus = 'pending' | 'streaming' | 'done' | 'cancelled' | 'error';
@@ -34,6 +35,8 @@ export interface ChatMessage {
   findings?: number;
   /** Where the question was asked (for Insert/Apply). */
   uri?: string;
+  /** The user's verdict on this answer (the thumbs), once the server recorded it. */
+  feedback?: FeedbackVerdict;
 }
 
 export interface ChatState {
@@ -48,6 +51,7 @@ export type ChatAction =
   | { type: 'runEvent'; event: RunEventParams; newId?: string }
   | { type: 'chatCompleted'; assistantId: string; result: ChatResult }
   | { type: 'chatFailed'; assistantId: string; error: string; cancelled?: boolean }
+  | { type: 'feedbackRecorded'; id: string; verdict: FeedbackVerdict }
   | { type: 'clear' };
 
 export const MAX_MESSAGES = 200;
@@ -264,9 +268,20 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       );
       return next.pendingId === action.assistantId ? { ...next, pendingId: undefined } : next;
     }
+    case 'feedbackRecorded':
+      return update(state, action.id, (m) => ({ ...m, feedback: action.verdict }));
     case 'clear':
       return emptyChat();
   }
+}
+
+/** The run whose answer the thumbs rate: a finished assistant answer of a run, not yet rated. */
+export function feedbackTarget(state: ChatState, id: string): string | undefined {
+  const m = state.messages.find((x) => x.id === id);
+  if (!m || m.role !== 'assistant' || m.status !== 'done' || !m.runId || m.feedback) {
+    return undefined;
+  }
+  return m.runId;
 }
 
 /** The conversation so far, for llmgenie/chat's `history` (finished turns only, newest last). */

@@ -70,7 +70,23 @@ function footerHtml(m: ChatMessage): string {
   if (m.model) {
     bits.push(`<span class="model">${escapeHtml(m.model)}</span>`);
   }
+  if (m.role === 'assistant' && m.status === 'done' && m.runId) {
+    bits.push(feedbackHtml(m));
+  }
   return bits.length ? `<footer>${bits.join(' · ')}</footer>` : '';
+}
+
+/** The thumbs under a finished answer; once rated, what the user said. */
+function feedbackHtml(m: ChatMessage): string {
+  if (m.feedback) {
+    return `<span class="feedback-given">Thanks: marked ${m.feedback === 'helpful' ? 'helpful' : 'not helpful'}</span>`;
+  }
+  return (
+    `<span class="feedback">` +
+    `<button class="thumb" data-verdict="helpful" title="Helpful" aria-label="Helpful answer">👍</button>` +
+    `<button class="thumb" data-verdict="unhelpful" title="Not helpful" aria-label="Unhelpful answer">👎</button>` +
+    `</span>`
+  );
 }
 
 function messageHtml(m: ChatMessage): string {
@@ -286,6 +302,11 @@ list.addEventListener('click', (e) => {
       button.textContent = 'Copied';
       setTimeout(() => (button.textContent = 'Copy'), 1200);
     }
+    return;
+  }
+  if (button?.classList.contains('thumb') && article) {
+    button.disabled = true;
+    vscode.postMessage({ type: 'feedback', messageId: article.getAttribute('data-id'), verdict: button.dataset.verdict });
     return;
   }
   if (button?.classList.contains('chip')) {

@@ -4,6 +4,7 @@ import {
   chatReducer,
   emptyChat,
   extractContext,
+  feedbackTarget,
   fromPersisted,
   historyFor,
   toPersisted,
@@ -35,6 +36,21 @@ describe('chatReducer', () => {
     expect(done.messages[1]).toMatchObject({ status: 'done', model: 'openai/scripted' });
     expect(done.pendingId).toBeUndefined();
     expect(activeRun(done)).toBeUndefined();
+  });
+
+  it('rates only a finished answer of a run, once', () => {
+    const asked = run([
+      { type: 'userAsked', userId: 'u1', assistantId: 'a1', prompt: 'What does main do?' },
+      ev('r1', 'delta', 'It prints.'),
+    ]);
+    expect(feedbackTarget(asked, 'a1')).toBeUndefined(); // still streaming
+    expect(feedbackTarget(asked, 'u1')).toBeUndefined(); // the user's own message
+    const done = chatReducer(asked, { type: 'chatCompleted', assistantId: 'a1', result: { runId: 'r1', text: 'It prints.' } });
+    expect(feedbackTarget(done, 'a1')).toBe('r1');
+    const rated = chatReducer(done, { type: 'feedbackRecorded', id: 'a1', verdict: 'helpful' });
+    expect(rated.messages[1]?.feedback).toBe('helpful');
+    expect(feedbackTarget(rated, 'a1')).toBeUndefined(); // one verdict per answer
+    expect(toPersisted(rated).messages[1]?.feedback).toBe('helpful'); // survives a reload
   });
 
   it("shows what the user attached (@-mentions) as chips on the user's message", () => {
