@@ -387,6 +387,25 @@ function crewReport(message: string, edits: unknown[] = []): string {
   return JSON.stringify({ message, edits, findings: [] });
 }
 
+test('Get Started opens the walkthrough, whose first step configures a model', async () => {
+  await ready();
+  await runCommand(page, 'llmgenie: Get Started');
+  const walkthrough = page.locator('.gettingStartedContainer');
+  await expect(walkthrough).toContainText('Get started with llmgenie', { timeout: 30_000 });
+  await expect(walkthrough).toContainText('Choose a model');
+  await shot(page, '11a-walkthrough');
+  await walkthrough.getByText('Configure a Model…', { exact: true }).first().click();
+  // the same picker as the "Configure a model…" code action, fed by the server
+  const picker = page.locator('.quick-input-widget');
+  await expect(picker).toContainText('Enter a model name…', { timeout: 30_000 });
+  await expect(picker).toContainText('Set API key…');
+  await shot(page, '11b-walkthrough-configure-model');
+  await page.keyboard.press('Escape');
+  await expect(picker).toBeHidden();
+  await runCommand(page, 'View: Close Editor');
+  await expect(walkthrough).toBeHidden({ timeout: 30_000 });
+});
+
 test('a crashed server is restarted with backoff, and the user is told', async () => {
   await ready();
   const server = serverPids();

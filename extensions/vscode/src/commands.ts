@@ -13,6 +13,9 @@ import { CREWS, Methods, ServerCommands, type LocalizationResult, type RunCrewAr
 import type { SecretStore } from './server/secrets';
 import type { ServerManager } from './server/serverManager';
 import { removeManagedEnvironment } from './server/pythonResolver';
+import { configureModel } from './server/modelSetup';
+import type { ModelSetup } from './core/modelSetup';
+import { walkthroughRef } from './core/walkthrough';
 
 async function guarded(what: string, f: () => Promise<unknown>): Promise<void> {
   try {
@@ -345,6 +348,21 @@ export function registerCommands(
   );
   reg('llmgenie.ui.clearChat', () => chat.clear());
   reg('llmgenie.ui.pickChatModel', () => chat.pickModel());
+  // What the server offers (a running Ollama's model, if any), in the same picker as the
+  // "Configure a model…" code action.
+  reg('llmgenie.ui.configureModel', () =>
+    guarded('configuring a model', async () => {
+      const setup = await server.executeCommand<ModelSetup>(ServerCommands.configureModel, { quiet: true });
+      await configureModel(setup);
+    }),
+  );
+  reg('llmgenie.ui.gettingStarted', () =>
+    vscode.commands.executeCommand(
+      'workbench.action.openWalkthrough',
+      walkthroughRef(String(context.extension.packageJSON.publisher), String(context.extension.packageJSON.name)),
+      false,
+    ),
+  );
   reg('llmgenie.ui.inlineEdit', () => inlineEdit(chat));
 
   reg('llmgenie.ui.showStatus', async () => {

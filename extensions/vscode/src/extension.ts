@@ -6,6 +6,7 @@ import { SecretStore } from './server/secrets';
 import { ServerManager } from './server/serverManager';
 import { StatusBar } from './statusBar';
 import { TeamRunsView } from './team/teamRunsView';
+import { shouldOpenWalkthrough } from './core/walkthrough';
 
 let server: ServerManager | undefined;
 
@@ -33,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, { webviewOptions: { retainContextWhenHidden: true } }),
   );
   registerCommands(context, server, chat, secrets, teamRuns);
+  openWalkthroughOnFirstRun(context, server);
 
   let restartTimer: NodeJS.Timeout | undefined;
   context.subscriptions.push(
@@ -48,6 +50,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   log.appendLine(`[client] llmgenie ${String(context.extension.packageJSON.version)} activating (${vscode.env.appName})`);
   await server.start();
+}
+
+const WELCOMED_KEY = 'llmgenie.walkthroughShown';
+
+/** The first time the server says no model is configured, the walkthrough opens (once). */
+function openWalkthroughOnFirstRun(context: vscode.ExtensionContext, manager: ServerManager): void {
+  const listener = manager.onStatus((status) => {
+    if (!shouldOpenWalkthrough(context.globalState.get<boolean>(WELCOMED_KEY, false), status)) {
+      return;
+    }
+    listener.dispose();
+    void context.globalState.update(WELCOMED_KEY, true);
+    void vscode.commands.executeCommand('llmgenie.ui.gettingStarted');
+  });
+  context.subscriptions.push(listener);
 }
 
 export async function deactivate(): Promise<void> {
