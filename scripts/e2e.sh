@@ -6,13 +6,19 @@
 # with the extension installed and drives it from headless Debian Chromium
 # (tests/e2e/*.spec.ts). Screenshots land in test-artifacts/e2e/.
 #
-# Usage: scripts/e2e.sh [tools|setup|test|all]      (default: all; tools = apt + node + code-server)
+# Usage: scripts/e2e.sh [tools|setup|test|clean|all]
+#   tools  apt + node + code-server          setup  tools + npm deps + .vsix
+#   test   setup + llmgenie.spec.ts           clean  setup + clean-profile.spec.ts
+#   all    (default) setup + test + clean
 # Env:   LLMGENIE_E2E_CACHE   cache dir (default <repo>/.e2e-cache)
 #        LLMGENIE_PYTHON      python with llmgenie installed (default <repo>/.venv/bin/python)
 #        E2E_PORT             code-server port (default: a free one)
 #        E2E_GREP             run only the steps whose title matches (playwright --grep)
-# Needs only package registries (apt, npm, PyPI) for the one-off setup; nothing downloads
-# while the test runs.
+#        E2E_INSTALL_TIMEOUT_S  bound on the clean profile's server install (default 1500)
+# Needs only package registries (apt, npm, PyPI) for the one-off setup; `test` downloads
+# nothing. `clean` starts from a profile without llmgenie.pythonPath: the extension installs
+# its own server environment, so it needs the package index (pip's cache stays in the cache
+# dir: reruns are fast).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -93,7 +99,9 @@ e2e_deps() {
 
 extension() {
   step "extension build (.vsix)"
-  LLMGENIE_NODE_CACHE=$CACHE bash "$ROOT/extensions/build.sh" package >"$ARTIFACTS/extension-build.log" 2>&1 || {
+  # the llmgenie wheel in the .vsix (server-dist/) is built from this checkout
+  LLMGENIE_NODE_CACHE=$CACHE LLMGENIE_BUILD_PYTHON=${LLMGENIE_BUILD_PYTHON:-$PYTHON} \
+    bash "$ROOT/extensions/build.sh" package >"$ARTIFACTS/extension-build.log" 2>&1 || {
     tail -40 "$ARTIFACTS/extension-build.log"
     exit 1
   }
@@ -123,6 +131,7 @@ setup() {
 
 # ------------------------------------------------------------------ test
 PIDS=()
+FAILED=0
 cleanup() {
   # code-server runs in its own process group (setsid): signal the whole group so the
   # extension host, file watcher and our language server go too.
@@ -213,11 +222,87 @@ EOF
   local rc=0
   (cd "$ROOT/tests/e2e" && E2E_URL="http://127.0.0.1:$port/?folder=$run/ws" E2E_WORKSPACE="$run/ws" \
     E2E_ARTIFACTS="$ARTIFACTS" E2E_CS_DATA="$run/cs-data" \
-    npx playwright test --config playwright.config.ts ${E2E_GREP:+--grep "$E2E_GREP"}) || rc=$?
+    npx playwright test --config playwright.config.ts --pass-with-no-tests ${E2E_GREP:+--grep "$E2E_GREP"} \
+    llmgenie.spec.ts) || rc=$?
   # keep the extension's own logs next to the screenshots
   find "$run/cs-data/logs" -name '*llmgenie*' -type f -exec cp {} "$ARTIFACTS/" \; 2>/dev/null || true
   step "e2e finished rc=$rc; artifacts in ${ARTIFACTS#"$ROOT"/}"
-  return $rc
+  # a failed spec fails the script at its end (after the other profile ran)
+  [ "$rc" = 0 ] || FAILED=$rc
+}
+
+# The journey of a new user: a clean profile (fresh user-data and extensions dirs, settings
+# without llmgenie.pythonPath, no LLMGENIE_PYTHON, no venv or PYTHONPATH in the environment,
+# no Python extension) with only the .vsix installed. The extension creates its managed venv.
+run_clean() {
+  local run=$CACHE/run-clean
+  rm -rf "$run" "$ARTIFACTS"/clean-* "$ARTIFACTS"/playwright-clean
+  mkdir -p "$run"/{cs-data/User,cs-ext,ws} "$ARTIFACTS" "$CACHE/pip-cache"
+  cp -r "$ROOT/tests/e2e/fixture/." "$run/ws/"
+  touch "$run/cs-config.yaml"
+  local cs_args=(--config "$run/cs-config.yaml" --user-data-dir "$run/cs-data" --extensions-dir "$run/cs-ext")
+
+  step "clean profile: install extension"
+  "$CS_BIN" "${cs_args[@]}" --install-extension "$VSIX" --force >"$ARTIFACTS/clean-install.log" 2>&1 || {
+    cat "$ARTIFACTS/clean-install.log"
+    exit 1
+  }
+  # A model is named so the status bar has nothing to warn about; this journey asks it nothing.
+  cat >"$run/cs-data/User/settings.json" <<EOF
+{
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "workbench.enableExperiments": false,
+  "chat.disableAIFeatures": true,
+  "security.workspace.trust.enabled": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "update.mode": "none",
+  "git.enabled": false,
+  "llmgenie.model": "openai/scripted",
+  "llmgenie.apiBase": "http://127.0.0.1:9/v1"
+}
+EOF
+
+  # Nothing of the repo's Python may leak in: drop every LLMGENIE_* variable, the active venv,
+  # PYTHONPATH/PYTHONHOME, and venv bin dirs from PATH (the managed venv is then created with
+  # the first python3.x >= 3.11 on the remaining PATH, as on a user's machine).
+  local unset_args=(-u VIRTUAL_ENV -u PYTHONPATH -u PYTHONHOME -u CONDA_PREFIX) v d clean_path=""
+  for v in $(compgen -e | grep '^LLMGENIE_' || true); do unset_args+=(-u "$v"); done
+  local -a path_dirs
+  IFS=: read -r -a path_dirs <<<"$PATH"
+  for d in "${path_dirs[@]}"; do
+    [ -n "$d" ] && [ ! -f "$d/../pyvenv.cfg" ] && clean_path=${clean_path:+$clean_path:}$d
+  done
+
+  local port=${E2E_PORT:-$(free_port)}
+  step "clean profile: start code-server on 127.0.0.1:$port"
+  # PIP_CACHE_DIR: the managed install's downloads stay in the cache dir (fast reruns).
+  (exec env "${unset_args[@]}" PATH="$clean_path" VSCODE_CLI=1 PIP_CACHE_DIR="$CACHE/pip-cache" \
+    LLMGENIE_CACHE_DIR="$run/llmgenie-cache" LLMGENIE_CONFIG_FILE="$run/no-user-config.toml" \
+    OPENAI_API_KEY=e2e-not-a-secret \
+    setsid "$CS_BIN" --bind-addr "127.0.0.1:$port" --auth none "${cs_args[@]}" \
+    --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
+    "$run/ws" >"$ARTIFACTS/clean-code-server.log" 2>&1) &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] && break
+    sleep 0.2
+  done
+
+  step "clean profile: playwright (the server installs itself: minutes the first time)"
+  local rc=0
+  (cd "$ROOT/tests/e2e" && E2E_URL="http://127.0.0.1:$port/?folder=$run/ws" E2E_WORKSPACE="$run/ws" \
+    E2E_ARTIFACTS="$ARTIFACTS" E2E_CS_DATA="$run/cs-data" E2E_RESULTS_NAME=clean \
+    npx playwright test --config playwright.config.ts --pass-with-no-tests ${E2E_GREP:+--grep "$E2E_GREP"} \
+    clean-profile.spec.ts) || rc=$?
+  # the extension's log (with the pip install's output) next to the screenshot
+  find "$run/cs-data/logs" -name '*llmgenie*' -type f -exec sh -c 'cp "$1" "$2/clean-$(basename "$1")"' _ {} "$ARTIFACTS" \; \
+    2>/dev/null || true
+  step "clean profile finished rc=$rc; artifacts in ${ARTIFACTS#"$ROOT"/}"
+  [ "$rc" = 0 ] || FAILED=$rc
 }
 
 case $MODE in
@@ -227,12 +312,25 @@ tools)
   code_server
   ;;
 setup) setup ;;
-test | all)
+test)
   setup
   run_test
   ;;
+clean)
+  setup
+  run_clean
+  ;;
+all)
+  setup
+  run_test
+  # that editor session is done: stop its processes before the clean profile starts
+  cleanup
+  PIDS=()
+  run_clean
+  ;;
 *)
-  echo "usage: $0 [setup|test|all]" >&2
+  echo "usage: $0 [tools|setup|test|clean|all]" >&2
   exit 2
   ;;
 esac
+exit "$FAILED"

@@ -3,6 +3,9 @@
 import { defineConfig } from '@playwright/test';
 
 const artifacts = process.env.E2E_ARTIFACTS ?? '../../test-artifacts/e2e';
+// scripts/e2e.sh runs each profile's spec on its own (E2E_RESULTS_NAME=clean for the clean
+// profile): each run keeps its own results file and traces.
+const suffix = process.env.E2E_RESULTS_NAME ? `-${process.env.E2E_RESULTS_NAME}` : '';
 
 export default defineConfig({
   testDir: '.',
@@ -11,8 +14,8 @@ export default defineConfig({
   retries: 0,
   timeout: 180_000,
   expect: { timeout: 30_000 },
-  outputDir: `${artifacts}/playwright`,
-  reporter: [['list'], ['json', { outputFile: `${artifacts}/results.json` }]],
+  outputDir: `${artifacts}/playwright${suffix}`,
+  reporter: [['list'], ['json', { outputFile: `${artifacts}/results${suffix}.json` }]],
   use: {
     browserName: 'chromium',
     viewport: { width: 1600, height: 1000 },

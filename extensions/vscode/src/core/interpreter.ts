@@ -27,13 +27,19 @@ export interface InterpreterInputs {
   envPath?: string;
   pythonExtensionPath?: string;
   managedVenvPython: string;
+  /** What the managed venv says it has installed (its install stamp), if it says. */
+  managedInstalled?: string;
+  /** What this build of the extension installs (the stamp of its wheel or package spec):
+   * a managed venv with anything else is reinstalled, so updating the extension updates
+   * the server. Undefined when there is nothing to install. */
+  managedWanted?: string;
   /** Base interpreters to create the managed venv with, best first. */
   baseCandidates: string[];
 }
 
 export type InterpreterPlan =
   | { kind: 'use'; python: string; source: InterpreterSource }
-  | { kind: 'install'; python: string; basePython: string; reason: string }
+  | { kind: 'install'; python: string; basePython: string; reason: string; replace?: boolean }
   | { kind: 'error'; message: string };
 
 /** Parses the output of `python -c "import sys; print(*sys.version_info[:3])"`. */
@@ -100,7 +106,17 @@ export async function planInterpreter(inputs: InterpreterInputs, probe: Probe): 
 
   const managed = await probe(inputs.managedVenvPython);
   if (managed.hasLlmgenie && isSupported(managed.version)) {
-    return { kind: 'use', python: inputs.managedVenvPython, source: 'managed' };
+    if (inputs.managedWanted === undefined || inputs.managedWanted === inputs.managedInstalled) {
+      return { kind: 'use', python: inputs.managedVenvPython, source: 'managed' };
+    }
+    // The venv works; only its llmgenie is another build than the one this extension ships.
+    return {
+      kind: 'install',
+      python: inputs.managedVenvPython,
+      basePython: inputs.managedVenvPython,
+      reason: `the extension ships another llmgenie (${inputs.managedWanted}; installed: ${inputs.managedInstalled ?? 'unknown'})`,
+      replace: true,
+    };
   }
 
   const tried: string[] = [];
@@ -156,6 +172,31 @@ export function serverInstallSpec(setting: string | undefined, bundledWheels: re
   }
   const wheels = bundledWheels.filter((w) => /(^|[\\/])llmgenie-[^\\/]*\.whl$/.test(w));
   return [...wheels].sort(compareWheelVersions).pop();
+}
+
+/** The managed venv's record of what it installed (written after a successful install). */
+export const INSTALL_STAMP_FILE = 'llmgenie-install.json';
+
+/** The stamp of an install spec: a bundled wheel by file name and content hash (its version
+ * alone does not change between development builds), anything else by its text. */
+export function installStamp(spec: string, wheelSha256?: string): string {
+  if (wheelSha256) {
+    const name = spec.split(/[\\/]/).pop() ?? spec;
+    return `${name} sha256:${wheelSha256.slice(0, 16)}`;
+  }
+  return spec;
+}
+
+/** pip runs for an install: the spec with its dependencies; when a different build of
+ * llmgenie replaces the installed one, that package again by force (pip skips an equal
+ * version number), without touching its dependencies. */
+export function pipInstallSteps(spec: string, replace: boolean): string[][] {
+  const common = ['-m', 'pip', 'install', '--disable-pip-version-check'];
+  const steps = [[...common, '--upgrade', spec]];
+  if (replace) {
+    steps.push([...common, '--force-reinstall', '--no-deps', spec]);
+  }
+  return steps;
 }
 
 function compareWheelVersions(a: string, b: string): number {

