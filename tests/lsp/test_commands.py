@@ -72,6 +72,9 @@ async def test_pause_resume_and_reindex(shared_editor: EditorClient) -> None:
     await shared_editor.wait_until(
         lambda: shared_editor.statuses[-1]["indexing"]["state"] == "idle", 60
     )
+    # idle says how many files are indexed (the status bar's "up to date (3 files)")
+    idle = shared_editor.statuses[-1]["indexing"]
+    assert (idle["state"], idle["done"], idle["total"]) == ("idle", 3, 3), idle
     health = await shared_editor.request("llmgenie/health", {})
     assert health["index"]["files"] == 3 and health["index"]["symbols"] > 0
 

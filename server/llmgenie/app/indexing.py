@@ -68,6 +68,7 @@ class IndexScheduler:
         self._on_indexed = on_indexed
         self._handlers = progress_handlers
         self.status = IndexingStatus()
+        self._files: dict[Path, int] = {}  # folder root -> files its last pass indexed
         self.paused = False
         self.last_error: str | None = None
         self._queue: dict[Path, bool] = {}  # folder root -> rebuild?
@@ -137,8 +138,17 @@ class IndexScheduler:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
     def _set_state(self, state: IndexingState, stage: str | None = None) -> None:
+        """A new state: a pass reports its own counts; paused keeps where it stopped, idle
+        counts the indexed files (the editor says "up to date (N files)")."""
         folder = self._current.name if self._current is not None and state == "indexing" else None
-        self.status = IndexingStatus(state=state, stage=stage, folder=folder)
+        done, total = 0, 0
+        if state == "paused":
+            done, total = self.status.done, self.status.total
+        elif state == "idle":
+            done = total = sum(self._files.values())
+        self.status = IndexingStatus(
+            state=state, stage=stage, folder=folder, done=done, total=total
+        )
         self._on_status()
 
     async def _drain(self) -> None:
@@ -185,6 +195,7 @@ class IndexScheduler:
             )
             if summary.cancelled:
                 raise Cancelled()
+            self._files[folder.root] = summary.files
             outcome = f"{summary.files} files ({summary.indexed} parsed) in {summary.seconds:.1f}s"
             self._on_indexed()
             if folder.settings.index.embeddings != "none":
