@@ -53,6 +53,12 @@ export async function openWorkbench(page: Page): Promise<void> {
 export async function openFile(page: Page, relPath: string, firstLineText: string): Promise<Locator> {
   const parts = relPath.split('/');
   const explorer = page.locator('.explorer-folders-view');
+  // another view (the llmgenie chat) may hold the side bar: show the explorer, as a user would
+  const explorerTab = page.getByRole('tab', { name: /^Explorer/ });
+  await explorerTab.waitFor({ timeout: 60_000 });
+  if (!(await explorer.isVisible())) {
+    await explorerTab.click();
+  }
   await explorer.waitFor({ timeout: 60_000 });
   for (const [i, part] of parts.entries()) {
     const row = explorer.getByRole('treeitem', { name: part, exact: true }).first();
