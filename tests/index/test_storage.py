@@ -1,6 +1,7 @@
-"""The catalog keeps each chunk's text once (compressed) and its FTS index consistent with it
-through edits, moves and deletions: FTS5's own integrity-check, after every step, compares
-the index with the tokens re-derived from the stored text."""
+"""The catalog keeps each file's text once (compressed as a whole, chunk texts derived from
+it by line range) and its FTS index consistent with it through edits, moves and deletions:
+FTS5's own integrity-check, after every step, compares the index with the tokens re-derived
+from the stored text."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from llmgenie.config import load_settings
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.index.schema import pack_text, unpack_text
+from llmgenie.index.catalog import BatchWriter, transaction
+from llmgenie.index.payload import ChunkRow, FilePayload
+from llmgenie.index.schema import chunk_text, open_catalog, pack_text, unpack_text
 from llmgenie.index.tokens import fts_text
 
 
@@ -22,9 +25,14 @@ def _integrity(engine: WorkspaceEngine) -> None:
         conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
         conn.execute("INSERT INTO files_fts(files_fts) VALUES('integrity-check')")
         expected: Counter[tuple[str, str]] = Counter()
-        for sym_tokens, stored in conn.execute("SELECT sym_tokens, text FROM chunks"):
+        rows = conn.execute(
+            "SELECT c.sym_tokens, c.text, t.text, c.start_line, c.end_line FROM chunks c"
+            " LEFT JOIN file_texts t ON t.file_id = c.file_id"
+        ).fetchall()
+        for sym_tokens, own, whole, start, end in rows:
+            body = fts_text(chunk_text(own, whole, start, end))
             expected.update(("symbol", t) for t in set(str(sym_tokens).split()))
-            expected.update(("body", t) for t in set(fts_text(unpack_text(stored)).split()))
+            expected.update(("body", t) for t in set(body.split()))
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_vocab"
             " USING fts5vocab(main, chunks_fts, col)"
@@ -44,6 +52,24 @@ def _postings(engine: WorkspaceEngine, term: str) -> list[str]:
             (f'body : "{term}"',),
         ).fetchall()
     return sorted({str(r[0]) for r in rows})
+
+
+def _chunk_texts(engine: WorkspaceEngine, rel: str) -> dict[tuple[int, int], str]:
+    """(start, end) -> the chunk text the catalog gives back for each chunk of `rel`."""
+    with engine.db.snapshot() as view:
+        rows = view.conn.execute(
+            "SELECT c.text, t.text, c.start_line, c.end_line FROM chunks c"
+            " JOIN files f ON f.id = c.file_id LEFT JOIN file_texts t ON t.file_id = c.file_id"
+            " WHERE f.path=?",
+            (rel,),
+        ).fetchall()
+    assert all(own is None for own, _, _, _ in rows), "chunk text stored twice"
+    return {(s, e): chunk_text(own, whole, s, e) for own, whole, s, e in rows}
+
+
+def _expected_chunks(text: str, spans: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    lines = text.split("\n")
+    return {(s, e): "\n".join(lines[s - 1 : e]) for s, e in spans}
 
 
 def _module(i: int, marker: str) -> str:
@@ -83,8 +109,33 @@ def test_fts_index_stays_consistent_through_edits_moves_and_deletions(tmp_path: 
                 text = _module(i, f"rewritten{step}")
             eng.update_document(rel, text, step + 1)
             _integrity(eng)
+            assert _chunk_texts(eng, rel) == _expected_chunks(text, _chunk_texts(eng, rel))
         eng.remove_document("mod_00.py")
         _integrity(eng)
         assert "mod_00.py" not in _postings(eng, "step")
         for rel in _postings(eng, "original"):
             assert "original" in eng.read_text(rel), f"{rel}: a stale posting survived"
+
+
+def test_a_chunk_that_is_not_its_lines_keeps_its_own_text(tmp_path: Path) -> None:
+    """The writer's fallback: without a whole-file text each chunk stores its own, and the
+    FTS rows stay consistent when the file later gets a whole text (and loses it again)."""
+    conn, _ = open_catalog(tmp_path / "catalog.sqlite3")
+
+    def payload(body: str, whole: bool) -> FilePayload:
+        chunk: ChunkRow = (1, 2, "f", "code", body, f"vid-{body}", "f", fts_text(body), 2)
+        text = body + "\n"
+        blob = pack_text(text) if whole else None
+        return FilePayload("a.py", len(text), 1, body, chunks=[chunk], text_blob=blob)
+
+    for body, whole in (("def f(): alpha", False), ("def f():\n  beta", True), ("gamma", False)):
+        with transaction(conn):
+            BatchWriter(conn).write([payload(body, whole)])
+        conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+        rows = conn.execute(
+            "SELECT c.text, t.text, c.start_line, c.end_line FROM chunks c"
+            " LEFT JOIN file_texts t ON t.file_id = c.file_id"
+        ).fetchall()
+        assert [chunk_text(*row) for row in rows] == [body]
+        assert (rows[0][0] is None) == whole
+    conn.close()

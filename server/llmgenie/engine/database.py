@@ -27,7 +27,7 @@ from llmgenie.contracts.search import ChunkHit
 from llmgenie.contracts.symbols import Symbol
 from llmgenie.index import catalog
 from llmgenie.index.code_graph import load_code_graph
-from llmgenie.index.schema import connect, mark_clean_close, open_catalog, unpack_text
+from llmgenie.index.schema import chunk_text, connect, mark_clean_close, open_catalog
 from llmgenie.retrieval.lexical import ChunkStats
 from llmgenie.retrieval.snapshot import FilesSnapshot
 
@@ -244,8 +244,9 @@ class IndexDatabase:
         """The smallest chunk of `rel` containing 1-based `line`, with its text."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT c.start_line, c.end_line, c.symbol, c.text FROM chunks c JOIN files f"
-                " ON f.id=c.file_id WHERE f.path=? AND c.start_line<=? AND c.end_line>=?"
+                "SELECT c.start_line, c.end_line, c.symbol, c.text, t.text FROM chunks c"
+                " JOIN files f ON f.id=c.file_id LEFT JOIN file_texts t ON t.file_id=c.file_id"
+                " WHERE f.path=? AND c.start_line<=? AND c.end_line>=?"
                 " ORDER BY c.end_line-c.start_line LIMIT 1",
                 (rel, line, line),
             ).fetchone()
@@ -257,7 +258,7 @@ class IndexDatabase:
             end_line=row[1],
             symbol=row[2],
             score=1.0,
-            text=unpack_text(row[3]),
+            text=chunk_text(row[3], row[4], row[0], row[1]),
         )
 
     def chunks_for_vectors(

@@ -102,6 +102,7 @@ def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
         "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
     )
     conn.execute("DELETE FROM chunks WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM file_texts WHERE file_id=?", (fid,))
     _clear_non_chunk_rows(conn, fid)
     return old
 
@@ -114,12 +115,16 @@ def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
 
 
 def _reuse_chunks(
-    conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow]
+    conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow], text_blob: bytes | None
 ) -> tuple[list[ChunkRow], list[str]]:
     """Keep the rows of chunks whose text is unchanged (same vec_id), fixing their line
-    numbers, and delete the rest; returns the chunks still to insert and the vec_ids of
-    embedded chunks that disappeared. Editing one function of a large file then touches
-    one chunk's FTS row instead of the whole file's."""
+    numbers, and delete the rest; then store the file's new text. Returns the chunks still
+    to insert and the vec_ids of embedded chunks that disappeared. Editing one function of
+    a large file then touches one chunk's FTS row instead of the whole file's.
+
+    A kept row without a text of its own reads its lines of the new file text, which hold
+    the same text (same vec_id); without a new file text (`text_blob` None) no row is kept.
+    The FTS rows go first: their tokens are re-derived from the old text."""
     old = {
         str(vid): (int(cid), int(start), int(end), emb)
         for cid, vid, start, end, emb in conn.execute(
@@ -131,7 +136,7 @@ def _reuse_chunks(
     kept: set[str] = set()
     for row in new_chunks:
         start, end, symbol, kind, _text, vid = row[0], row[1], row[2], row[3], row[4], row[5]
-        found = old.get(vid)
+        found = old.get(vid) if text_blob is not None else None
         if found is None:
             to_insert.append(row)
             continue
@@ -141,11 +146,21 @@ def _reuse_chunks(
     gone = [(cid,) for vid, (cid, _, _, _) in old.items() if vid not in kept]
     conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", gone)
     conn.executemany("DELETE FROM chunks WHERE id=?", gone)
+    _store_text(conn, fid, text_blob)
     conn.executemany(
         "UPDATE chunks SET start_line=?, end_line=?, symbol=?, kind=? WHERE id=?", moved
     )
     dropped = [vid for vid, (_, _, _, emb) in old.items() if emb and vid not in kept]
     return to_insert, dropped
+
+
+def _store_text(conn: sqlite3.Connection, fid: int, text_blob: bytes | None) -> None:
+    if text_blob is None:
+        conn.execute("DELETE FROM file_texts WHERE file_id=?", (fid,))
+    else:
+        conn.execute(
+            "INSERT OR REPLACE INTO file_texts(file_id, text) VALUES (?, ?)", (fid, text_blob)
+        )
 
 
 def delete_files(conn: sqlite3.Connection, paths: Iterable[str]) -> int:
@@ -185,6 +200,7 @@ class BatchWriter:
         chunk_rows: list[tuple[object, ...]] = []
         chunk_fts: list[tuple[int, str, str]] = []
         file_fts: list[tuple[int, str, str]] = []
+        file_texts: list[tuple[int, bytes]] = []
         vector_drops: list[tuple[str]] = []
         new_files = 0
         for p in payloads:
@@ -218,9 +234,11 @@ class BatchWriter:
                 )
                 fid = int(cur.lastrowid or 0)
                 new_files += 1
+                if p.text_blob is not None:
+                    file_texts.append((fid, p.text_blob))
             else:
                 _clear_non_chunk_rows(conn, fid)
-                new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks)
+                new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks, p.text_blob)
                 vector_drops.extend((vid,) for vid in dropped)
                 conn.execute(
                     "UPDATE files SET hash=?, size=?, mtime_ns=?, language=?, is_test=?,"
@@ -234,7 +252,7 @@ class BatchWriter:
             for module in p.imports:
                 import_rows.append((fid, module))
             for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in new_chunks:
-                stored = pack_text(text)
+                stored = None if p.text_blob is not None else pack_text(text)
                 row = (next_chunk, fid, start, end, symbol, kind, stored, sym_tokens, vid, ntok, 0)
                 chunk_rows.append(row)
                 chunk_fts.append((next_chunk, sym_tokens, body_tokens))
@@ -253,6 +271,9 @@ class BatchWriter:
             "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, sym_tokens,"
             " vec_id, ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO file_texts(file_id, text) VALUES (?,?)", file_texts
         )
         conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)
         conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)

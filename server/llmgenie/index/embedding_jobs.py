@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.embeddings.base import EmbeddingProvider
-from llmgenie.index.schema import unpack_text
+from llmgenie.index.schema import chunk_text
 from llmgenie.index.vectors import VectorStore
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import EMBEDDED_CHUNKS
@@ -76,10 +76,11 @@ def flush_deletes(conn: sqlite3.Connection, lock: threading.RLock, store: Vector
 
 def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) -> list[PendingChunk]:
     sql = (
-        "SELECT c.id, c.vec_id, f.path, c.symbol, c.text FROM chunks c JOIN files f"
-        " ON f.id = c.file_id WHERE c.embedded=0"
+        "SELECT c.id, c.vec_id, f.path, c.symbol, c.text, t.text, c.start_line, c.end_line"
+        " FROM chunks c JOIN files f ON f.id = c.file_id"
+        " LEFT JOIN file_texts t ON t.file_id = c.file_id WHERE c.embedded=0"
     )
-    rows: list[tuple[int, str, str, str | None, str]] = []
+    rows: list[tuple[int, str, str, str | None, bytes | None, bytes | None, int, int]] = []
     if priority_ids:
         marks = ",".join("?" * len(priority_ids))
         rows = list(
@@ -88,7 +89,10 @@ def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) ->
     if not rows:
         # Source before tests: they answer more questions.
         rows = list(conn.execute(f"{sql} ORDER BY f.is_test, c.id LIMIT ?", (size,)))
-    return [PendingChunk(int(a), str(b), str(c), d, unpack_text(e)) for a, b, c, d, e in rows]
+    return [
+        PendingChunk(int(a), str(b), str(c), d, chunk_text(own, whole, start, end))
+        for a, b, c, d, own, whole, start, end in rows
+    ]
 
 
 def embed_pending_chunks(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from llmgenie.context.models import ParsedFile
+from llmgenie.index.schema import TEXT_LEVEL, pack_text, split_lines
 from llmgenie.index.tokens import fts_text, fts_text_of
 from llmgenie.workspace.classify import is_test_path
 
@@ -47,6 +48,9 @@ class FilePayload:
     chunks: list[ChunkRow] = field(default_factory=list)
     path_tokens: str = ""
     symbol_tokens: str = ""
+    text_blob: bytes | None = None
+    """The whole text, compressed, when every chunk's text is exactly its lines of it (the
+    catalog then derives chunk texts from it instead of storing each; see index/schema.py)."""
 
 
 def chunk_tokens(payload: FilePayload) -> dict[str, str]:
@@ -85,12 +89,14 @@ def payload_from_parsed(
     content_hash: str,
     text: str,
     known_tokens: dict[str, str] | None = None,
+    text_level: int = TEXT_LEVEL,
 ) -> FilePayload:
     """Rows for a parsed file: compact references, per-chunk symbol tokens, FTS text.
 
     `known_tokens` maps chunk text -> its FTS body tokens from the previous version of the
     same document (chunk_tokens of the last payload): an edit then tokenizes only the
     chunks whose text changed, the rest of the file costs a dict lookup per chunk.
+    `text_level` is the zlib level of the stored whole text (low for editor buffers).
     """
     known = known_tokens if known_tokens is not None else {}
     path = parsed.path
@@ -147,6 +153,8 @@ def payload_from_parsed(
                 body.count(" ") + 1 if body else 0,
             )
         )
+    lines = split_lines(text)
+    by_lines = all(c.text == "\n".join(lines[c.start_line - 1 : c.end_line]) for c in parsed.chunks)
     return FilePayload(
         path=path,
         size=size,
@@ -162,4 +170,5 @@ def payload_from_parsed(
         chunks=chunks,
         path_tokens=path_tokens,
         symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in parsed.symbols)),
+        text_blob=pack_text(text, text_level) if by_lines and parsed.chunks else None,
     )
