@@ -263,9 +263,7 @@ class BatchWriter:
             " end_line, start_col, signature, docstring, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             symbol_rows,
         )
-        conn.executemany(
-            "INSERT INTO refs(file_id, name, kind, count, positions) VALUES (?,?,?,?,?)", ref_rows
-        )
+        conn.executemany("INSERT INTO refs(file_id, name, kind, count) VALUES (?,?,?,?)", ref_rows)
         conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
         conn.executemany(
             "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, sym_tokens,"

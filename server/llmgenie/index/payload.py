@@ -18,13 +18,12 @@ from llmgenie.workspace.classify import is_test_path
 
 # (name, qualified_name, kind, start_line, end_line, start_col, signature, docstring, parent)
 SymbolRow = tuple[str, str, str, int, int, int, str, str, str | None]
-# (name, kind, count, "line:col,line:col,...")
-RefRow = tuple[str, str, int, str]
+# (name, kind, count): positions are not stored (the editor finds uses in the live text)
+RefRow = tuple[str, str, int]
 # (start_line, end_line, symbol, kind, text, vec_id, fts_symbol_tokens, fts_body_tokens,
 #  body token count)
 ChunkRow = tuple[int, int, str | None, str, str, str, str, str, int]
 
-MAX_REF_POSITIONS = 200
 MAX_DOCSTRING = 2000
 
 
@@ -115,16 +114,11 @@ def payload_from_parsed(
         for s in parsed.symbols
     ]
     # The parser already keeps one reference per (name, kind) with a count; merge any
-    # repeats defensively and keep the first positions.
-    grouped: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    # repeats defensively (the catalog's key is file, name, kind).
+    grouped: dict[tuple[str, str], int] = {}
     for ref in parsed.references:
-        count, positions = grouped.get((ref.name, ref.kind), (0, []))
-        if len(positions) < MAX_REF_POSITIONS:
-            positions.append(f"{ref.line}:{ref.col}")
-        grouped[(ref.name, ref.kind)] = (count + ref.count, positions)
-    refs: list[RefRow] = [
-        (name, kind, count, ",".join(pos)) for (name, kind), (count, pos) in grouped.items()
-    ]
+        grouped[(ref.name, ref.kind)] = grouped.get((ref.name, ref.kind), 0) + ref.count
+    refs: list[RefRow] = [(name, kind, count) for (name, kind), count in grouped.items()]
     # Symbols sorted by start line, so each chunk finds the names it defines by bisection.
     starts = sorted((s.start_line, s.name) for s in parsed.symbols)
     start_lines = [line for line, _ in starts]

@@ -66,14 +66,13 @@ CREATE TABLE IF NOT EXISTS symbols (
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_key ON symbols(name_key);
 CREATE TABLE IF NOT EXISTS refs (
-    file_id INTEGER NOT NULL,
     name TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     count INTEGER NOT NULL,
-    positions TEXT NOT NULL
-);
+    PRIMARY KEY (name, file_id, kind)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
-CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE TABLE IF NOT EXISTS imports (file_id INTEGER NOT NULL, module TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 CREATE TABLE IF NOT EXISTS chunks (
