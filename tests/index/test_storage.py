@@ -13,43 +13,56 @@ from llmgenie.config import load_settings
 from llmgenie.engine import WorkspaceEngine
 from llmgenie.index.catalog import BatchWriter, transaction
 from llmgenie.index.payload import ChunkRow, FilePayload
-from llmgenie.index.schema import chunk_text, open_catalog, pack_text, unpack_text
+from llmgenie.index.schema import CHUNK_FTS_TABLES, chunk_text, open_catalog, pack_text, unpack_text
 from llmgenie.index.tokens import fts_text
+from llmgenie.retrieval.lexical import chunk_postings
 
 
 def _integrity(engine: WorkspaceEngine) -> None:
-    """FTS5's structural check, then the index against the stored text: every (term, column)
-    document count must equal what the chunk rows hold now. A delete that removed other
-    tokens than were inserted leaves a stale or missing posting, and shows up here."""
+    """FTS5's structural check, then the index against the stored text: every term's
+    document count in each chunk FTS table must equal what the chunk rows hold now (any:
+    body and symbol tokens; sym: symbol tokens; symonly: symbol tokens not in the body),
+    and the body postings search derives must be the rows whose text has the term. A
+    delete that removed other tokens than were inserted leaves a stale or missing posting,
+    and shows up here."""
     with engine.db.write() as conn:
-        conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
-        conn.execute("INSERT INTO files_fts(files_fts) VALUES('integrity-check')")
-        expected: Counter[tuple[str, str]] = Counter()
+        for table in (*CHUNK_FTS_TABLES, "files_fts"):
+            conn.execute(f"INSERT INTO {table}({table}) VALUES('integrity-check')")
+        expected: dict[str, Counter[str]] = {t: Counter() for t in CHUNK_FTS_TABLES}
+        bodies: dict[str, set[int]] = {}
         rows = conn.execute(
-            "SELECT c.sym_tokens, c.text, t.text, c.start_line, c.end_line FROM chunks c"
+            "SELECT c.id, c.sym_tokens, c.text, t.text, c.start_line, c.end_line FROM chunks c"
             " LEFT JOIN file_texts t ON t.file_id = c.file_id"
         ).fetchall()
-        for sym_tokens, own, whole, start, end in rows:
-            body = fts_text(chunk_text(own, whole, start, end))
-            expected.update(("symbol", t) for t in set(str(sym_tokens).split()))
-            expected.update(("body", t) for t in set(body.split()))
-        conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_vocab"
-            " USING fts5vocab(main, chunks_fts, col)"
-        )
-        actual = Counter(
-            {(str(col), str(term)): int(doc)
-             for term, col, doc in conn.execute("SELECT term, col, doc FROM temp.check_vocab")}
-        )  # fmt: skip
-    assert actual == expected
+        for cid, sym_tokens, own, whole, start, end in rows:
+            body = set(fts_text(chunk_text(own, whole, start, end)).split())
+            symbol = set(str(sym_tokens).split())
+            expected["chunks_fts"].update(body | symbol)
+            expected["chunks_sym_fts"].update(symbol)
+            expected["chunks_symonly_fts"].update(symbol - body)
+            for term in body:
+                bodies.setdefault(term, set()).add(int(cid))
+        for table in CHUNK_FTS_TABLES:
+            conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_v"
+                f" USING fts5vocab(main, {table}, row)"
+            )
+            actual = Counter(
+                {str(term): int(doc)
+                 for term, doc in conn.execute(f"SELECT term, doc FROM temp.{table}_v")}
+            )  # fmt: skip
+            assert actual == expected[table], table
+        for term in ("original", "step", "value", "return", "step_1_3"):
+            assert set(chunk_postings(conn, term)[1].tolist()) == bodies.get(term, set()), term
 
 
 def _postings(engine: WorkspaceEngine, term: str) -> list[str]:
     with engine.db.snapshot() as view:
+        ids = chunk_postings(view.conn, term)[1].tolist()
+        marks = ",".join("?" * len(ids))
         rows = view.conn.execute(
-            "SELECT f.path FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-            " JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?",
-            (f'body : "{term}"',),
+            f"SELECT f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            ids,
         ).fetchall()
     return sorted({str(r[0]) for r in rows})
 
@@ -123,7 +136,7 @@ def test_a_chunk_that_is_not_its_lines_keeps_its_own_text(tmp_path: Path) -> Non
     conn, _ = open_catalog(tmp_path / "catalog.sqlite3")
 
     def payload(body: str, whole: bool) -> FilePayload:
-        chunk: ChunkRow = (1, 2, "f", "code", body, f"vid-{body}", "f", fts_text(body), 2)
+        chunk: ChunkRow = (1, 2, "f", "code", body, f"vid-{body}", "f zeta", fts_text(body), 2)
         text = body + "\n"
         blob = pack_text(text) if whole else None
         return FilePayload("a.py", len(text), 1, body, chunks=[chunk], text_blob=blob)
@@ -131,7 +144,8 @@ def test_a_chunk_that_is_not_its_lines_keeps_its_own_text(tmp_path: Path) -> Non
     for body, whole in (("def f(): alpha", False), ("def f():\n  beta", True), ("gamma", False)):
         with transaction(conn):
             BatchWriter(conn).write([payload(body, whole)])
-        conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+        for table in CHUNK_FTS_TABLES:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES('integrity-check')")
         rows = conn.execute(
             "SELECT c.text, t.text, c.start_line, c.end_line FROM chunks c"
             " LEFT JOIN file_texts t ON t.file_id = c.file_id"

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
-from llmgenie.index.schema import pack_text
+from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_text
+from llmgenie.index.tokens import any_tokens, symbol_only_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +99,10 @@ def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
         vid: emb
         for vid, emb in conn.execute("SELECT vec_id, embedded FROM chunks WHERE file_id=?", (fid,))
     }
-    conn.execute(
-        "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
-    )
+    for table in CHUNK_FTS_TABLES:
+        conn.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
+        )
     conn.execute("DELETE FROM chunks WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM file_texts WHERE file_id=?", (fid,))
     _clear_non_chunk_rows(conn, fid)
@@ -144,7 +146,8 @@ def _reuse_chunks(
         if (found[1], found[2]) != (start, end):
             moved.append((start, end, symbol, kind, found[0]))
     gone = [(cid,) for vid, (cid, _, _, _) in old.items() if vid not in kept]
-    conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", gone)
+    for table in CHUNK_FTS_TABLES:
+        conn.executemany(f"DELETE FROM {table} WHERE rowid=?", gone)
     conn.executemany("DELETE FROM chunks WHERE id=?", gone)
     _store_text(conn, fid, text_blob)
     conn.executemany(
@@ -198,7 +201,9 @@ class BatchWriter:
         ref_rows: list[tuple[object, ...]] = []
         import_rows: list[tuple[int, str]] = []
         chunk_rows: list[tuple[object, ...]] = []
-        chunk_fts: list[tuple[int, str, str]] = []
+        chunk_fts: list[tuple[int, str]] = []
+        chunk_sym_fts: list[tuple[int, str]] = []
+        chunk_symonly_fts: list[tuple[int, str]] = []
         file_fts: list[tuple[int, str, str]] = []
         file_texts: list[tuple[int, bytes]] = []
         vector_drops: list[tuple[str]] = []
@@ -255,7 +260,11 @@ class BatchWriter:
                 stored = None if p.text_blob is not None else pack_text(text)
                 row = (next_chunk, fid, start, end, symbol, kind, stored, sym_tokens, vid, ntok, 0)
                 chunk_rows.append(row)
-                chunk_fts.append((next_chunk, sym_tokens, body_tokens))
+                # Every row goes into every table (empty or not): a delete reads the views
+                # for every row id, and FTS5 counts the rows it removes.
+                chunk_fts.append((next_chunk, any_tokens(body_tokens, sym_tokens)))
+                chunk_sym_fts.append((next_chunk, sym_tokens))
+                chunk_symonly_fts.append((next_chunk, symbol_only_tokens(sym_tokens, body_tokens)))
                 next_chunk += 1
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
         conn.executemany(
@@ -273,7 +282,11 @@ class BatchWriter:
         conn.executemany(
             "INSERT OR REPLACE INTO file_texts(file_id, text) VALUES (?,?)", file_texts
         )
-        conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)
+        conn.executemany("INSERT INTO chunks_fts(rowid, any) VALUES (?,?)", chunk_fts)
+        conn.executemany("INSERT INTO chunks_sym_fts(rowid, symbol) VALUES (?,?)", chunk_sym_fts)
+        conn.executemany(
+            "INSERT INTO chunks_symonly_fts(rowid, symbol) VALUES (?,?)", chunk_symonly_fts
+        )
         conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)
         conn.executemany("INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)", vector_drops)
         if new_files:

@@ -8,12 +8,19 @@ Size on disk: a parsed file's text is stored once, zlib-compressed as a whole
 (`file_texts`, `pack_text`: about 1.7x smaller than compressing each chunk on its own), and
 a chunk's text is its lines of that text (`chunk_text`); a chunk whose text is not exactly
 its lines (never, for the parser's chunks) keeps its own compressed copy in `chunks.text`.
-The chunk FTS table keeps no copy either: it is an external-content table over a view that
-re-derives the tokens from the stored text (`fts_chunk`, registered on every connection).
-FTS5 reads that view only to remove a row (delete the FTS row *before* its chunk row and
-before the file's text is replaced) and for 'integrity-check', so the tokens a row was
-inserted with must be exactly what the view yields: the insert passes the stored symbol
-tokens and `fts_text` of the same text.
+The chunk FTS index is three detail=none tables (a posting is a row id, no column or
+position: half the size of one detail=column table over both columns):
+  chunks_fts          any: body tokens and symbol tokens (document frequency = rows with
+                      the term anywhere, as BM25F wants)
+  chunks_sym_fts      symbol tokens (names the chunk defines)
+  chunks_symonly_fts  symbol tokens that are not body tokens (few)
+so the rows with a term in the body are exactly `any` minus `symonly` (retrieval/lexical.py).
+None keeps a copy of its text: each is an external-content table over a view that re-derives
+the tokens from the stored text and symbol tokens (`fts_any`, `fts_symbol_only`, registered
+on every connection). FTS5 reads those views only to remove a row (delete the FTS rows
+*before* their chunk row and before the file's text is replaced) and for 'integrity-check',
+so the tokens a row was inserted with must be exactly what the views yield: the insert
+passes the same functions of the stored symbol tokens and `fts_text` of the same text.
 """
 
 from __future__ import annotations
@@ -24,10 +31,10 @@ import time
 import zlib
 from pathlib import Path
 
-from llmgenie.index.tokens import fts_text
+from llmgenie.index.tokens import any_tokens, fts_text, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -94,20 +101,34 @@ CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded, file_id);
 CREATE TABLE IF NOT EXISTS file_texts (file_id INTEGER PRIMARY KEY, text BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS vector_deletes (vec_id TEXT PRIMARY KEY);
 CREATE VIEW IF NOT EXISTS chunks_fts_source AS
-    SELECT c.id AS id, c.sym_tokens AS symbol,
-        fts_chunk(c.text, t.text, c.start_line, c.end_line) AS body
+    SELECT c.id AS id, fts_any(c.text, t.text, c.start_line, c.end_line, c.sym_tokens) AS any
     FROM chunks c LEFT JOIN file_texts t ON t.file_id = c.file_id;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    symbol, body, tokenize="{_FTS_TOKENIZER}", detail=column,
+    any, tokenize="{_FTS_TOKENIZER}", detail=none, columnsize=0,
     content='chunks_fts_source', content_rowid='id'
+);
+CREATE VIEW IF NOT EXISTS chunks_sym_source AS SELECT id, sym_tokens AS symbol FROM chunks;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_sym_fts USING fts5(
+    symbol, tokenize="{_FTS_TOKENIZER}", detail=none, columnsize=0,
+    content='chunks_sym_source', content_rowid='id'
+);
+CREATE VIEW IF NOT EXISTS chunks_symonly_source AS
+    SELECT c.id AS id,
+        fts_symbol_only(c.text, t.text, c.start_line, c.end_line, c.sym_tokens) AS symbol
+    FROM chunks c LEFT JOIN file_texts t ON t.file_id = c.file_id;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_symonly_fts USING fts5(
+    symbol, tokenize="{_FTS_TOKENIZER}", detail=none, columnsize=0,
+    content='chunks_symonly_source', content_rowid='id'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
     path, symbols, tokenize="{_FTS_TOKENIZER}", detail=column
 );
 """
 
-# BM25F column weights: identifiers defined in a chunk count more than words merely
-# mentioned in its body; a file's path and defined names are scored on files_fts.
+CHUNK_FTS_TABLES = ("chunks_fts", "chunks_sym_fts", "chunks_symonly_fts")
+
+# BM25F column weights (symbol, body): identifiers defined in a chunk count more than words
+# merely mentioned in its body; a file's path and defined names are scored on files_fts.
 CHUNK_WEIGHTS = (3.0, 1.0)
 FILE_WEIGHTS = (3.0, 2.0)
 
@@ -163,14 +184,23 @@ def chunk_text(own: bytes | None, file_text: bytes | None, start: int, end: int)
     return "\n".join(_file_lines(file_text)[start - 1 : end])
 
 
-def _fts_chunk(own: bytes | None, file_text: bytes | None, start: int, end: int) -> str:
-    return fts_text(chunk_text(own, file_text, start, end))
+def _fts_any(own: bytes | None, file_text: bytes | None, start: int, end: int, sym: str) -> str:
+    return any_tokens(fts_text(chunk_text(own, file_text, start, end)), sym)
+
+
+def _fts_symbol_only(
+    own: bytes | None, file_text: bytes | None, start: int, end: int, sym: str
+) -> str:
+    if not sym:
+        return ""
+    return symbol_only_tokens(sym, fts_text(chunk_text(own, file_text, start, end)))
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the pragmas and functions every catalog connection uses."""
     conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
-    conn.create_function("fts_chunk", 4, _fts_chunk, deterministic=True)
+    conn.create_function("fts_any", 5, _fts_any, deterministic=True)
+    conn.create_function("fts_symbol_only", 5, _fts_symbol_only, deterministic=True)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA temp_store=MEMORY")
