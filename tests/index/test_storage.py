@@ -153,3 +153,30 @@ def test_a_chunk_that_is_not_its_lines_keeps_its_own_text(tmp_path: Path) -> Non
         assert [chunk_text(*row) for row in rows] == [body]
         assert (rows[0][0] is None) == whole
     conn.close()
+
+
+def test_signatures_docstrings_and_qualified_names_come_back_whole(tmp_path: Path) -> None:
+    """They are stored per file in one compressed blob (and a top-level name's qualified
+    name as ''): every reader still sees the full strings, before and after an edit."""
+    long_doc = "Tax on the amount.\n\n" + "\n".join(f"Example line {i}." for i in range(60))
+    source = (
+        "class Invoice:\n"
+        "    def tax(self, amount: int, rate: float = 0.2) -> float:\n"
+        f'        """{long_doc}"""\n'
+        "        return amount * rate\n\n\n"
+        "def plain(x):\n    return x\n"
+    )
+    (tmp_path / "inv.py").write_text(source, encoding="utf-8")
+    settings = load_settings(tmp_path, index={"embeddings": "none"})
+    with WorkspaceEngine.open(tmp_path, settings) as eng:
+        eng.index()
+        for version in (1, 2):
+            (tax,) = eng.find_definitions("tax")
+            assert tax.qualified_name == "Invoice.tax"
+            assert tax.docstring == long_doc
+            assert "rate: float = 0.2" in tax.signature
+            (plain,) = eng.find_definitions("plain")
+            assert (plain.qualified_name, plain.docstring) == ("plain", "")
+            assert plain.signature.startswith("def plain(x)")
+            assert [s.name for s in eng.db.symbols_in("inv.py")] == ["Invoice", "tax", "plain"]
+            eng.update_document("inv.py", "# edited\n" + source, version)

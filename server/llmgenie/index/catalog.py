@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
-from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_text
+from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_docs, pack_text
 from llmgenie.index.tokens import any_tokens, symbol_only_tokens
 
 
@@ -111,6 +111,7 @@ def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
 
 def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
     conn.execute("DELETE FROM symbols WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM symbol_docs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM refs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM imports WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))
@@ -206,6 +207,7 @@ class BatchWriter:
         chunk_symonly_fts: list[tuple[int, str]] = []
         file_fts: list[tuple[int, str, str]] = []
         file_texts: list[tuple[int, bytes]] = []
+        doc_rows: list[tuple[int, bytes]] = []
         vector_drops: list[tuple[str]] = []
         new_files = 0
         for p in payloads:
@@ -250,8 +252,17 @@ class BatchWriter:
                     " has_errors=?, lines=?, indexed_at=?, state=? WHERE id=?",
                     (*values, fid),
                 )
-            for s in p.symbols:
-                symbol_rows.append((fid, s[0], s[0].lower(), *s[1:]))
+            docs: list[tuple[str, str]] = []
+            for name, qualified, kind, start, end, col, signature, docstring, parent in p.symbols:
+                doc = None
+                if signature or docstring:
+                    doc = len(docs)
+                    docs.append((signature, docstring))
+                qualified = "" if qualified == name else qualified  # read back as the name
+                row = (fid, name, name.lower(), qualified, kind, start, end, col, doc, parent)
+                symbol_rows.append(row)
+            if docs:
+                doc_rows.append((fid, pack_docs(docs)))
             for r in p.refs:
                 ref_rows.append((fid, *r))
             for module in p.imports:
@@ -269,9 +280,10 @@ class BatchWriter:
             file_fts.append((fid, p.path_tokens, p.symbol_tokens))
         conn.executemany(
             "INSERT INTO symbols(file_id, name, name_key, qualified_name, kind, start_line,"
-            " end_line, start_col, signature, docstring, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " end_line, start_col, doc, parent) VALUES (?,?,?,?,?,?,?,?,?,?)",
             symbol_rows,
         )
+        conn.executemany("INSERT OR REPLACE INTO symbol_docs(file_id, docs) VALUES (?,?)", doc_rows)
         conn.executemany("INSERT INTO refs(file_id, name, kind, count) VALUES (?,?,?,?)", ref_rows)
         conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
         conn.executemany(

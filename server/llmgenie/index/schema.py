@@ -4,28 +4,35 @@ One database per workspace, WAL mode so readers never wait for the single writer
 FTS5 columns hold pre-tokenized text (see tokens.py), so the FTS tokenizer only has to
 split on spaces; `_` stays inside tokens because the whole identifier is a token too.
 
-Size on disk: a parsed file's text is stored once, zlib-compressed as a whole
-(`file_texts`, `pack_text`: about 1.7x smaller than compressing each chunk on its own), and
-a chunk's text is its lines of that text (`chunk_text`); a chunk whose text is not exactly
-its lines (never, for the parser's chunks) keeps its own compressed copy in `chunks.text`.
-The chunk FTS index is three detail=none tables (a posting is a row id, no column or
-position: half the size of one detail=column table over both columns):
-  chunks_fts          any: body tokens and symbol tokens (document frequency = rows with
-                      the term anywhere, as BM25F wants)
-  chunks_sym_fts      symbol tokens (names the chunk defines)
-  chunks_symonly_fts  symbol tokens that are not body tokens (few)
-so the rows with a term in the body are exactly `any` minus `symonly` (retrieval/lexical.py).
-None keeps a copy of its text: each is an external-content table over a view that re-derives
-the tokens from the stored text and symbol tokens (`fts_any`, `fts_symbol_only`, registered
-on every connection). FTS5 reads those views only to remove a row (delete the FTS rows
-*before* their chunk row and before the file's text is replaced) and for 'integrity-check',
-so the tokens a row was inserted with must be exactly what the views yield: the insert
-passes the same functions of the stored symbol tokens and `fts_text` of the same text.
+Size on disk (the budget: no larger than the source indexed):
+- a symbol's signature and docstring are kept per file in one compressed blob
+  (`symbol_docs`, `pack_docs`), and a symbol row holds its index in it (`doc`); a
+  qualified name equal to the name is stored as '' and read back as the name;
+- a parsed file's text is stored once, zlib-compressed as a whole (`file_texts`,
+  `pack_text`: about 1.7x smaller than compressing each chunk on its own), and a chunk's
+  text is its lines of that text (`chunk_text`); a chunk whose text is not exactly its
+  lines (never, for the parser's chunks) keeps its own compressed copy in `chunks.text`;
+- the chunk FTS index is three detail=none tables (a posting is a row id, no column or
+  position: half the size of one detail=column table over both columns):
+    chunks_fts          any: body tokens and symbol tokens (document frequency = rows
+                        with the term anywhere, as BM25F wants)
+    chunks_sym_fts      symbol tokens (names the chunk defines)
+    chunks_symonly_fts  symbol tokens that are not body tokens (few)
+  so the rows with a term in the body are exactly `any` minus `symonly`
+  (retrieval/lexical.py).
+None of them keeps a copy of its text: each is an external-content table over a view that
+re-derives the tokens from the stored text and symbol tokens (`fts_any`, `fts_symbol_only`,
+registered on every connection). FTS5 reads those views only to remove a row (delete the
+FTS rows *before* their chunk row and before the file's text is replaced) and for
+'integrity-check', so the tokens a row was inserted with must be exactly what the views
+yield: the insert passes the same functions of the stored symbol tokens and `fts_text` of
+the same text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import time
 import zlib
@@ -34,7 +41,7 @@ from pathlib import Path
 from llmgenie.index.tokens import any_tokens, fts_text, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -66,10 +73,10 @@ CREATE TABLE IF NOT EXISTS symbols (
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
     start_col INTEGER NOT NULL,
-    signature TEXT NOT NULL,
-    docstring TEXT NOT NULL,
+    doc INTEGER,
     parent TEXT
 );
+CREATE TABLE IF NOT EXISTS symbol_docs (file_id INTEGER PRIMARY KEY, docs BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_key ON symbols(name_key);
 CREATE TABLE IF NOT EXISTS refs (
@@ -147,6 +154,16 @@ def unpack_text(stored: bytes | str) -> str:
     if isinstance(stored, str):
         return stored
     return zlib.decompress(stored).decode("utf-8", "surrogatepass")
+
+
+def pack_docs(docs: list[tuple[str, str]]) -> bytes:
+    """A file's (signature, docstring) pairs as stored: one compressed blob per file (about
+    3.5x smaller than the strings in their rows); `symbols.doc` indexes into it."""
+    return pack_text(json.dumps(docs, ensure_ascii=False, separators=(",", ":")))
+
+
+def unpack_docs(stored: bytes) -> list[tuple[str, str]]:
+    return [(str(sig), str(doc)) for sig, doc in json.loads(unpack_text(stored))]
 
 
 def split_lines(text: str) -> list[str]:
