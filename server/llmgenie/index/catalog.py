@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
 from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_docs, pack_text
-from llmgenie.index.tokens import any_tokens, symbol_only_tokens
+from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +110,11 @@ def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
 
 
 def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
+    conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))  # reads the symbols: first
     conn.execute("DELETE FROM symbols WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM symbol_docs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM refs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM imports WHERE file_id=?", (fid,))
-    conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))
 
 
 def _reuse_chunks(
@@ -277,7 +277,7 @@ class BatchWriter:
                 chunk_sym_fts.append((next_chunk, sym_tokens))
                 chunk_symonly_fts.append((next_chunk, symbol_only_tokens(sym_tokens, body_tokens)))
                 next_chunk += 1
-            file_fts.append((fid, p.path_tokens, p.symbol_tokens))
+            file_fts.append((fid, fts_text(p.path), names_tokens(s[0] for s in p.symbols)))
         conn.executemany(
             "INSERT INTO symbols(file_id, name, name_key, qualified_name, kind, start_line,"
             " end_line, start_col, doc, parent) VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -45,8 +45,6 @@ class FilePayload:
     refs: list[RefRow] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
     chunks: list[ChunkRow] = field(default_factory=list)
-    path_tokens: str = ""
-    symbol_tokens: str = ""
     text_blob: bytes | None = None
     """The whole text, compressed, when every chunk's text is exactly its lines of it (the
     catalog then derives chunk texts from it instead of storing each; see index/schema.py)."""
@@ -122,7 +120,6 @@ def payload_from_parsed(
     # Symbols sorted by start line, so each chunk finds the names it defines by bisection.
     starts = sorted((s.start_line, s.name) for s in parsed.symbols)
     start_lines = [line for line, _ in starts]
-    path_tokens = fts_text(path)
     seen: set[str] = set()
     chunks: list[ChunkRow] = []
     for chunk in parsed.chunks:
@@ -162,7 +159,5 @@ def payload_from_parsed(
         refs=refs,
         imports=list(dict.fromkeys(parsed.imports)),
         chunks=chunks,
-        path_tokens=path_tokens,
-        symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in parsed.symbols)),
         text_blob=pack_text(text, text_level) if by_lines and parsed.chunks else None,
     )

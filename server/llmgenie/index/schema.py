@@ -22,11 +22,12 @@ Size on disk (the budget: no larger than the source indexed):
   (retrieval/lexical.py).
 None of them keeps a copy of its text: each is an external-content table over a view that
 re-derives the tokens from the stored text and symbol tokens (`fts_any`, `fts_symbol_only`,
-registered on every connection). FTS5 reads those views only to remove a row (delete the
-FTS rows *before* their chunk row and before the file's text is replaced) and for
-'integrity-check', so the tokens a row was inserted with must be exactly what the views
-yield: the insert passes the same functions of the stored symbol tokens and `fts_text` of
-the same text.
+registered on every connection); nor does the files FTS table, whose view re-derives a
+file's path and defined-name tokens from `files` and `symbols` (`fts_path`, `fts_names`).
+FTS5 reads those views only to remove a row (delete the FTS rows *before* their chunk row,
+symbols and file row, and before the file's text is replaced) and for 'integrity-check',
+so the tokens a row was inserted with must be exactly what the views yield: the insert
+passes the same functions of the same stored values.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ import time
 import zlib
 from pathlib import Path
 
-from llmgenie.index.tokens import any_tokens, fts_text, symbol_only_tokens
+from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -127,8 +128,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_symonly_fts USING fts5(
     symbol, tokenize="{_FTS_TOKENIZER}", detail=none, columnsize=0,
     content='chunks_symonly_source', content_rowid='id'
 );
+CREATE VIEW IF NOT EXISTS files_fts_source AS
+    SELECT f.id AS id, fts_path(f.path) AS path,
+        (SELECT fts_names(name) FROM (SELECT name FROM symbols WHERE file_id = f.id ORDER BY id))
+        AS symbols
+    FROM files f;
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
-    path, symbols, tokenize="{_FTS_TOKENIZER}", detail=column
+    path, symbols, tokenize="{_FTS_TOKENIZER}", detail=column,
+    content='files_fts_source', content_rowid='id'
 );
 """
 
@@ -213,11 +220,26 @@ def _fts_symbol_only(
     return symbol_only_tokens(sym, fts_text(chunk_text(own, file_text, start, end)))
 
 
+class _NamesTokens:
+    """The aggregate behind files_fts_source: names_tokens of a file's symbol names."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def step(self, name: str) -> None:
+        self.names.append(name)
+
+    def finalize(self) -> str:
+        return names_tokens(self.names)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the pragmas and functions every catalog connection uses."""
     conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
     conn.create_function("fts_any", 5, _fts_any, deterministic=True)
     conn.create_function("fts_symbol_only", 5, _fts_symbol_only, deterministic=True)
+    conn.create_function("fts_path", 1, fts_text, deterministic=True)
+    conn.create_aggregate("fts_names", 1, _NamesTokens)  # type: ignore[arg-type]  # str, not int
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA temp_store=MEMORY")

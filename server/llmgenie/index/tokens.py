@@ -87,3 +87,9 @@ def symbol_only_tokens(symbol: str, body: str) -> str:
         return ""
     padded = f" {body} "
     return " ".join(sorted({t for t in symbol.split() if f" {t} " not in padded}))
+
+
+def names_tokens(names: Iterable[str]) -> str:
+    """The files FTS "symbols" column: tokens of a file's defined names, each name once, in
+    order of first definition (see index/schema.py)."""
+    return fts_text_of(dict.fromkeys(names))

@@ -12,7 +12,6 @@ from llmgenie.context.outline import outline
 from llmgenie.index.parsing import parse_text
 from llmgenie.index.payload import FilePayload, SymbolRow, payload_from_parsed
 from llmgenie.index.schema import TEXT_LEVEL
-from llmgenie.index.tokens import fts_text, fts_text_of
 from llmgenie.workspace.classify import is_test_path
 from llmgenie.workspace.files import FileText, content_hash, decode_source, read_workspace_file
 
@@ -131,8 +130,6 @@ def prepare_lexical(task: FileTask, config: WorkerConfig) -> FilePayload:
         is_test=is_test_path(task.rel_path),
         lines=read.text.count("\n") + 1 if read.text else 0,
         symbols=symbols,
-        path_tokens=fts_text(task.rel_path),
-        symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in names)),
     )
 
 
