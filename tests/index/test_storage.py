@@ -136,7 +136,7 @@ def test_a_chunk_that_is_not_its_lines_keeps_its_own_text(tmp_path: Path) -> Non
     conn, _ = open_catalog(tmp_path / "catalog.sqlite3")
 
     def payload(body: str, whole: bool) -> FilePayload:
-        chunk: ChunkRow = (1, 2, "f", "code", body, f"vid-{body}", "f zeta", fts_text(body), 2)
+        chunk: ChunkRow = (1, 2, "f", "code", body, len(body), "f zeta", fts_text(body), 2)
         text = body + "\n"
         blob = pack_text(text) if whole else None
         return FilePayload("a.py", len(text), 1, body, chunks=[chunk], text_blob=blob)

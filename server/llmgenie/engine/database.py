@@ -292,10 +292,16 @@ class IndexDatabase:
         self, conn: sqlite3.Connection, sims: dict[str, float]
     ) -> list[tuple[int, float]]:
         """(chunk id, similarity) for the vector ids a dense query returned, best first."""
-        marks = ",".join("?" * len(sims))
+        by_id: dict[int, float] = {}
+        for key, sim in sims.items():
+            with contextlib.suppress(ValueError):  # not a catalog id (an older store's)
+                by_id[int(key)] = sim
+        if not by_id:
+            return []
+        marks = ",".join("?" * len(by_id))
         rows = conn.execute(
-            f"SELECT id, vec_id FROM chunks WHERE embedded=1 AND vec_id IN ({marks})", list(sims)
+            f"SELECT id, vec_id FROM chunks WHERE embedded=1 AND vec_id IN ({marks})", list(by_id)
         ).fetchall()
-        found = [(int(cid), sims[str(vid)]) for cid, vid in rows]
+        found = [(int(cid), by_id[int(vid)]) for cid, vid in rows]
         found.sort(key=lambda x: -x[1])
         return found

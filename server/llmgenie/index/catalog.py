@@ -93,7 +93,7 @@ def file_id(conn: sqlite3.Connection, path: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
+def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[int, int]:
     """Drop a file's dependent rows; return its old vec_id -> embedded flags."""
     old = {
         vid: emb
@@ -119,7 +119,7 @@ def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
 
 def _reuse_chunks(
     conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow], text_blob: bytes | None
-) -> tuple[list[ChunkRow], list[str]]:
+) -> tuple[list[ChunkRow], list[int]]:
     """Keep the rows of chunks whose text is unchanged (same vec_id), fixing their line
     numbers, and delete the rest; then store the file's new text. Returns the chunks still
     to insert and the vec_ids of embedded chunks that disappeared. Editing one function of
@@ -129,14 +129,14 @@ def _reuse_chunks(
     the same text (same vec_id); without a new file text (`text_blob` None) no row is kept.
     The FTS rows go first: their tokens are re-derived from the old text."""
     old = {
-        str(vid): (int(cid), int(start), int(end), emb)
+        int(vid): (int(cid), int(start), int(end), emb)
         for cid, vid, start, end, emb in conn.execute(
             "SELECT id, vec_id, start_line, end_line, embedded FROM chunks WHERE file_id=?", (fid,)
         )
     }
     to_insert: list[ChunkRow] = []
     moved: list[tuple[int, int, str | None, str, int]] = []
-    kept: set[str] = set()
+    kept: set[int] = set()
     for row in new_chunks:
         start, end, symbol, kind, _text, vid = row[0], row[1], row[2], row[3], row[4], row[5]
         found = old.get(vid) if text_blob is not None else None
@@ -208,7 +208,7 @@ class BatchWriter:
         file_fts: list[tuple[int, str, str]] = []
         file_texts: list[tuple[int, bytes]] = []
         doc_rows: list[tuple[int, bytes]] = []
-        vector_drops: list[tuple[str]] = []
+        vector_drops: list[tuple[int]] = []
         new_files = 0
         for p in payloads:
             if p.status == "unchanged":

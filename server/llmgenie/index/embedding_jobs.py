@@ -29,7 +29,7 @@ MAX_EMBED_CHARS = 2000
 @dataclass(frozen=True, slots=True)
 class PendingChunk:
     chunk_id: int
-    vec_id: str
+    vec_id: int
     path: str
     symbol: str | None
     text: str
@@ -48,17 +48,19 @@ def model_signature(provider: EmbeddingProvider) -> str:
 def prepare_store(
     conn: sqlite3.Connection, lock: threading.RLock, store: VectorStore, provider: EmbeddingProvider
 ) -> None:
-    """Reset vectors if the model changed, then apply queued deletions."""
+    """Reset vectors if the model changed (or the catalog is new), then apply queued
+    deletions."""
     signature = model_signature(provider)
     with lock:
         current = catalog.get_meta(conn, "embedding_model")
-    if current is not None and current != signature:
+    # A catalog without a model (new, or rebuilt on a schema change) owns no vector yet:
+    # whatever the store holds belongs to an older catalog and is dropped too.
+    if current != signature:
         _log.info("vectors_reset", old_model=current, new_model=signature)
         store.reset()
         with lock, catalog.transaction(conn):
             conn.execute("UPDATE chunks SET embedded=0 WHERE embedded=1")
             conn.execute("DELETE FROM vector_deletes")
-    if current != signature:
         with lock:
             catalog.set_meta(conn, "embedding_model", signature)
     flush_deletes(conn, lock, store)
@@ -66,10 +68,10 @@ def prepare_store(
 
 def flush_deletes(conn: sqlite3.Connection, lock: threading.RLock, store: VectorStore) -> None:
     with lock:
-        ids = [str(r[0]) for r in conn.execute("SELECT vec_id FROM vector_deletes")]
+        ids = [int(r[0]) for r in conn.execute("SELECT vec_id FROM vector_deletes")]
     for start in range(0, len(ids), 1000):
         part = ids[start : start + 1000]
-        store.delete(part)
+        store.delete([str(i) for i in part])
         with lock, catalog.transaction(conn):
             conn.executemany("DELETE FROM vector_deletes WHERE vec_id=?", [(i,) for i in part])
 
@@ -80,7 +82,7 @@ def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) ->
         " FROM chunks c JOIN files f ON f.id = c.file_id"
         " LEFT JOIN file_texts t ON t.file_id = c.file_id WHERE c.embedded=0"
     )
-    rows: list[tuple[int, str, str, str | None, bytes | None, bytes | None, int, int]] = []
+    rows: list[tuple[int, int, str, str | None, bytes | None, bytes | None, int, int]] = []
     if priority_ids:
         marks = ",".join("?" * len(priority_ids))
         rows = list(
@@ -90,7 +92,7 @@ def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) ->
         # Source before tests: they answer more questions.
         rows = list(conn.execute(f"{sql} ORDER BY f.is_test, c.id LIMIT ?", (size,)))
     return [
-        PendingChunk(int(a), str(b), str(c), d, chunk_text(own, whole, start, end))
+        PendingChunk(int(a), int(b), str(c), d, chunk_text(own, whole, start, end))
         for a, b, c, d, own, whole, start, end in rows
     ]
 
@@ -120,7 +122,7 @@ def embed_pending_chunks(
         if not batch:
             break
         vectors = provider.embed([embedding_text(c.path, c.symbol, c.text) for c in batch])
-        store.upsert([c.vec_id for c in batch], vectors, [c.path for c in batch])
+        store.upsert([str(c.vec_id) for c in batch], vectors, [c.path for c in batch])
         with lock, catalog.transaction(conn):
             conn.executemany(
                 "UPDATE chunks SET embedded=1 WHERE id=? AND vec_id=?",
@@ -132,7 +134,7 @@ def embed_pending_chunks(
             # A chunk replaced while we embedded it leaves an orphan vector: queue it.
             marks = ",".join("?" * len(batch))
             alive = {
-                str(r[0])
+                int(r[0])
                 for r in conn.execute(
                     f"SELECT vec_id FROM chunks WHERE vec_id IN ({marks})",
                     [c.vec_id for c in batch],

@@ -22,7 +22,7 @@ SymbolRow = tuple[str, str, str, int, int, int, str, str, str | None]
 RefRow = tuple[str, str, int]
 # (start_line, end_line, symbol, kind, text, vec_id, fts_symbol_tokens, fts_body_tokens,
 #  body token count)
-ChunkRow = tuple[int, int, str | None, str, str, str, str, str, int]
+ChunkRow = tuple[int, int, str | None, str, str, int, str, str, int]
 
 MAX_DOCSTRING = 2000
 
@@ -55,21 +55,25 @@ def chunk_tokens(payload: FilePayload) -> dict[str, str]:
     return {row[4]: row[7] for row in payload.chunks}
 
 
-def vector_id(path: str, text: str, seen: set[str]) -> str:
-    """Content-addressed chunk id for the vector store: unchanged chunks keep their vector."""
-    base = _content_id(path, text)
-    vid, n = base, 1
+def vector_id(path: str, text: str, seen: set[int]) -> int:
+    """Content-addressed chunk id for the vector store: unchanged chunks keep their vector.
+    A signed 64-bit integer (8 bytes in the catalog and its index, not 20 hex characters);
+    the store holds it as its decimal string. A repeated text in one file gets the hash of
+    its occurrence number too."""
+    vid, n = _content_id(path, text, 1), 1
     while vid in seen:
         n += 1
-        vid = f"{base}-{n}"
+        vid = _content_id(path, text, n)
     seen.add(vid)
     return vid
 
 
 @lru_cache(maxsize=1024)
-def _content_id(path: str, text: str) -> str:
+def _content_id(path: str, text: str, n: int) -> int:
     """The hash behind vector_id (memoised: an edited open document repeats most chunks)."""
-    return hashlib.blake2b(f"{path}\0{text}".encode("utf-8", "replace"), digest_size=10).hexdigest()
+    data = f"{path}\0{text}" if n == 1 else f"{path}\0{text}\0{n}"
+    digest = hashlib.blake2b(data.encode("utf-8", "replace"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +124,7 @@ def payload_from_parsed(
     # Symbols sorted by start line, so each chunk finds the names it defines by bisection.
     starts = sorted((s.start_line, s.name) for s in parsed.symbols)
     start_lines = [line for line, _ in starts]
-    seen: set[str] = set()
+    seen: set[int] = set()
     chunks: list[ChunkRow] = []
     for chunk in parsed.chunks:
         lo = bisect_right(start_lines, chunk.start_line - 1)

@@ -42,7 +42,7 @@ from pathlib import Path
 from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -99,7 +99,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     kind TEXT NOT NULL,
     text BLOB,
     sym_tokens TEXT NOT NULL DEFAULT '',
-    vec_id TEXT NOT NULL,
+    vec_id INTEGER NOT NULL,
     ntok INTEGER NOT NULL DEFAULT 0,
     embedded INTEGER NOT NULL DEFAULT 0
 );
@@ -107,7 +107,7 @@ CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_vec ON chunks(vec_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded, file_id);
 CREATE TABLE IF NOT EXISTS file_texts (file_id INTEGER PRIMARY KEY, text BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS vector_deletes (vec_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS vector_deletes (vec_id INTEGER PRIMARY KEY);
 CREATE VIEW IF NOT EXISTS chunks_fts_source AS
     SELECT c.id AS id, fts_any(c.text, t.text, c.start_line, c.end_line, c.sym_tokens) AS any
     FROM chunks c LEFT JOIN file_texts t ON t.file_id = c.file_id;
