@@ -249,7 +249,8 @@ class IndexDatabase:
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id"
-                " WHERE s.name_key=? ORDER BY f.is_test, f.path, s.start_line LIMIT ?",
+                " WHERE coalesce(s.name_key, s.name)=?"
+                " ORDER BY f.is_test, f.path, s.start_line LIMIT ?",
                 (name.lower(), limit),
             ).fetchall()
             return _symbols(conn, rows)

@@ -259,8 +259,9 @@ class BatchWriter:
                     doc = len(docs)
                     docs.append((signature, docstring))
                 qualified = "" if qualified == name else qualified  # read back as the name
-                row = (fid, name, name.lower(), qualified, kind, start, end, col, doc, parent)
-                symbol_rows.append(row)
+                key = name.lower()
+                row = (fid, name, None if key == name else key, qualified, kind, start, end)
+                symbol_rows.append((*row, col, doc, parent))
             if docs:
                 doc_rows.append((fid, pack_docs(docs)))
             for r in p.refs:

@@ -7,7 +7,9 @@ split on spaces; `_` stays inside tokens because the whole identifier is a token
 Size on disk (the budget: no larger than the source indexed):
 - a symbol's signature and docstring are kept per file in one compressed blob
   (`symbol_docs`, `pack_docs`), and a symbol row holds its index in it (`doc`); a
-  qualified name equal to the name is stored as '' and read back as the name;
+  qualified name equal to the name is stored as '' and read back as the name, and the
+  lowercased name (`name_key`, looked up through the index on `coalesce(name_key, name)`)
+  only when it differs from the name;
 - a parsed file's text is stored once, zlib-compressed as a whole (`file_texts`,
   `pack_text`: about 1.7x smaller than compressing each chunk on its own), and a chunk's
   text is its lines of that text (`chunk_text`); a chunk whose text is not exactly its
@@ -42,7 +44,7 @@ from pathlib import Path
 from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS symbols (
     id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
     name TEXT NOT NULL,
-    name_key TEXT NOT NULL,
+    name_key TEXT,
     qualified_name TEXT NOT NULL,
     kind TEXT NOT NULL,
     start_line INTEGER NOT NULL,
@@ -79,7 +81,7 @@ CREATE TABLE IF NOT EXISTS symbols (
 );
 CREATE TABLE IF NOT EXISTS symbol_docs (file_id INTEGER PRIMARY KEY, docs BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
-CREATE INDEX IF NOT EXISTS symbols_key ON symbols(name_key);
+CREATE INDEX IF NOT EXISTS symbols_key ON symbols(coalesce(name_key, name));
 CREATE TABLE IF NOT EXISTS refs (
     name TEXT NOT NULL,
     file_id INTEGER NOT NULL,
@@ -236,6 +238,9 @@ class _NamesTokens:
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the pragmas and functions every catalog connection uses."""
     conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
+    # Takes effect only in a new database (before WAL mode and its first table): lets
+    # `release_free_pages` give pages back to the file system; a no-op otherwise.
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.create_function("fts_any", 5, _fts_any, deterministic=True)
     conn.create_function("fts_symbol_only", 5, _fts_symbol_only, deterministic=True)
     conn.create_function("fts_path", 1, fts_text, deterministic=True)
@@ -344,6 +349,13 @@ def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
         "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
         (key, value),
     )
+
+
+def release_free_pages(conn: sqlite3.Connection) -> None:
+    """Return the pages an index pass freed (rows of its first phase, replaced rows) to
+    the file system instead of keeping them for later writes."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA incremental_vacuum").fetchall()  # one page per step
 
 
 def mark_clean_close(conn: sqlite3.Connection) -> None:

@@ -67,7 +67,7 @@ def symbol_matches(conn: sqlite3.Connection, analysis: QueryAnalysis, n_files: i
         marks = ",".join("?" * len(part))
         for fid, name, qname, kind, s, e, parent in conn.execute(
             "SELECT file_id, name, coalesce(nullif(qualified_name, ''), name), kind, start_line,"
-            f" end_line, parent FROM symbols WHERE name_key IN ({marks})",
+            f" end_line, parent FROM symbols WHERE coalesce(name_key, name) IN ({marks})",
             part,
         ):
             rows.setdefault(str(name).lower(), []).append(
