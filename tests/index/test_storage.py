@@ -180,3 +180,32 @@ def test_signatures_docstrings_and_qualified_names_come_back_whole(tmp_path: Pat
             assert plain.signature.startswith("def plain(x)")
             assert [s.name for s in eng.db.symbols_in("inv.py")] == ["Invoice", "tax", "plain"]
             eng.update_document("inv.py", "# edited\n" + source, version)
+
+
+def test_reference_kinds_come_back_by_name(tmp_path: Path) -> None:
+    """Reference kinds are stored as small integers; readers see the names."""
+    (tmp_path / "a.py").write_text("def helper():\n    return 1\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("from a import helper\n\nhelper()\n", encoding="utf-8")
+    (tmp_path / "c.py").write_text("from a import helper\n", encoding="utf-8")
+    settings = load_settings(tmp_path, index={"embeddings": "none"})
+    with WorkspaceEngine.open(tmp_path, settings) as eng:
+        eng.index()
+        assert eng.db.files_referencing("helper") == {"b.py": "call", "c.py": "import"}
+        assert {r.kind for r in eng.find_references("helper") if r.path == "c.py"} == {"import"}
+
+
+def test_an_index_pass_gives_freed_pages_back(tmp_path: Path) -> None:
+    """Replaced and deleted rows leave free pages; the pass returns them to the file system
+    (incremental auto-vacuum), so the catalog does not stay at its largest size."""
+    for i in range(30):
+        (tmp_path / f"mod_{i:02d}.py").write_text(_module(i, "original" * 50), encoding="utf-8")
+    settings = load_settings(tmp_path, index={"embeddings": "none"})
+    with WorkspaceEngine.open(tmp_path, settings) as eng:
+        eng.index()
+        for i in range(30):
+            (tmp_path / f"mod_{i:02d}.py").unlink()
+        eng.index()
+        with eng.db.write() as conn:
+            assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+            assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM file_texts").fetchone()[0] == 0

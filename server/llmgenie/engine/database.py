@@ -32,6 +32,7 @@ from llmgenie.index.schema import (
     connect,
     mark_clean_close,
     open_catalog,
+    ref_kind_name,
     unpack_docs,
 )
 from llmgenie.retrieval.lexical import ChunkStats
@@ -265,7 +266,7 @@ class IndexDatabase:
             ).fetchall()
         out: dict[str, str] = {}
         for path, kind in rows:
-            out.setdefault(str(path), str(kind))
+            out.setdefault(str(path), ref_kind_name(kind))
         return out
 
     def chunk_at(self, rel: str, line: int) -> ChunkHit | None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
-from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_docs, pack_text
+from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_docs, pack_text, ref_kind_code
 from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 
 
@@ -264,8 +264,8 @@ class BatchWriter:
                 symbol_rows.append((*row, col, doc, parent))
             if docs:
                 doc_rows.append((fid, pack_docs(docs)))
-            for r in p.refs:
-                ref_rows.append((fid, *r))
+            for name, kind, count in p.refs:
+                ref_rows.append((fid, name, ref_kind_code(kind), count))
             for module in p.imports:
                 import_rows.append((fid, module))
             for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in new_chunks:

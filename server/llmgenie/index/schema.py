@@ -9,7 +9,8 @@ Size on disk (the budget: no larger than the source indexed):
   (`symbol_docs`, `pack_docs`), and a symbol row holds its index in it (`doc`); a
   qualified name equal to the name is stored as '' and read back as the name, and the
   lowercased name (`name_key`, looked up through the index on `coalesce(name_key, name)`)
-  only when it differs from the name;
+  only when it differs from the name; a reference's kind as a small integer
+  (`REF_KIND_CODES`);
 - a parsed file's text is stored once, zlib-compressed as a whole (`file_texts`,
   `pack_text`: about 1.7x smaller than compressing each chunk on its own), and a chunk's
   text is its lines of that text (`chunk_text`); a chunk whose text is not exactly its
@@ -44,7 +45,7 @@ from pathlib import Path
 from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 from llmgenie.observability.logging import get_logger
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 _FTS_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '_'"
 TEXT_LEVEL = 6  # zlib over whole files: ~5x on code; decompressing 30 MB costs ~0.2 s
 EDIT_TEXT_LEVEL = 1  # an editor buffer: ~1 ms instead of ~8 on a 5,000-line file
@@ -85,7 +86,7 @@ CREATE INDEX IF NOT EXISTS symbols_key ON symbols(coalesce(name_key, name));
 CREATE TABLE IF NOT EXISTS refs (
     name TEXT NOT NULL,
     file_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
+    kind NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (name, file_id, kind)
 ) WITHOUT ROWID;
@@ -147,6 +148,21 @@ CHUNK_FTS_TABLES = ("chunks_fts", "chunks_sym_fts", "chunks_symonly_fts")
 # merely mentioned in its body; a file's path and defined names are scored on files_fts.
 CHUNK_WEIGHTS = (3.0, 1.0)
 FILE_WEIGHTS = (3.0, 2.0)
+
+
+# A reference's kind as stored: the common ones as 0-2 (SQLite stores 0 and 1 in no bytes;
+# in their alphabetical order, which the (name, file_id, kind) key sorts by), any other kind
+# (a grammar's own capture name) as its text; `refs.kind` has no type.
+REF_KIND_CODES = {"call": 0, "import": 1, "type": 2}
+REF_KIND_NAMES = {code: kind for kind, code in REF_KIND_CODES.items()}
+
+
+def ref_kind_code(kind: str) -> int | str:
+    return REF_KIND_CODES.get(kind, kind)
+
+
+def ref_kind_name(stored: int | str) -> str:
+    return REF_KIND_NAMES.get(stored, str(stored)) if isinstance(stored, int) else stored
 
 
 class CatalogCorrupt(RuntimeError):
@@ -355,7 +371,7 @@ def release_free_pages(conn: sqlite3.Connection) -> None:
     """Return the pages an index pass freed (rows of its first phase, replaced rows) to
     the file system instead of keeping them for later writes."""
     with contextlib.suppress(sqlite3.Error):
-        conn.execute("PRAGMA incremental_vacuum").fetchall()  # one page per step
+        conn.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only
 
 
 def mark_clean_close(conn: sqlite3.Connection) -> None:
