@@ -263,7 +263,7 @@ class BatchWriter:
                 row = (fid, name, None if key == name else key, qualified, kind, start, end)
                 symbol_rows.append((*row, col, doc, parent))
             if docs:
-                doc_rows.append((fid, pack_docs(docs)))
+                doc_rows.append((fid, pack_docs(tuple(docs))))
             for name, kind, count in p.refs:
                 ref_rows.append((fid, name, ref_kind_code(kind), count))
             for module in p.imports:

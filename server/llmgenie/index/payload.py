@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from llmgenie.context.models import ParsedFile
-from llmgenie.index.schema import TEXT_LEVEL, pack_text, split_lines
+from llmgenie.index.schema import (
+    EDIT_TEXT_LEVEL,
+    TEXT_LEVEL,
+    pack_text,
+    remember_file_lines,
+    split_lines,
+)
 from llmgenie.index.tokens import fts_text, fts_text_of
 from llmgenie.workspace.classify import is_test_path
 
@@ -150,6 +156,9 @@ def payload_from_parsed(
         )
     lines = split_lines(text)
     by_lines = all(c.text == "\n".join(lines[c.start_line - 1 : c.end_line]) for c in parsed.chunks)
+    text_blob = pack_text(text, text_level) if by_lines and parsed.chunks else None
+    if text_blob is not None and text_level == EDIT_TEXT_LEVEL:
+        remember_file_lines(text_blob, lines)
     return FilePayload(
         path=path,
         size=size,
@@ -163,5 +172,5 @@ def payload_from_parsed(
         refs=refs,
         imports=list(dict.fromkeys(parsed.imports)),
         chunks=chunks,
-        text_blob=pack_text(text, text_level) if by_lines and parsed.chunks else None,
+        text_blob=text_blob,
     )

@@ -40,6 +40,7 @@ import json
 import sqlite3
 import time
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
@@ -181,9 +182,11 @@ def unpack_text(stored: bytes | str) -> str:
     return zlib.decompress(stored).decode("utf-8", "surrogatepass")
 
 
-def pack_docs(docs: list[tuple[str, str]]) -> bytes:
+@lru_cache(maxsize=64)
+def pack_docs(docs: tuple[tuple[str, str], ...]) -> bytes:
     """A file's (signature, docstring) pairs as stored: one compressed blob per file (about
-    3.5x smaller than the strings in their rows); `symbols.doc` indexes into it."""
+    3.5x smaller than the strings in their rows); `symbols.doc` indexes into it. Memoised:
+    most edits of an open document leave them as they were."""
     return pack_text(json.dumps(docs, ensure_ascii=False, separators=(",", ":")))
 
 
@@ -201,19 +204,31 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-_last_file: tuple[bytes, list[str]] = (b"", [])
+# The last few stored file texts, decoded: deleting or reading a file's chunks asks for the
+# same file once per chunk. A plain tuple swapped whole, so threads never see it half-built.
+_recent_files: tuple[tuple[bytes, list[str]], ...] = ()
+_RECENT_FILES = 4
+
+
+def _remember(stored: bytes, lines: list[str]) -> None:
+    global _recent_files
+    _recent_files = ((stored, lines), *_recent_files[: _RECENT_FILES - 1])
 
 
 def _file_lines(stored: bytes) -> list[str]:
-    """The lines of a stored file text; the last one is kept decoded, because deleting or
-    reading a file's chunks asks for the same file once per chunk."""
-    global _last_file
-    last = _last_file
-    if last[0] == stored:
-        return last[1]
+    """The lines of a stored file text (a recent one from the cache)."""
+    for blob, lines in _recent_files:
+        if blob == stored:
+            return lines
     lines = split_lines(unpack_text(stored))
-    _last_file = (stored, lines)
+    _remember(stored, lines)
     return lines
+
+
+def remember_file_lines(stored: bytes, lines: list[str]) -> None:
+    """Prime the cache with a text about to be stored: the next edit of the same open
+    document deletes its changed chunks' FTS rows by re-deriving them from it."""
+    _remember(stored, lines)
 
 
 def chunk_text(own: bytes | None, file_text: bytes | None, start: int, end: int) -> str:
