@@ -302,7 +302,10 @@ class IndexDatabase:
             return []
         marks = ",".join("?" * len(by_id))
         rows = conn.execute(
-            f"SELECT id, vec_id FROM chunks WHERE embedded=1 AND vec_id IN ({marks})", list(by_id)
+            # `+embedded`: look the ids up in chunks_vec; the planner would otherwise walk
+            # every embedded chunk in chunks_pending.
+            f"SELECT id, vec_id FROM chunks WHERE +embedded=1 AND vec_id IN ({marks})",
+            list(by_id),
         ).fetchall()
         found = [(int(cid), by_id[int(vid)]) for cid, vid in rows]
         found.sort(key=lambda x: -x[1])
