@@ -209,3 +209,16 @@ def test_an_index_pass_gives_freed_pages_back(tmp_path: Path) -> None:
             assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
             assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
             assert conn.execute("SELECT count(*) FROM file_texts").fetchone()[0] == 0
+
+
+def test_an_outdated_catalog_is_replaced_not_kept(tmp_path: Path) -> None:
+    """A schema change rebuilds the catalog; the old file is deleted (a corrupt one is kept
+    for diagnosis), so an upgrade does not leave a second index on disk."""
+    path = tmp_path / "catalog.sqlite3"
+    conn, _ = open_catalog(path)
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.close()
+    conn, rebuilt = open_catalog(path)
+    conn.close()
+    assert rebuilt is not None and "schema version 1" in rebuilt
+    assert sorted(p.name for p in tmp_path.iterdir() if "corrupt" in p.name) == []

@@ -335,6 +335,15 @@ def _move_aside(path: Path, reason: str) -> None:
     _log.warning("catalog_rebuilt", path=str(path), reason=reason)
 
 
+def _discard(path: Path, reason: str) -> None:
+    """Delete an outdated catalog: unlike a corrupt one it tells nothing worth keeping, and
+    a copy kept at each upgrade would double the index's size on disk."""
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    _log.info("catalog_rebuilt", path=str(path), reason=reason)
+
+
 def open_catalog(path: Path) -> tuple[sqlite3.Connection, str | None]:
     """Open (creating, or rebuilding when corrupt/outdated) the catalog at `path`.
 
@@ -357,7 +366,7 @@ def open_catalog(path: Path) -> tuple[sqlite3.Connection, str | None]:
                 if version != SCHEMA_VERSION:
                     conn.close()
                     rebuilt = f"schema version {version} != {SCHEMA_VERSION}"
-                    _move_aside(path, rebuilt)
+                    _discard(path, rebuilt)
                 else:
                     _set_meta(conn, "clean_close", "0")
                     return conn, None
