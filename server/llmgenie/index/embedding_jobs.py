@@ -53,14 +53,16 @@ def prepare_store(
     signature = model_signature(provider)
     with lock:
         current = catalog.get_meta(conn, "embedding_model")
-    # A catalog without a model (new, or rebuilt on a schema change) owns no vector yet:
-    # whatever the store holds belongs to an older catalog and is dropped too.
-    if current != signature:
+    # A catalog without a model (new, or rebuilt on a schema change) owns no vector yet: a
+    # local store's vectors belong to an older catalog and are dropped too. A shared
+    # server's collection is left alone then (other catalogs may use it).
+    if current != signature and (current is not None or store.is_local):
         _log.info("vectors_reset", old_model=current, new_model=signature)
         store.reset()
         with lock, catalog.transaction(conn):
             conn.execute("UPDATE chunks SET embedded=0 WHERE embedded=1")
             conn.execute("DELETE FROM vector_deletes")
+    if current != signature:
         with lock:
             catalog.set_meta(conn, "embedding_model", signature)
     flush_deletes(conn, lock, store)
