@@ -80,19 +80,39 @@ def _open(root: Path, incremental: bool) -> Any:
 
 
 def _rows(engine: Any, rel: str) -> tuple[list[tuple[Any, ...]], ...]:
-    """The file's symbols, refs and chunks as stored (ids left out)."""
+    """The file's symbols (with their signatures and docstrings), refs and chunks (with
+    their texts) as stored, ids left out."""
+    from llmgenie.index.schema import chunk_text, unpack_docs
+
     with engine.db.snapshot() as view:
         fid = view.files.by_path[rel]
-        out = []
-        for sql in (
-            "SELECT name, qualified_name, kind, start_line, end_line, start_col, signature,"
-            " docstring, parent FROM symbols WHERE file_id=? ORDER BY 1, 2, 4",
-            "SELECT name, kind, count, positions FROM refs WHERE file_id=? ORDER BY 1, 2",
-            "SELECT start_line, end_line, symbol, kind, text, vec_id FROM chunks"
-            " WHERE file_id=? ORDER BY 1",
-        ):
-            out.append([tuple(r) for r in view.conn.execute(sql, (fid,))])
-        return tuple(out)
+        conn = view.conn
+        blob = conn.execute("SELECT docs FROM symbol_docs WHERE file_id=?", (fid,)).fetchone()
+        docs = unpack_docs(blob[0]) if blob else []
+        symbols = [
+            (*row[:7], docs[row[7]] if row[7] is not None else None)
+            for row in conn.execute(
+                "SELECT name, qualified_name, kind, start_line, end_line, start_col, parent, doc"
+                " FROM symbols WHERE file_id=? ORDER BY 1, 2, 4",
+                (fid,),
+            )
+        ]
+        refs = [
+            tuple(r)
+            for r in conn.execute(
+                "SELECT name, kind, count FROM refs WHERE file_id=? ORDER BY 1, 2", (fid,)
+            )
+        ]
+        chunks = [
+            (start, end, symbol, kind, chunk_text(own, whole, start, end), vid)
+            for start, end, symbol, kind, own, whole, vid in conn.execute(
+                "SELECT c.start_line, c.end_line, c.symbol, c.kind, c.text, t.text, c.vec_id"
+                " FROM chunks c LEFT JOIN file_texts t ON t.file_id = c.file_id"
+                " WHERE c.file_id=? ORDER BY 1",
+                (fid,),
+            )
+        ]
+        return symbols, refs, chunks
 
 
 def marker(i: int) -> str:

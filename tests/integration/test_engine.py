@@ -19,7 +19,7 @@ import pytest
 from llmgenie.config import load_settings
 from llmgenie.contracts.progress import CancelToken, ProgressEvent
 from llmgenie.engine import WorkspaceEngine
-from llmgenie.index.schema import unpack_text
+from llmgenie.index.schema import chunk_text
 
 FILES: dict[str, str] = {
     "src/payments/invoice.py": '''
@@ -385,11 +385,15 @@ def test_editing_one_function_keeps_the_other_chunks_rows(engine: WorkspaceEngin
     def chunk_rows() -> dict[int, tuple[int, int, str]]:
         with engine.db.snapshot() as view:
             rows = view.conn.execute(
-                "SELECT c.id, c.start_line, c.end_line, c.text FROM chunks c JOIN files f"
-                " ON f.id = c.file_id WHERE f.path=?",
+                "SELECT c.id, c.start_line, c.end_line, c.text, t.text FROM chunks c JOIN files f"
+                " ON f.id = c.file_id LEFT JOIN file_texts t ON t.file_id = c.file_id"
+                " WHERE f.path=?",
                 (rel,),
             ).fetchall()
-        return {int(r[0]): (int(r[1]), int(r[2]), unpack_text(r[3])) for r in rows}
+        return {
+            int(r[0]): (int(r[1]), int(r[2]), chunk_text(r[3], r[4], int(r[1]), int(r[2])))
+            for r in rows
+        }
 
     before = chunk_rows()
     text = engine.read_text(rel)

@@ -127,6 +127,29 @@ def test_vectors_survive_reopen_and_model_change_resets_them(tmp_path: Path) -> 
         assert eng.embeddings._vectors.count() == 1
 
 
+def test_a_rebuilt_catalog_leaves_no_orphan_vectors(tmp_path: Path) -> None:
+    """A schema change rebuilds the catalog; the local store's old vectors (ids the new
+    catalog does not know) are dropped, not left to take dense result slots."""
+    root = tmp_path / "ws3"
+    root.mkdir()
+    (root / "a.py").write_text("def alpha():\n    return 1\n", encoding="utf-8")
+    settings = load_settings(root)
+    with WorkspaceEngine.open(root, settings) as eng:
+        eng.use_embedding_provider(HashingProvider(64), "test provider")
+        eng.index()
+        assert eng.embed_pending() == 1
+        eng.embeddings._vectors.upsert(["stale-hex-id"], np.ones((1, 64), np.float32), ["x"])
+        catalog_path = eng.db.path
+        with eng.db.write() as conn:
+            conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    with WorkspaceEngine.open(root, settings) as eng:
+        assert eng.db.path == catalog_path and eng.db.rebuilt
+        eng.use_embedding_provider(HashingProvider(64), "test provider")
+        eng.index()
+        assert eng.embed_pending() == 1
+        assert eng.embeddings._vectors.count() == 1
+
+
 def test_without_a_provider_search_is_lexical_and_says_why(tmp_path: Path) -> None:
     root = tmp_path / "ws3"
     root.mkdir()

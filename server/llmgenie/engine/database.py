@@ -27,31 +27,59 @@ from llmgenie.contracts.search import ChunkHit
 from llmgenie.contracts.symbols import Symbol
 from llmgenie.index import catalog
 from llmgenie.index.code_graph import load_code_graph
-from llmgenie.index.schema import connect, mark_clean_close, open_catalog, unpack_text
+from llmgenie.index.schema import (
+    chunk_text,
+    connect,
+    mark_clean_close,
+    open_catalog,
+    ref_kind_name,
+    unpack_docs,
+)
 from llmgenie.retrieval.lexical import ChunkStats
 from llmgenie.retrieval.snapshot import FilesSnapshot
 
 # One edit barely moves PageRank: a graph up to this old may answer a search.
 GRAPH_MAX_AGE_S = 30.0
 _SYMBOL_COLUMNS = (
-    "s.name, s.qualified_name, s.kind, f.path, s.start_line, s.end_line, s.start_col,"
-    " s.signature, s.docstring, s.parent"
+    "s.name, coalesce(nullif(s.qualified_name, ''), s.name), s.kind, f.path, s.start_line,"
+    " s.end_line, s.start_col, s.file_id, s.doc, s.parent"
 )
 
 
-def _symbol(row: tuple[Any, ...]) -> Symbol:
-    return Symbol(
-        name=row[0],
-        qualified_name=row[1],
-        kind=row[2],
-        path=row[3],
-        start_line=row[4],
-        end_line=row[5],
-        start_col=row[6],
-        signature=row[7],
-        docstring=row[8],
-        parent=row[9],
-    )
+def _symbols(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[Symbol]:
+    """Symbols from _SYMBOL_COLUMNS rows, with signatures and docstrings from their files'
+    blobs (index/schema.py), read in the caller's transaction."""
+    wanted = sorted({int(r[7]) for r in rows if r[8] is not None})
+    docs: dict[int, list[tuple[str, str]]] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for fid, blob in conn.execute(
+            f"SELECT file_id, docs FROM symbol_docs WHERE file_id IN ({marks})", part
+        ):
+            docs[int(fid)] = unpack_docs(blob)
+    out: list[Symbol] = []
+    for row in rows:
+        file_docs = docs.get(int(row[7]), [])
+        doc = row[8]
+        signature, docstring = (
+            file_docs[doc] if doc is not None and doc < len(file_docs) else ("", "")
+        )
+        out.append(
+            Symbol(
+                name=row[0],
+                qualified_name=row[1],
+                kind=row[2],
+                path=row[3],
+                start_line=row[4],
+                end_line=row[5],
+                start_col=row[6],
+                signature=signature,
+                docstring=docstring,
+                parent=row[9],
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +243,18 @@ class IndexDatabase:
                 " WHERE f.path=? ORDER BY s.start_line, s.id",
                 (rel,),
             ).fetchall()
-        return [_symbol(r) for r in rows]
+            return _symbols(conn, rows)
 
     def definitions_named(self, name: str, limit: int = 500) -> list[Symbol]:
         """Definitions whose name equals `name` case-insensitively; non-test files first."""
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id"
-                " WHERE s.name_key=? ORDER BY f.is_test, f.path, s.start_line LIMIT ?",
+                " WHERE coalesce(s.name_key, s.name)=?"
+                " ORDER BY f.is_test, f.path, s.start_line LIMIT ?",
                 (name.lower(), limit),
             ).fetchall()
-        return [_symbol(r) for r in rows]
+            return _symbols(conn, rows)
 
     def files_referencing(self, name: str, limit: int = 2000) -> dict[str, str]:
         """path -> reference kind, for files the parser saw using `name` (non-test first)."""
@@ -237,15 +266,16 @@ class IndexDatabase:
             ).fetchall()
         out: dict[str, str] = {}
         for path, kind in rows:
-            out.setdefault(str(path), str(kind))
+            out.setdefault(str(path), ref_kind_name(kind))
         return out
 
     def chunk_at(self, rel: str, line: int) -> ChunkHit | None:
         """The smallest chunk of `rel` containing 1-based `line`, with its text."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT c.start_line, c.end_line, c.symbol, c.text FROM chunks c JOIN files f"
-                " ON f.id=c.file_id WHERE f.path=? AND c.start_line<=? AND c.end_line>=?"
+                "SELECT c.start_line, c.end_line, c.symbol, c.text, t.text FROM chunks c"
+                " JOIN files f ON f.id=c.file_id LEFT JOIN file_texts t ON t.file_id=c.file_id"
+                " WHERE f.path=? AND c.start_line<=? AND c.end_line>=?"
                 " ORDER BY c.end_line-c.start_line LIMIT 1",
                 (rel, line, line),
             ).fetchone()
@@ -257,17 +287,26 @@ class IndexDatabase:
             end_line=row[1],
             symbol=row[2],
             score=1.0,
-            text=unpack_text(row[3]),
+            text=chunk_text(row[3], row[4], row[0], row[1]),
         )
 
     def chunks_for_vectors(
         self, conn: sqlite3.Connection, sims: dict[str, float]
     ) -> list[tuple[int, float]]:
         """(chunk id, similarity) for the vector ids a dense query returned, best first."""
-        marks = ",".join("?" * len(sims))
+        by_id: dict[int, float] = {}
+        for key, sim in sims.items():
+            with contextlib.suppress(ValueError):  # not a catalog id (an older store's)
+                by_id[int(key)] = sim
+        if not by_id:
+            return []
+        marks = ",".join("?" * len(by_id))
         rows = conn.execute(
-            f"SELECT id, vec_id FROM chunks WHERE embedded=1 AND vec_id IN ({marks})", list(sims)
+            # `+embedded`: look the ids up in chunks_vec; the planner would otherwise walk
+            # every embedded chunk in chunks_pending.
+            f"SELECT id, vec_id FROM chunks WHERE +embedded=1 AND vec_id IN ({marks})",
+            list(by_id),
         ).fetchall()
-        found = [(int(cid), sims[str(vid)]) for cid, vid in rows]
+        found = [(int(cid), by_id[int(vid)]) for cid, vid in rows]
         found.sort(key=lambda x: -x[1])
         return found

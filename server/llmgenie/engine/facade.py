@@ -28,6 +28,7 @@ from llmgenie.index.embeddings.base import EmbeddingProvider
 from llmgenie.index.indexer import run_index_pass
 from llmgenie.index.layout import IndexLayout, layout_for
 from llmgenie.index.open_documents import OpenDocumentIndex
+from llmgenie.index.schema import EDIT_TEXT_LEVEL
 from llmgenie.index.worker import FileTask, WorkerConfig, hash_text, prepare_file, prepare_text
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_UPDATE_LATENCY
@@ -186,7 +187,13 @@ class WorkspaceEngine:
             )
         else:
             payload = prepare_text(
-                rel, text, self._config, size=size, mtime_ns=-1, content_hash_=digest
+                rel,
+                text,
+                self._config,
+                size=size,
+                mtime_ns=-1,
+                content_hash_=digest,
+                text_level=EDIT_TEXT_LEVEL,
             )
         with self.db.write() as conn:
             catalog.BatchWriter(conn).write([payload])

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from llmgenie.index.payload import ChunkRow, FilePayload
-from llmgenie.index.schema import pack_text
+from llmgenie.index.schema import CHUNK_FTS_TABLES, pack_docs, pack_text, ref_kind_code
+from llmgenie.index.tokens import any_tokens, fts_text, names_tokens, symbol_only_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,46 +93,53 @@ def file_id(conn: sqlite3.Connection, path: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[str, int]:
+def _clear_file_rows(conn: sqlite3.Connection, fid: int) -> dict[int, int]:
     """Drop a file's dependent rows; return its old vec_id -> embedded flags."""
     old = {
         vid: emb
         for vid, emb in conn.execute("SELECT vec_id, embedded FROM chunks WHERE file_id=?", (fid,))
     }
-    conn.execute(
-        "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
-    )
+    for table in CHUNK_FTS_TABLES:
+        conn.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)", (fid,)
+        )
     conn.execute("DELETE FROM chunks WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM file_texts WHERE file_id=?", (fid,))
     _clear_non_chunk_rows(conn, fid)
     return old
 
 
 def _clear_non_chunk_rows(conn: sqlite3.Connection, fid: int) -> None:
+    conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))  # reads the symbols: first
     conn.execute("DELETE FROM symbols WHERE file_id=?", (fid,))
+    conn.execute("DELETE FROM symbol_docs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM refs WHERE file_id=?", (fid,))
     conn.execute("DELETE FROM imports WHERE file_id=?", (fid,))
-    conn.execute("DELETE FROM files_fts WHERE rowid=?", (fid,))
 
 
 def _reuse_chunks(
-    conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow]
-) -> tuple[list[ChunkRow], list[str]]:
+    conn: sqlite3.Connection, fid: int, new_chunks: list[ChunkRow], text_blob: bytes | None
+) -> tuple[list[ChunkRow], list[int]]:
     """Keep the rows of chunks whose text is unchanged (same vec_id), fixing their line
-    numbers, and delete the rest; returns the chunks still to insert and the vec_ids of
-    embedded chunks that disappeared. Editing one function of a large file then touches
-    one chunk's FTS row instead of the whole file's."""
+    numbers, and delete the rest; then store the file's new text. Returns the chunks still
+    to insert and the vec_ids of embedded chunks that disappeared. Editing one function of
+    a large file then touches one chunk's FTS row instead of the whole file's.
+
+    A kept row without a text of its own reads its lines of the new file text, which hold
+    the same text (same vec_id); without a new file text (`text_blob` None) no row is kept.
+    The FTS rows go first: their tokens are re-derived from the old text."""
     old = {
-        str(vid): (int(cid), int(start), int(end), emb)
+        int(vid): (int(cid), int(start), int(end), emb)
         for cid, vid, start, end, emb in conn.execute(
             "SELECT id, vec_id, start_line, end_line, embedded FROM chunks WHERE file_id=?", (fid,)
         )
     }
     to_insert: list[ChunkRow] = []
     moved: list[tuple[int, int, str | None, str, int]] = []
-    kept: set[str] = set()
+    kept: set[int] = set()
     for row in new_chunks:
         start, end, symbol, kind, _text, vid = row[0], row[1], row[2], row[3], row[4], row[5]
-        found = old.get(vid)
+        found = old.get(vid) if text_blob is not None else None
         if found is None:
             to_insert.append(row)
             continue
@@ -139,13 +147,24 @@ def _reuse_chunks(
         if (found[1], found[2]) != (start, end):
             moved.append((start, end, symbol, kind, found[0]))
     gone = [(cid,) for vid, (cid, _, _, _) in old.items() if vid not in kept]
-    conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", gone)
+    for table in CHUNK_FTS_TABLES:
+        conn.executemany(f"DELETE FROM {table} WHERE rowid=?", gone)
     conn.executemany("DELETE FROM chunks WHERE id=?", gone)
+    _store_text(conn, fid, text_blob)
     conn.executemany(
         "UPDATE chunks SET start_line=?, end_line=?, symbol=?, kind=? WHERE id=?", moved
     )
     dropped = [vid for vid, (_, _, _, emb) in old.items() if emb and vid not in kept]
     return to_insert, dropped
+
+
+def _store_text(conn: sqlite3.Connection, fid: int, text_blob: bytes | None) -> None:
+    if text_blob is None:
+        conn.execute("DELETE FROM file_texts WHERE file_id=?", (fid,))
+    else:
+        conn.execute(
+            "INSERT OR REPLACE INTO file_texts(file_id, text) VALUES (?, ?)", (fid, text_blob)
+        )
 
 
 def delete_files(conn: sqlite3.Connection, paths: Iterable[str]) -> int:
@@ -183,9 +202,13 @@ class BatchWriter:
         ref_rows: list[tuple[object, ...]] = []
         import_rows: list[tuple[int, str]] = []
         chunk_rows: list[tuple[object, ...]] = []
-        chunk_fts: list[tuple[int, str, str]] = []
+        chunk_fts: list[tuple[int, str]] = []
+        chunk_sym_fts: list[tuple[int, str]] = []
+        chunk_symonly_fts: list[tuple[int, str]] = []
         file_fts: list[tuple[int, str, str]] = []
-        vector_drops: list[tuple[str]] = []
+        file_texts: list[tuple[int, bytes]] = []
+        doc_rows: list[tuple[int, bytes]] = []
+        vector_drops: list[tuple[int]] = []
         new_files = 0
         for p in payloads:
             if p.status == "unchanged":
@@ -218,43 +241,65 @@ class BatchWriter:
                 )
                 fid = int(cur.lastrowid or 0)
                 new_files += 1
+                if p.text_blob is not None:
+                    file_texts.append((fid, p.text_blob))
             else:
                 _clear_non_chunk_rows(conn, fid)
-                new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks)
+                new_chunks, dropped = _reuse_chunks(conn, fid, p.chunks, p.text_blob)
                 vector_drops.extend((vid,) for vid in dropped)
                 conn.execute(
                     "UPDATE files SET hash=?, size=?, mtime_ns=?, language=?, is_test=?,"
                     " has_errors=?, lines=?, indexed_at=?, state=? WHERE id=?",
                     (*values, fid),
                 )
-            for s in p.symbols:
-                symbol_rows.append((fid, s[0], s[0].lower(), *s[1:]))
-            for r in p.refs:
-                ref_rows.append((fid, *r))
+            docs: list[tuple[str, str]] = []
+            for name, qualified, kind, start, end, col, signature, docstring, parent in p.symbols:
+                doc = None
+                if signature or docstring:
+                    doc = len(docs)
+                    docs.append((signature, docstring))
+                qualified = "" if qualified == name else qualified  # read back as the name
+                key = name.lower()
+                row = (fid, name, None if key == name else key, qualified, kind, start, end)
+                symbol_rows.append((*row, col, doc, parent))
+            if docs:
+                doc_rows.append((fid, pack_docs(tuple(docs))))
+            for name, kind, count in p.refs:
+                ref_rows.append((fid, name, ref_kind_code(kind), count))
             for module in p.imports:
                 import_rows.append((fid, module))
             for start, end, symbol, kind, text, vid, sym_tokens, body_tokens, ntok in new_chunks:
-                stored = pack_text(text)
+                stored = None if p.text_blob is not None else pack_text(text)
                 row = (next_chunk, fid, start, end, symbol, kind, stored, sym_tokens, vid, ntok, 0)
                 chunk_rows.append(row)
-                chunk_fts.append((next_chunk, sym_tokens, body_tokens))
+                # Every row goes into every table (empty or not): a delete reads the views
+                # for every row id, and FTS5 counts the rows it removes.
+                chunk_fts.append((next_chunk, any_tokens(body_tokens, sym_tokens)))
+                chunk_sym_fts.append((next_chunk, sym_tokens))
+                chunk_symonly_fts.append((next_chunk, symbol_only_tokens(sym_tokens, body_tokens)))
                 next_chunk += 1
-            file_fts.append((fid, p.path_tokens, p.symbol_tokens))
+            file_fts.append((fid, fts_text(p.path), names_tokens(s[0] for s in p.symbols)))
         conn.executemany(
             "INSERT INTO symbols(file_id, name, name_key, qualified_name, kind, start_line,"
-            " end_line, start_col, signature, docstring, parent) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " end_line, start_col, doc, parent) VALUES (?,?,?,?,?,?,?,?,?,?)",
             symbol_rows,
         )
-        conn.executemany(
-            "INSERT INTO refs(file_id, name, kind, count, positions) VALUES (?,?,?,?,?)", ref_rows
-        )
+        conn.executemany("INSERT OR REPLACE INTO symbol_docs(file_id, docs) VALUES (?,?)", doc_rows)
+        conn.executemany("INSERT INTO refs(file_id, name, kind, count) VALUES (?,?,?,?)", ref_rows)
         conn.executemany("INSERT INTO imports(file_id, module) VALUES (?,?)", import_rows)
         conn.executemany(
             "INSERT INTO chunks(id, file_id, start_line, end_line, symbol, kind, text, sym_tokens,"
             " vec_id, ntok, embedded) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
         )
-        conn.executemany("INSERT INTO chunks_fts(rowid, symbol, body) VALUES (?,?,?)", chunk_fts)
+        conn.executemany(
+            "INSERT OR REPLACE INTO file_texts(file_id, text) VALUES (?,?)", file_texts
+        )
+        conn.executemany("INSERT INTO chunks_fts(rowid, any) VALUES (?,?)", chunk_fts)
+        conn.executemany("INSERT INTO chunks_sym_fts(rowid, symbol) VALUES (?,?)", chunk_sym_fts)
+        conn.executemany(
+            "INSERT INTO chunks_symonly_fts(rowid, symbol) VALUES (?,?)", chunk_symonly_fts
+        )
         conn.executemany("INSERT INTO files_fts(rowid, path, symbols) VALUES (?,?,?)", file_fts)
         conn.executemany("INSERT OR IGNORE INTO vector_deletes(vec_id) VALUES (?)", vector_drops)
         if new_files:

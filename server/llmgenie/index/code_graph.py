@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from llmgenie.context.graph import CodeGraph
+from llmgenie.index.schema import ref_kind_code
 
 
 def load_code_graph(conn: sqlite3.Connection) -> CodeGraph:
@@ -18,8 +19,8 @@ def load_code_graph(conn: sqlite3.Connection) -> CodeGraph:
     references = [
         (paths[int(fid)], str(name), int(count))
         for fid, name, count in conn.execute(
-            "SELECT file_id, name, sum(count) FROM refs WHERE kind != 'import'"
-            " GROUP BY file_id, name"
+            "SELECT file_id, name, sum(count) FROM refs WHERE kind IS NOT ? GROUP BY file_id, name",
+            (ref_kind_code("import"),),
         )
         if int(fid) in paths
     ]

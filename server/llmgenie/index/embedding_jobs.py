@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.embeddings.base import EmbeddingProvider
-from llmgenie.index.schema import unpack_text
+from llmgenie.index.schema import chunk_text
 from llmgenie.index.vectors import VectorStore
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import EMBEDDED_CHUNKS
@@ -29,7 +29,7 @@ MAX_EMBED_CHARS = 2000
 @dataclass(frozen=True, slots=True)
 class PendingChunk:
     chunk_id: int
-    vec_id: str
+    vec_id: int
     path: str
     symbol: str | None
     text: str
@@ -48,11 +48,15 @@ def model_signature(provider: EmbeddingProvider) -> str:
 def prepare_store(
     conn: sqlite3.Connection, lock: threading.RLock, store: VectorStore, provider: EmbeddingProvider
 ) -> None:
-    """Reset vectors if the model changed, then apply queued deletions."""
+    """Reset vectors if the model changed (or the catalog is new), then apply queued
+    deletions."""
     signature = model_signature(provider)
     with lock:
         current = catalog.get_meta(conn, "embedding_model")
-    if current is not None and current != signature:
+    # A catalog without a model (new, or rebuilt on a schema change) owns no vector yet: a
+    # local store's vectors belong to an older catalog and are dropped too. A shared
+    # server's collection is left alone then (other catalogs may use it).
+    if current != signature and (current is not None or store.is_local):
         _log.info("vectors_reset", old_model=current, new_model=signature)
         store.reset()
         with lock, catalog.transaction(conn):
@@ -66,20 +70,21 @@ def prepare_store(
 
 def flush_deletes(conn: sqlite3.Connection, lock: threading.RLock, store: VectorStore) -> None:
     with lock:
-        ids = [str(r[0]) for r in conn.execute("SELECT vec_id FROM vector_deletes")]
+        ids = [int(r[0]) for r in conn.execute("SELECT vec_id FROM vector_deletes")]
     for start in range(0, len(ids), 1000):
         part = ids[start : start + 1000]
-        store.delete(part)
+        store.delete([str(i) for i in part])
         with lock, catalog.transaction(conn):
             conn.executemany("DELETE FROM vector_deletes WHERE vec_id=?", [(i,) for i in part])
 
 
 def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) -> list[PendingChunk]:
     sql = (
-        "SELECT c.id, c.vec_id, f.path, c.symbol, c.text FROM chunks c JOIN files f"
-        " ON f.id = c.file_id WHERE c.embedded=0"
+        "SELECT c.id, c.vec_id, f.path, c.symbol, c.text, t.text, c.start_line, c.end_line"
+        " FROM chunks c JOIN files f ON f.id = c.file_id"
+        " LEFT JOIN file_texts t ON t.file_id = c.file_id WHERE c.embedded=0"
     )
-    rows: list[tuple[int, str, str, str | None, str]] = []
+    rows: list[tuple[int, int, str, str | None, bytes | None, bytes | None, int, int]] = []
     if priority_ids:
         marks = ",".join("?" * len(priority_ids))
         rows = list(
@@ -88,7 +93,10 @@ def _next_batch(conn: sqlite3.Connection, priority_ids: list[int], size: int) ->
     if not rows:
         # Source before tests: they answer more questions.
         rows = list(conn.execute(f"{sql} ORDER BY f.is_test, c.id LIMIT ?", (size,)))
-    return [PendingChunk(int(a), str(b), str(c), d, unpack_text(e)) for a, b, c, d, e in rows]
+    return [
+        PendingChunk(int(a), int(b), str(c), d, chunk_text(own, whole, start, end))
+        for a, b, c, d, own, whole, start, end in rows
+    ]
 
 
 def embed_pending_chunks(
@@ -116,7 +124,7 @@ def embed_pending_chunks(
         if not batch:
             break
         vectors = provider.embed([embedding_text(c.path, c.symbol, c.text) for c in batch])
-        store.upsert([c.vec_id for c in batch], vectors, [c.path for c in batch])
+        store.upsert([str(c.vec_id) for c in batch], vectors, [c.path for c in batch])
         with lock, catalog.transaction(conn):
             conn.executemany(
                 "UPDATE chunks SET embedded=1 WHERE id=? AND vec_id=?",
@@ -128,7 +136,7 @@ def embed_pending_chunks(
             # A chunk replaced while we embedded it leaves an orphan vector: queue it.
             marks = ",".join("?" * len(batch))
             alive = {
-                str(r[0])
+                int(r[0])
                 for r in conn.execute(
                     f"SELECT vec_id FROM chunks WHERE vec_id IN ({marks})",
                     [c.vec_id for c in batch],

@@ -35,6 +35,7 @@ from llmgenie.config import Settings
 from llmgenie.contracts.progress import CancelToken, ProgressCallback, ProgressEvent
 from llmgenie.index import catalog
 from llmgenie.index.payload import FilePayload
+from llmgenie.index.schema import release_free_pages
 from llmgenie.index.worker import FileTask, WorkerConfig, prepare_batch, prepare_lexical_batch
 from llmgenie.observability.logging import get_logger
 from llmgenie.observability.metrics import INDEX_DURATION, INDEX_FILES
@@ -302,6 +303,8 @@ def run_index_pass(
             result.cancelled = True
     with write_lock:
         catalog.set_meta(conn, "last_indexed_at", str(time.time()))
+        if result.indexed or result.removed:
+            release_free_pages(conn)
     elapsed = time.perf_counter() - started
     INDEX_DURATION.observe(elapsed)
     INDEX_FILES.labels(outcome="indexed").inc(result.indexed)

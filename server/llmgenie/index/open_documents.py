@@ -16,6 +16,7 @@ import threading
 
 from llmgenie.context.incremental import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCUMENTS, DocumentTrees
 from llmgenie.index.payload import FilePayload, chunk_tokens, payload_from_parsed
+from llmgenie.index.schema import EDIT_TEXT_LEVEL
 from llmgenie.index.worker import WorkerConfig
 
 
@@ -43,6 +44,7 @@ class OpenDocumentIndex:
             content_hash=content_hash,
             text=text,
             known_tokens=known,
+            text_level=EDIT_TEXT_LEVEL,
         )
         kept = set(self.trees.paths())
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # A "word" is a run of letters, digits and underscores (unicode aware).
 WORD_RE = re.compile(r"\w+")
@@ -71,3 +72,24 @@ def fts_text(text: str) -> str:
 def fts_text_of(names: Iterable[str]) -> str:
     """Tokens of several short strings (symbol names, a path) as one FTS5 column value."""
     return " ".join(fts_text(n) for n in names)
+
+
+def any_tokens(body: str, symbol: str) -> str:
+    """The chunk FTS "any" column: body tokens, then symbol tokens (see index/schema.py)."""
+    return f"{body} {symbol}" if body and symbol else body or symbol
+
+
+@lru_cache(maxsize=8192)
+def symbol_only_tokens(symbol: str, body: str) -> str:
+    """The symbol tokens that are not body tokens, sorted (see index/schema.py); memoised,
+    because an edited open document repeats most of its chunks."""
+    if not symbol:
+        return ""
+    padded = f" {body} "
+    return " ".join(sorted({t for t in symbol.split() if f" {t} " not in padded}))
+
+
+def names_tokens(names: Iterable[str]) -> str:
+    """The files FTS "symbols" column: tokens of a file's defined names, each name once, in
+    order of first definition (see index/schema.py)."""
+    return fts_text_of(dict.fromkeys(names))

@@ -36,7 +36,14 @@ class VectorStore:
     @property
     def collection_name(self) -> str:
         # A shared server holds many workspaces; locally the directory already scopes it.
-        return f"llmgenie-{self._layout.key}"[:63] if self._url else "chunks"
+        # "i64": ids are the catalog's 64-bit vector ids (index/payload.py), not the hex ids
+        # of older versions, whose collections are left alone on the server.
+        return f"llmgenie-i64-{self._layout.key}"[:63] if self._url else "chunks"
+
+    @property
+    def is_local(self) -> bool:
+        """The store lives in this workspace's index directory (no shared server)."""
+        return self._url is None
 
     def _client_obj(self) -> Any:
         if self._client is None:

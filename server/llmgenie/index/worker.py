@@ -11,7 +11,7 @@ from llmgenie.context.languages import language_for_path
 from llmgenie.context.outline import outline
 from llmgenie.index.parsing import parse_text
 from llmgenie.index.payload import FilePayload, SymbolRow, payload_from_parsed
-from llmgenie.index.tokens import fts_text, fts_text_of
+from llmgenie.index.schema import TEXT_LEVEL
 from llmgenie.workspace.classify import is_test_path
 from llmgenie.workspace.files import FileText, content_hash, decode_source, read_workspace_file
 
@@ -73,11 +73,18 @@ def prepare_text(
     mtime_ns: int,
     content_hash_: str,
     decode_errors: bool = False,
+    text_level: int = TEXT_LEVEL,
 ) -> FilePayload:
-    """Parse in-memory text into a payload (used for editor buffers too)."""
+    """Parse in-memory text into a payload (used for editor buffers too, with a low
+    `text_level`: see index/schema.py)."""
     parsed = parse_text(rel_path, text, config.chunk_max_lines)
     payload = payload_from_parsed(
-        parsed, size=size, mtime_ns=mtime_ns, content_hash=content_hash_, text=text
+        parsed,
+        size=size,
+        mtime_ns=mtime_ns,
+        content_hash=content_hash_,
+        text=text,
+        text_level=text_level,
     )
     payload.has_errors = payload.has_errors or decode_errors
     return payload
@@ -123,8 +130,6 @@ def prepare_lexical(task: FileTask, config: WorkerConfig) -> FilePayload:
         is_test=is_test_path(task.rel_path),
         lines=read.text.count("\n") + 1 if read.text else 0,
         symbols=symbols,
-        path_tokens=fts_text(task.rel_path),
-        symbol_tokens=fts_text_of(dict.fromkeys(s.name for s in names)),
     )
 
 

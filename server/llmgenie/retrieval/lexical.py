@@ -3,7 +3,7 @@
 FTS5's own bm25() costs (matching rows × query terms), which for a long issue text on a
 large repository is hundreds of milliseconds. Instead each (term, column) posting list is
 fetched as one `group_concat(rowid)` string, parsed by numpy, and the BM25F sum (idf ×
-column weight × length norm; the index is detail=column, so term frequency is presence)
+column weight × length norm; the index is detail=none, so term frequency is presence)
 is accumulated in a dense array indexed by chunk id. Per-file scores aggregate a file's
 best chunks. Long queries are trimmed to their most specific terms using the FTS
 vocabulary's document frequencies.
@@ -156,6 +156,25 @@ def _postings(conn: sqlite3.Connection, table: str, column: str, term: str) -> I
     return _ints(row[0] if row else None)
 
 
+def _rowids(conn: sqlite3.Connection, table: str, term: str) -> IntArray:
+    row = conn.execute(
+        f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?", (quote_term(term),)
+    ).fetchone()
+    return _ints(row[0] if row else None)
+
+
+def chunk_postings(conn: sqlite3.Connection, term: str) -> tuple[IntArray, IntArray]:
+    """(chunks whose symbol tokens hold `term`, chunks whose body holds it); the body's are
+    the "any" table's rows less those that have it only as a symbol (index/schema.py)."""
+    symbol = _rowids(conn, "chunks_sym_fts", term)
+    anywhere = _rowids(conn, "chunks_fts", term)
+    if symbol.size:
+        only = _rowids(conn, "chunks_symonly_fts", term)
+        if only.size:
+            anywhere = np.setdiff1d(anywhere, only, assume_unique=True)
+    return symbol, anywhere
+
+
 def _idf(df: int, n: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
@@ -185,10 +204,10 @@ def lexical_search(
         qweight = 1.0 + 0.5 * math.log(analysis.term_counts.get(term, 1))
         if term in identifier_terms:
             qweight *= IDENTIFIER_BOOST
-        for column, weight in zip(CHUNK_COLUMNS, CHUNK_WEIGHTS, strict=True):
+        postings = chunk_postings(conn, term)
+        for column, weight, ids in zip(CHUNK_COLUMNS, CHUNK_WEIGHTS, postings, strict=True):
             if weight <= 0:
                 continue
-            ids = _postings(conn, "chunks_fts", column, term)
             ids = ids[ids < scores.shape[0]]
             if not ids.size:
                 continue

@@ -66,8 +66,8 @@ def symbol_matches(conn: sqlite3.Connection, analysis: QueryAnalysis, n_files: i
         part = keys[start : start + 500]
         marks = ",".join("?" * len(part))
         for fid, name, qname, kind, s, e, parent in conn.execute(
-            "SELECT file_id, name, qualified_name, kind, start_line, end_line, parent FROM symbols"
-            f" WHERE name_key IN ({marks})",
+            "SELECT file_id, name, coalesce(nullif(qualified_name, ''), name), kind, start_line,"
+            f" end_line, parent FROM symbols WHERE coalesce(name_key, name) IN ({marks})",
             part,
         ):
             rows.setdefault(str(name).lower(), []).append(
