@@ -172,7 +172,8 @@ def scraped(text: str) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 
 def _one_run(server: TeamServerProcess) -> str:
-    """Run the explain crew once on the server (in process: no broker) until it ends."""
+    """Run the explain crew once on the server (in process: no broker) until it ends, and
+    rate its answer as a user would (the chat's thumbs: the feedback family's samples)."""
     server.model.default_reply = Reply.plain(final_answer("explained"))
     try:
         with server.api() as api:
@@ -186,6 +187,11 @@ def _one_run(server: TeamServerProcess) -> str:
             while True:
                 status = api.get(f"/teams/{server.team_id}/runs/{run_id}").json()["status"]
                 if status in ("succeeded", "failed", "cancelled"):
+                    rated = api.post(
+                        f"/teams/{server.team_id}/runs/{run_id}/feedback",
+                        json={"verdict": "helpful"},
+                    )
+                    assert rated.status_code == 200, rated.text
                     return str(status)
                 assert time.monotonic() < deadline, server.logs()[-3000:]
                 time.sleep(0.2)
