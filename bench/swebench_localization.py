@@ -19,13 +19,16 @@ Progress goes to stderr; one JSON line per (instance, method) goes to --ranks; t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
+import importlib
 import json
 import os
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -279,6 +282,71 @@ class LlmgenieRanker:
             self.engine = None
 
 
+class VariantRanker:
+    """llmgenie with some retrieval constants overridden, on the engine of `base`.
+
+    Lets one replay compare many ranking settings: the index is built once per commit
+    (by `base`, evaluated first) and each variant only re-runs the query. An override key
+    is `module.NAME` or `module.NAME.key` (a dict entry) under `llmgenie.retrieval`.
+    """
+
+    ranks_chunks = True
+
+    def __init__(self, name: str, base: LlmgenieRanker, overrides: dict[str, Any]) -> None:
+        self.name = f"llmgenie:{name}"
+        self.base = base
+        self.overrides = overrides
+        self.last_chunks: list[Chunk] = []
+        self.last_degraded: list[str] = []
+
+    def sync(self, tree: WorkTree, change: TreeChange) -> None:
+        if self.base.engine is None:
+            self.base.sync(tree, change)
+
+    def rank(self, query: str, k: int) -> list[str]:
+        with override_constants(self.overrides):
+            result = self.base.engine.search(query, k=k)
+        self.last_degraded = list(result.degraded)
+        self.last_chunks = [(c.path, c.start_line, c.end_line) for c in result.chunks]
+        return [hit.path for hit in result.files]
+
+    def close(self) -> None:
+        """The base ranker owns the engine."""
+
+
+@contextlib.contextmanager
+def override_constants(overrides: dict[str, Any]) -> Iterator[None]:
+    """Set `module.NAME[.key]` constants of `llmgenie.retrieval` for the block, then undo."""
+    undo: list[Callable[[], None]] = []
+    try:
+        for key, value in overrides.items():
+            module_name, name, *entry = key.split(".")
+            module = importlib.import_module(f"llmgenie.retrieval.{module_name}")
+            current = getattr(module, name)
+            if entry:
+                table = dict(current)
+                table[entry[0]] = value
+                setattr(module, name, table)
+            else:
+                setattr(module, name, value)
+            undo.append(functools.partial(setattr, module, name, current))
+        yield
+    finally:
+        for step in reversed(undo):
+            step()
+
+
+def load_variants(spec: str | None) -> dict[str, dict[str, Any]]:
+    """`--variants`: a JSON object (inline or a file path) of name -> overrides."""
+    if not spec:
+        return {}
+    text = spec if spec.lstrip().startswith("{") else Path(spec).read_text(encoding="utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise SystemExit("--variants: a JSON object of name -> {module.NAME[.key]: value}")
+    return {str(k): dict(v) for k, v in data.items()}
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -484,6 +552,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--sync", choices=("index", "refresh"), default="index", help="how llmgenie follows commits"
     )
     p.add_argument(
+        "--variants",
+        help="JSON object (or a file holding one) of name -> {module.NAME[.key]: value}: "
+        "llmgenie re-ranked with those llmgenie.retrieval constants, on the same index "
+        "(method llmgenie:NAME)",
+    )
+    p.add_argument(
         "--repo", action="append", default=[], help="only repos containing this (repeatable)"
     )
     p.add_argument("--instance", action="append", default=[], help="only these instance ids")
@@ -516,6 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_dir = (args.work / "llmgenie-cache").resolve()
     os.environ["LLMGENIE_CACHE_DIR"] = str(cache_dir)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    variants = load_variants(args.variants)
+    if variants and "llmgenie" not in methods:
+        raise SystemExit("--variants needs the llmgenie method")
 
     def make_rankers() -> list[Ranker]:
         rankers: list[Ranker] = []
@@ -527,7 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif m == "bm25-py-chunks":
                 rankers.append(Bm25ChunkRanker(m, (".py",)))
             elif m == "llmgenie":
-                rankers.append(LlmgenieRanker(args.mode, args.sync, cache_dir))
+                base = LlmgenieRanker(args.mode, args.sync, cache_dir)
+                rankers.append(base)
+                rankers.extend(VariantRanker(n, base, o) for n, o in variants.items())
             else:
                 raise SystemExit(f"unknown method {m!r} (bm25, bm25-py, bm25-py-chunks, llmgenie)")
         return rankers
@@ -559,6 +638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "k": args.k,
             "mode": args.mode,
             "sync": args.sync,
+            "variants": variants,
             "bm25": {
                 "k1": 1.2,
                 "b": 0.75,

@@ -306,3 +306,47 @@ def test_cli_scores_chunks_against_the_patched_function_and_filters_by_split(
     train_ids = {r["instance_id"] for r in scored if r["split"] == "train"}
     held_ids = {json.loads(line)["instance_id"] for line in ranks.read_text().splitlines()}
     assert held_ids and not held_ids & train_ids
+
+
+def test_variants_rerank_on_the_same_index_and_restore_the_constants(
+    tiny_repo: TinyRepo, tmp_path: Path
+) -> None:
+    from llmgenie.retrieval import hybrid, lexical
+
+    data = tmp_path / "lite.jsonl"
+    _write_instances(data, tiny_repo)
+    ranks = tmp_path / "ranks.jsonl"
+    before = (dict(hybrid.FILE_WEIGHTS), lexical.B)
+    # "blind": every file signal off but the path: the tiny issues no longer rank their file.
+    blind = {f"hybrid.FILE_WEIGHTS.{name}": 0.0 for name in hybrid.FILE_WEIGHTS}
+    variants = {"same": {"lexical.B": 0.75}, "blind": {**blind, "hybrid.STEM_WEIGHT": 0.0}}
+    rc = main(
+        [
+            "--repos", str(tiny_repo.bare.parent),
+            "--work", str(tmp_path / "work"),
+            "--data", str(data),
+            "--classifications", str(data.with_suffix(".csv")),
+            "--methods", "llmgenie",
+            "--variants", json.dumps(variants),
+            "--out", str(tmp_path / "summary.json"),
+            "--ranks", str(ranks),
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    rows = [json.loads(line) for line in ranks.read_text().splitlines()]
+    by_method: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        if row.get("status") == "ok":
+            by_method.setdefault(str(row["method"]), []).append(row)
+    assert set(by_method) == {"llmgenie", "llmgenie:same", "llmgenie:blind"}
+    # Overrides equal to the defaults give the same ranking; the blind one finds nothing.
+    assert [r["top"] for r in by_method["llmgenie:same"]] == [
+        r["top"] for r in by_method["llmgenie"]
+    ]
+    assert all(r["rank"] == 1 for r in by_method["llmgenie"])
+    assert all(r["rank"] != 1 for r in by_method["llmgenie:blind"])
+    # Only the base ranker synced the index: the variants' sync time is nil.
+    assert all(float(str(r["sync_s"])) < 0.05 for r in by_method["llmgenie:blind"])
+    assert (dict(hybrid.FILE_WEIGHTS), lexical.B) == before
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["config"]["variants"] == variants
