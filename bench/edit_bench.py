@@ -1,6 +1,7 @@
 """Edit benchmark: an edit to a large open file -> `search` sees the new identifier.
 
     python -m bench.edit_bench FILE [--edits 200] [--warmup 10] [--seed 0] [--broken 0.2]
+        [--gc server|default]
 
 FILE is a large Python file (5,000+ lines; e.g. sympy/matrices/matrixbase.py of a sympy
 checkout). It is copied into two fresh workspaces, indexed (embeddings off) and opened as
@@ -185,6 +186,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.copyfile(source, root / rel)
             engines[mode] = _open(root, incremental=(mode == "incremental"))
             engines[mode].update_document(rel, text, 0)  # didOpen
+        if args.gc == "server":
+            from llmgenie.app import heap
+
+            # As the language server does when its first index pass goes idle.
+            heap.freeze_after_indexing()
+            result["frozen_objects"] = heap.settle()
         samples: dict[str, list[tuple[float, ...]]] = {m: [] for m in engines}
         broken_samples: dict[str, list[tuple[float, ...]]] = {m: [] for m in engines}
         current = text
@@ -236,6 +243,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=float,
         default=0.2,
         help="share of edits typed in two steps, the first a syntax error (measured apart)",
+    )
+    p.add_argument(
+        "--gc",
+        choices=("default", "server"),
+        default="server",
+        help="server: freeze the heap after indexing, as the language server does "
+        "(llmgenie/app/heap.py); default: the interpreter's collector settings",
     )
     p.add_argument(
         "--check-every", type=int, default=10, help="compare stored rows every N edits (0: off)"

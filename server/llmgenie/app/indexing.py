@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
+from llmgenie.app import heap
 from llmgenie.app.documents import DocumentSync
 from llmgenie.app.events import EventSink, Notice, ProgressBegin, ProgressEnd, ProgressReport
 from llmgenie.app.folders import Folder, FolderRegistry
@@ -169,6 +170,8 @@ class IndexScheduler:
                 self._current = None
                 self._cancel = None
         self._set_state("paused" if self.paused else "idle")
+        if not self.paused:
+            heap.settle()
 
     async def _index_folder(self, folder: Folder, rebuild: bool) -> None:
         loop = asyncio.get_running_loop()

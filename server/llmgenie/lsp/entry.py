@@ -34,10 +34,17 @@ def configure(log_level: str) -> None:
     configure_tracing("llmgenie-lsp")
 
 
-def _run(start: str, *args: object) -> None:
+def _create() -> LlmgenieServer:
+    """The server of this process (a server process freezes its heap after indexing)."""
+    from llmgenie.app import heap
     from llmgenie.lsp.features import create_server
 
-    server = create_server()
+    heap.freeze_after_indexing()
+    return create_server()
+
+
+def _run(start: str, *args: object) -> None:
+    server = _create()
     _log().info("server_starting", transport=start)
     try:
         getattr(server, start)(*args)
@@ -97,9 +104,7 @@ def serve_stdio(log_level: str = "WARNING") -> int:
         loader.join()
     else:
         _import_server(log_level)
-    from llmgenie.lsp.features import create_server
-
-    server = create_server()
+    server = _create()
     try:
         if refused is not None:
             _refuse(server, refused, out)
