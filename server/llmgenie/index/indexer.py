@@ -10,11 +10,11 @@ parses them with tree-sitter and replaces those rows with symbols, references, i
 and chunks, and search improves as it lands. A file the first phase wrote stays marked
 `state='lexical'` until the second parses it, so an interrupted pass resumes there.
 
-Parsing runs in a process pool (fork when the caller is single-threaded, spawn
-otherwise) with a bounded window of batches in flight, so memory stays flat; one writer
-commits every ~200 files or half second, so an editor's `update_document` never waits
-long for the write lock. (With spawn, as with any multiprocessing, a calling script must
-guard its entry point.)
+Parsing runs in a process pool (fork when the caller has a single thread, native
+threads included; spawn otherwise) with a bounded window of batches in flight, so memory
+stays flat; one writer commits every ~200 files or half second, so an editor's
+`update_document` never waits long for the write lock. (With spawn, as with any
+multiprocessing, a calling script must guard its entry point.)
 """
 
 from __future__ import annotations
@@ -100,6 +100,23 @@ def _batches(tasks: list[FileTask], size: int) -> Iterator[list[FileTask]]:
 BatchFn = Callable[[list[FileTask], WorkerConfig], list[FilePayload]]
 
 
+def start_method() -> str:
+    """ "fork" only when the process has a single thread, native ones included.
+
+    A thread that holds a lock (malloc's, a runtime's) at fork time leaves that lock held
+    forever in the child. `threading` sees only Python threads; the vector store's Rust
+    runtime and the ONNX thread pool are native, and forking beside them hung the
+    parse workers. Linux lists every thread in /proc/self/task.
+    """
+    if os.name != "posix" or threading.active_count() != 1:
+        return "spawn"
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # no /proc (macOS): Python's count is all we know
+        threads = 1
+    return "fork" if threads == 1 else "spawn"
+
+
 def _pool_results(
     tasks: list[FileTask],
     config: WorkerConfig,
@@ -109,8 +126,7 @@ def _pool_results(
 ) -> Iterator[list[FilePayload]]:
     """Payload batches from a process pool, at most a few batches in flight at once."""
     workers = worker_count(configured)
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = multiprocessing.get_context(start_method())
     pending = list(_batches(tasks, BATCH_FILES))
     window = workers * 3
     with ProcessPoolExecutor(
