@@ -52,3 +52,32 @@ def test_mentions_gold_recognises_paths_modules_and_file_names() -> None:
     assert mentions_gold("in sympy.printing.latex the printer", gold)
     assert mentions_gold("File latex.py, line 10", gold)
     assert not mentions_gold("the LaTeX output is wrong", gold)
+
+
+def test_embedding_quality_pairs_hide_the_docstring_and_rank_the_gold() -> None:
+    import numpy as np
+    from bench.embeddings_quality import function_pairs, gold_ranks, quality
+
+    source = (
+        "def parse_header(line):\n"
+        '    """Split an HTTP header line into its name and value."""\n'
+        "    name, _, value = line.partition(':')\n"
+        "    name = name.strip()\n"
+        "    value = value.strip()\n"
+        "    return name, value\n"
+        "\n"
+        "def tiny():\n"
+        '    """Too short to be a useful query."""\n'
+        "    return 1\n"
+    )
+    pairs = function_pairs(source, "pkg/http.py")
+    assert [p.query for p in pairs] == ["Split an HTTP header line into its name and value."]
+    document = pairs[0].document
+    assert document.startswith("pkg/http.py: parse_header\n")
+    assert "partition" in document and "Split an HTTP" not in document
+    # Query i's gold is document i: an exact match ranks first, a swapped pair second.
+    docs = np.eye(3, dtype=np.float32)
+    queries = docs[[0, 2, 1]] * 0.9 + docs * 0.1
+    ranks = gold_ranks(queries, docs)
+    assert ranks.tolist() == [0, 1, 1]
+    assert quality(ranks) == {"recall@1": 0.3333, "recall@10": 1.0, "mrr@10": 0.6667}
