@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.bm25_baseline import Bm25FileIndex, read_document
+from bench.bm25_baseline import MAX_FILE_BYTES, Bm25FileIndex, read_document
 from bench.git_trees import WorkTree
 from bench.machine import describe, quiet_engine_logs
 from bench.rss import PeakRssSampler
@@ -153,6 +153,37 @@ def baselines(root: Path, files: Sequence[str]) -> dict[str, Any]:
         "bm25_build_cpu_s": round(bm25_cpu, 3),
         "bm25_docs": len(index),
         "bm25_files_per_s": round(len(index) / bm25_s, 1),
+    }
+
+
+def parse_floor(root: Path, files: Sequence[str]) -> dict[str, Any]:
+    """tree-sitter's own parse of every file it has a grammar for, nothing extracted, in this
+    one process: the ceiling of any symbols phase built on tree-sitter (x cores at best)."""
+    from llmgenie.context.languages import get_ts_parser, language_for_path
+
+    sources: list[tuple[Any, bytes]] = []
+    for rel in files:
+        lang = language_for_path(rel)
+        parser = get_ts_parser(lang) if lang else None
+        if parser is None:
+            continue
+        with contextlib.suppress(OSError):
+            data = (root / rel).read_bytes()
+            if len(data) <= MAX_FILE_BYTES:
+                sources.append((parser, data))
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    for parser, data in sources:
+        parser.parse(data)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    per_cpu_s = len(sources) / cpu if cpu > 0 else None
+    return {
+        "files": len(sources),
+        "seconds": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "files_per_cpu_s": round(per_cpu_s, 1) if per_cpu_s else None,
+        "ceiling_files_per_s_all_cores": (
+            round(per_cpu_s * len(os.sched_getaffinity(0)), 1) if per_cpu_s else None
+        ),
     }
 
 
@@ -428,6 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report: dict[str, Any] = {**info, "targets": TARGETS, "baseline": baselines(args.path, files)}
     report["references"] = outside_references(args.path, len(files))
+    report["references"]["tree_sitter_parse_only"] = parse_floor(args.path, files)
     _log(f"baseline: {report['baseline']}")
     _log(f"references: {report['references']}")
 
@@ -461,6 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ratios["lexical_phase_vs_rg_read"] = round(
                     lexical_rate / refs["rg_read_all"]["files_per_s"], 3
                 )
+            floor = refs["tree_sitter_parse_only"].get("files_per_cpu_s")
+            symbols_cpu = lex["phases"]["symbols"].get("files_per_cpu_s")
+            if floor and symbols_cpu:
+                ratios["symbols_phase_vs_parse_only_per_cpu_s"] = round(symbols_cpu / floor, 3)
             if refs.get("ctags_all") and refs["ctags_all"].get("files_per_s"):
                 ratios["symbols_phase_vs_ctags"] = round(
                     lex["phases"]["symbols"]["files_per_s"] / refs["ctags_all"]["files_per_s"], 3

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench.failure_analysis import file_kind, mentions_gold
 from bench.index_bench import latency_summary, percentile
@@ -81,3 +82,16 @@ def test_embedding_quality_pairs_hide_the_docstring_and_rank_the_gold() -> None:
     ranks = gold_ranks(queries, docs)
     assert ranks.tolist() == [0, 1, 1]
     assert quality(ranks) == {"recall@1": 0.3333, "recall@10": 1.0, "mrr@10": 0.6667}
+
+
+def test_parse_floor_parses_only_files_with_a_grammar(tmp_path: Path) -> None:
+    from bench.index_bench import parse_floor
+
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n" * 200)
+    (tmp_path / "notes.txt").write_text("no grammar here\n")
+    floor = parse_floor(tmp_path, ["a.py", "notes.txt"])
+    assert floor["files"] == 1
+    if floor["files_per_cpu_s"] is not None:  # None only when the parse took no CPU tick
+        cores = len(os.sched_getaffinity(0))
+        ceiling = floor["ceiling_files_per_s_all_cores"]
+        assert abs(ceiling - floor["files_per_cpu_s"] * cores) <= 0.1 * cores
